@@ -1,0 +1,79 @@
+"""The contract between the stack and the job code.
+
+The stack (components/databricks_jobs.py) reads this module -- it imports no
+Spark -- to know which files to upload, which entry file each Databricks job
+runs and which parameters it must pass. Keeping it beside the jobs means a job
+that gains a parameter changes one place that both sides read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One continuous streaming job."""
+
+    key: str
+    entry_file: str  # path relative to the repository root
+    description: str
+    required_params: tuple[str, ...]
+    optional_params: tuple[str, ...] = field(default=())
+    # Stable query names: each one owns the checkpoint <checkpoint-root>/<query>.
+    # Never derive them from code versions or deploy ids.
+    queries: tuple[str, ...] = field(default=())
+
+
+JOBS: dict[str, JobSpec] = {
+    "bronze": JobSpec(
+        key="bronze",
+        entry_file="streaming_jobs/entrypoints/bronze_ingest.py",
+        description="Kafka endpoint (Event Hubs or Confluent) -> bronze Delta, raw payload kept",
+        required_params=(
+            "--catalog",
+            "--bronze-schema",
+            "--checkpoint-root",
+            "--kafka-bootstrap-servers",
+            "--kafka-topic",
+            "--kafka-auth",
+        ),
+        optional_params=(
+            "--service-credential",
+            "--secret-scope",
+            "--api-key-secret",
+            "--api-secret-secret",
+            "--starting-offsets",
+        ),
+        queries=("bronze_trades",),
+    ),
+    "silver": JobSpec(
+        key="silver",
+        entry_file="streaming_jobs/entrypoints/silver_cleanse.py",
+        description="bronze -> silver trades (parsed, validated, de-duplicated) + quarantine",
+        required_params=(
+            "--catalog",
+            "--bronze-schema",
+            "--silver-schema",
+            "--checkpoint-root",
+            "--symbols",
+            "--watermark",
+        ),
+        queries=("silver_trades", "silver_quarantine"),
+    ),
+    "gold": JobSpec(
+        key="gold",
+        entry_file="streaming_jobs/entrypoints/gold_aggregate.py",
+        description="silver -> gold aggregates + alerts, upserted per batch into Azure SQL",
+        required_params=(
+            "--catalog",
+            "--silver-schema",
+            "--gold-schema",
+            "--checkpoint-root",
+            "--window",
+            "--alert-rules",
+        ),
+        optional_params=("--sql-server", "--sql-database"),
+        queries=("gold_metrics",),
+    ),
+}
