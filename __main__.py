@@ -1,0 +1,224 @@
+"""rta-platform stack program: validated config in, composed components out.
+
+Only composition lives here. Config is read and validated first, so a broken
+stack file stops the run before a single resource is registered.
+"""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi_azure_native import authorization
+
+from components.base import CommonArgs, PrivateEndpointArgs, RoleAssignmentArgs
+from components.data_lake import DataLake, DataLakeArgs, LifecycleArgs
+from components.event_streaming import CaptureArgs, EventStreaming, EventStreamingArgs, HubArgs
+from components.identities import Identities, IdentitiesArgs, IdentitySpec
+from components.key_vault import CmkConsumer, KeyVault, KeyVaultArgs
+from components.monitoring import Monitoring, MonitoringArgs
+from components.naming import Naming
+from components.network import Network, NetworkArgs, SubnetSpec
+from components.resource_group import PlatformResourceGroup, ResourceGroupArgs
+from components.roles import BuiltInRole
+from stack_config import IngestionProvider, StackConfig, load_stack_config
+from stack_config.model import PROJECT
+
+
+def platform_tags(config: StackConfig) -> dict[str, str]:
+    return {
+        **config.tags,
+        "environment": config.environment.value,
+        "project": PROJECT,
+        "managedBy": "pulumi",
+    }
+
+
+def main() -> None:
+    config = load_stack_config()
+    naming = Naming.create(
+        config.name_prefix, config.environment.value, config.location, PROJECT, pulumi.get_stack(),
+        config.unique_suffix,
+    )
+    tags = platform_tags(config)
+    client = authorization.get_client_config_output()
+
+    rg = PlatformResourceGroup(
+        "platform",
+        ResourceGroupArgs(name=naming.name("rg"), location=config.location, tags=tags, lock=config.lock.enabled),
+    )
+    common = CommonArgs(
+        resource_group_name=rg.name, location=config.location, tags=tags, subscription_id=client.subscription_id
+    )
+
+    monitoring = Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            common=common,
+            workspace_name=naming.name("log"),
+            retention_days=config.monitoring.retention_days,
+            daily_quota_gb=config.monitoring.daily_quota_gb,
+            allow_public_query=config.monitoring.allow_public_query,
+        ),
+    )
+    diagnostics = monitoring.diagnostics
+
+    subnets = config.network.subnets
+    net = Network(
+        "network",
+        NetworkArgs(
+            common=common,
+            diagnostics=diagnostics,
+            vnet_name=naming.name("vnet"),
+            address_space=config.network.address_space,
+            subnets=(
+                SubnetSpec("private-endpoints", subnets.private_endpoints),
+                SubnetSpec("databricks-host", subnets.databricks_host, delegate_to_databricks=True),
+                SubnetSpec("databricks-container", subnets.databricks_container, delegate_to_databricks=True),
+            ),
+        ),
+    )
+
+    def endpoint(group_id: str, zone_key: str | None = None) -> PrivateEndpointArgs:
+        return PrivateEndpointArgs(
+            subnet_id=net.subnet_id("private-endpoints"),
+            private_dns_zone_id=net.dns_zone_id(zone_key or group_id),
+            group_id=group_id,
+        )
+
+    cmk_on = config.encryption.customer_managed_keys
+    use_eventhubs = config.ingestion.provider is IngestionProvider.EVENTHUBS
+    identity_specs = [
+        IdentitySpec("producer", naming.name("id", qualifier="producer"), "sends trading events"),
+        IdentitySpec("processor", naming.name("id", qualifier="processor"), "Databricks access connector: reads streams, writes the lake"),
+    ]
+    if use_eventhubs:
+        identity_specs.append(IdentitySpec("eventhubs", naming.name("id", qualifier="evh"), "Event Hubs namespace: capture and CMK"))
+    if cmk_on:
+        identity_specs.append(IdentitySpec("lake-cmk", naming.name("id", qualifier="st-cmk"), "unwraps the lake's CMK"))
+    identities = Identities("identities", IdentitiesArgs(common=common, identities=identity_specs))
+
+    def consumer(key: str, identity_key: str) -> CmkConsumer:
+        identity = identities[identity_key]
+        return CmkConsumer(key, identity.id, identity.client_id, identity.principal_id)
+
+    cmk_consumers = []
+    if cmk_on:
+        cmk_consumers.append(consumer("lake", "lake-cmk"))
+        if use_eventhubs:
+            cmk_consumers.append(consumer("eventhubs", "eventhubs"))
+    vault = KeyVault(
+        "keyvault",
+        KeyVaultArgs(
+            common=common,
+            diagnostics=diagnostics,
+            private_endpoint=endpoint("vault"),
+            vault_name=naming.name("kv", "keyvault", unique=True),
+            tenant_id=client.tenant_id,
+            sku=config.key_vault.sku,
+            soft_delete_retention_days=config.key_vault.soft_delete_retention_days,
+            cmk_consumers=cmk_consumers,
+            key_type=config.encryption.key_type,
+            key_size=config.encryption.key_size,
+            key_rotation=config.encryption.key_rotation,
+            key_expiry=config.encryption.key_expiry,
+        ),
+    )
+
+    lake_writers = [
+        RoleAssignmentArgs(
+            principal_id=identities["processor"].principal_id,
+            role=BuiltInRole.STORAGE_BLOB_DATA_CONTRIBUTOR,
+            name="processor",
+            description="Databricks (access connector) reads and writes the medallion layers",
+        )
+    ]
+    capture = config.event_hubs.capture if config.event_hubs else None
+    if capture is not None and capture.enabled:
+        lake_writers.append(
+            RoleAssignmentArgs(
+                principal_id=identities["eventhubs"].principal_id,
+                role=BuiltInRole.STORAGE_BLOB_DATA_CONTRIBUTOR,
+                name="eventhubs-capture",
+                sub_scope="landing",
+                description="Event Hubs capture writes Avro files to the landing container only",
+            )
+        )
+    lake = DataLake(
+        "datalake",
+        DataLakeArgs(
+            common=common,
+            diagnostics=diagnostics,
+            account_name=naming.name("st", "storage", unique=True),
+            private_endpoints=(endpoint("dfs"), endpoint("blob")),
+            replication=config.data_lake.replication.value,
+            lifecycle=LifecycleArgs(
+                tier_to_cool_after_days=config.data_lake.tier_to_cool_after_days,
+                expire_after_days=config.data_lake.expire_after_days,
+                expiry_action=config.data_lake.expiry_action,
+                containers=config.data_lake.lifecycle_containers,
+            ),
+            customer_managed_key=vault.customer_managed_keys.get("lake"),
+            role_assignments=lake_writers,
+        ),
+    )
+
+    pulumi.export("resourceGroupName", rg.name)
+    pulumi.export("location", config.location)
+    pulumi.export("logAnalyticsWorkspaceId", monitoring.workspace_id)
+    pulumi.export("vnetId", net.vnet_id)
+    pulumi.export("keyVaultUri", vault.vault_uri)
+    pulumi.export("dataLakeAccountName", lake.account.name)
+    pulumi.export("dataLakeDfsEndpoint", lake.dfs_endpoint)
+    pulumi.export("identityClientIds", {k: v.client_id for k, v in identities.identities.items()})
+
+    if use_eventhubs and config.event_hubs is not None:
+        eh = config.event_hubs
+        stream = config.ingestion.trades_stream
+        streaming = EventStreaming(
+            "eventstreaming",
+            EventStreamingArgs(
+                common=common,
+                diagnostics=diagnostics,
+                private_endpoint=endpoint("namespace"),
+                namespace_name=naming.name("evhns", "eventhubs", unique=True),
+                sku=eh.sku.value,
+                capacity=eh.capacity,
+                zone_redundant=eh.zone_redundant,
+                auto_inflate_max_units=eh.auto_inflate_max_units,
+                dedicated_cluster_id=eh.dedicated_cluster_id,
+                hubs=[HubArgs(h.name, h.partitions, h.retention_hours, h.consumer_groups) for h in eh.hubs],
+                identity_id=identities["eventhubs"].id,
+                capture=CaptureArgs(
+                    storage_account_id=lake.account_id,
+                    container="landing",
+                    identity_id=identities["eventhubs"].id,
+                    interval_seconds=eh.capture.interval_seconds,
+                    size_limit_bytes=eh.capture.size_limit_bytes,
+                    depends_on=(*lake.containers.values(), *lake.role_assignments),
+                )
+                if eh.capture.enabled
+                else None,
+                customer_managed_key=vault.customer_managed_keys.get("eventhubs"),
+                role_assignments=[
+                    RoleAssignmentArgs(
+                        principal_id=identities["producer"].principal_id,
+                        role=BuiltInRole.EVENT_HUBS_DATA_SENDER,
+                        name="producer",
+                        sub_scope=stream,
+                        description="The event producer sends to the trades hub only",
+                    ),
+                    RoleAssignmentArgs(
+                        principal_id=identities["processor"].principal_id,
+                        role=BuiltInRole.EVENT_HUBS_DATA_RECEIVER,
+                        name="processor",
+                        sub_scope=stream,
+                        description="The bronze job reads the trades hub only",
+                    ),
+                ],
+            ),
+        )
+        pulumi.export("eventHubsNamespaceFqdn", streaming.fqdn)
+        pulumi.export("kafkaBootstrapServers", streaming.kafka_bootstrap_servers)
+        pulumi.export("tradesTopic", stream)
+
+
+main()

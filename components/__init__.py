@@ -1,0 +1,1 @@
+"""One Pulumi ComponentResource per Azure concern, sharing the interface in components.base."""

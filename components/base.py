@@ -1,0 +1,197 @@
+"""The cross-cutting interface every platform component shares.
+
+Modelled on Azure Verified Modules: each component takes the same small set of
+inputs -- tags, diagnostic settings, private endpoints, role assignments and a
+customer-managed key -- and wires them with the helpers below, so a reader who
+knows one component knows them all and no component re-implements them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+from pulumi_azure_native import authorization, monitor, network
+
+from components.roles import BuiltInRole
+
+TYPE_PREFIX = "rta:platform:"
+# Stable namespace for deterministic role-assignment names (they must be GUIDs).
+_ASSIGNMENT_NAMESPACE = uuid.UUID("6c1f8c1e-3f57-4a8e-9a38-4f0d6c2b7e10")
+
+
+@dataclass(frozen=True)
+class DiagnosticsArgs:
+    """Where resource logs go. Every component that owns a diagnosable resource takes one."""
+
+    workspace_id: pulumi.Input[str]
+    # "allLogs" covers audit too; metrics are sent where the resource has them.
+    category_groups: Sequence[str] = ("allLogs",)
+    metrics: bool = True
+
+
+@dataclass(frozen=True)
+class PrivateEndpointArgs:
+    """A private endpoint for one sub-resource (group id) of a service, with its DNS zone."""
+
+    subnet_id: pulumi.Input[str]
+    private_dns_zone_id: pulumi.Input[str]
+    group_id: str  # e.g. "vault", "blob", "dfs", "namespace", "sqlServer", "databricks_ui_api"
+
+
+@dataclass(frozen=True)
+class RoleAssignmentArgs:
+    """One role for one principal on the component's resource (or a named child of it)."""
+
+    principal_id: pulumi.Input[str]
+    role: BuiltInRole
+    # Logical name used for the deterministic assignment GUID and the Pulumi name.
+    name: str
+    principal_type: authorization.PrincipalType = authorization.PrincipalType.SERVICE_PRINCIPAL
+    # Key of a child scope the component exposes (e.g. an event hub's name); None = the resource itself.
+    sub_scope: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerManagedKeyArgs:
+    """A Key Vault key and the user-assigned identity the service unwraps it with."""
+
+    key_vault_uri: pulumi.Input[str]
+    key_name: pulumi.Input[str]
+    key_uri: pulumi.Input[str]  # versionless, so rotation is picked up automatically
+    identity_id: pulumi.Input[str]  # resource id of the user-assigned identity
+    identity_client_id: pulumi.Input[str]
+    identity_principal_id: pulumi.Input[str]
+    # Resources (the identity's crypto role assignment) the service must wait for.
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class CommonArgs:
+    """Inputs every component takes."""
+
+    resource_group_name: pulumi.Input[str]
+    location: str
+    tags: Mapping[str, str]
+    subscription_id: pulumi.Input[str]
+
+
+class PlatformComponent(pulumi.ComponentResource):
+    """Base class: type token in the platform namespace plus the shared wiring helpers."""
+
+    def __init__(self, kind: str, name: str, common: CommonArgs, opts: pulumi.ResourceOptions | None) -> None:
+        super().__init__(f"{TYPE_PREFIX}{kind}", name, None, opts)
+        self._common = common
+        self._child_opts = pulumi.ResourceOptions(parent=self)
+
+    def _opts(self, *, depends_on: Sequence[pulumi.Resource] = (), **kwargs: object) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, depends_on=list(depends_on), **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def tags(self) -> Mapping[str, str]:
+        return self._common.tags
+
+    def add_diagnostics(
+        self,
+        logical_name: str,
+        target: pulumi.Resource,
+        target_id: pulumi.Input[str],
+        diagnostics: DiagnosticsArgs,
+        *,
+        logs: bool = True,
+        metrics: bool | None = None,
+    ) -> monitor.DiagnosticSetting:
+        """Send the target's resource logs (and metrics) to the platform workspace."""
+        send_metrics = diagnostics.metrics if metrics is None else metrics
+        return monitor.DiagnosticSetting(
+            f"{logical_name}-diag",
+            name="to-platform-workspace",
+            resource_uri=target_id,
+            workspace_id=diagnostics.workspace_id,
+            log_analytics_destination_type="Dedicated",
+            logs=[monitor.DiagnosticsLogSettingsArgs(category_group=g, enabled=True) for g in diagnostics.category_groups]
+            if logs
+            else None,
+            metrics=[monitor.DiagnosticsMetricSettingsArgs(category="AllMetrics", enabled=True)] if send_metrics else None,
+            opts=self._opts(depends_on=[target]),
+        )
+
+    def add_private_endpoint(
+        self,
+        logical_name: str,
+        target: pulumi.Resource,
+        target_id: pulumi.Input[str],
+        endpoint: PrivateEndpointArgs,
+        endpoint_name: str,
+    ) -> tuple[network.PrivateEndpoint, network.PrivateDnsZoneGroup]:
+        """A private endpoint to one sub-resource, registered in its private DNS zone."""
+        pe = network.PrivateEndpoint(
+            f"{logical_name}-pe-{endpoint.group_id}",
+            private_endpoint_name=endpoint_name,
+            resource_group_name=self._common.resource_group_name,
+            location=self._common.location,
+            subnet=network.SubnetArgs(id=endpoint.subnet_id),
+            custom_network_interface_name=f"{endpoint_name}-nic",
+            private_link_service_connections=[
+                network.PrivateLinkServiceConnectionArgs(
+                    name=f"{endpoint_name}-conn",
+                    private_link_service_id=target_id,
+                    group_ids=[endpoint.group_id],
+                )
+            ],
+            tags=dict(self.tags),
+            opts=self._opts(depends_on=[target]),
+        )
+        zone_group = network.PrivateDnsZoneGroup(
+            f"{logical_name}-pe-{endpoint.group_id}-dns",
+            name="default",
+            private_dns_zone_group_name="default",
+            private_endpoint_name=pe.name,
+            resource_group_name=self._common.resource_group_name,
+            private_dns_zone_configs=[
+                network.PrivateDnsZoneConfigArgs(name=endpoint.group_id, private_dns_zone_id=endpoint.private_dns_zone_id)
+            ],
+            opts=self._opts(depends_on=[pe]),
+        )
+        return pe, zone_group
+
+    def add_role_assignments(
+        self,
+        logical_name: str,
+        scopes: Mapping[str | None, tuple[pulumi.Resource, pulumi.Input[str]]],
+        assignments: Sequence[RoleAssignmentArgs],
+    ) -> list[authorization.RoleAssignment]:
+        """Grant built-in roles at the narrowest scope the component exposes.
+
+        `scopes` maps a sub-scope key (None for the component's main resource) to
+        the resource and its id; an unknown key is a programming error, not a
+        silent widening to the parent scope.
+        """
+        created = []
+        for assignment in assignments:
+            if assignment.sub_scope not in scopes:
+                raise ValueError(
+                    f"{logical_name}: role assignment {assignment.name!r} names unknown scope "
+                    f"{assignment.sub_scope!r}; known: {sorted(str(k) for k in scopes)}"
+                )
+            scope_resource, scope_id = scopes[assignment.sub_scope]
+            guid = uuid.uuid5(
+                _ASSIGNMENT_NAMESPACE,
+                f"{pulumi.get_project()}/{pulumi.get_stack()}/{logical_name}/{assignment.name}/{assignment.role.name}",
+            )
+            created.append(
+                authorization.RoleAssignment(
+                    f"{logical_name}-ra-{assignment.name}",
+                    role_assignment_name=str(guid),
+                    scope=scope_id,
+                    principal_id=assignment.principal_id,
+                    principal_type=assignment.principal_type,
+                    role_definition_id=assignment.role.definition_id(self._common.subscription_id),
+                    description=assignment.description or f"{assignment.role.display_name} for {assignment.name}",
+                    opts=self._opts(depends_on=[scope_resource]),
+                )
+            )
+        return created

@@ -1,0 +1,176 @@
+"""ADLS Gen2 lake for the medallion layers, private and key-less.
+
+Shared-key auth is off, so every reader and writer -- Databricks' access
+connector, Event Hubs capture, operators -- authenticates with Entra ID.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+from pulumi_azure_native import storage
+
+from components.base import (
+    CommonArgs,
+    CustomerManagedKeyArgs,
+    DiagnosticsArgs,
+    PlatformComponent,
+    PrivateEndpointArgs,
+    RoleAssignmentArgs,
+)
+
+CONTAINERS = ("landing", "bronze", "silver", "gold", "checkpoints")
+
+
+@dataclass(frozen=True)
+class LifecycleArgs:
+    tier_to_cool_after_days: int = 90
+    expire_after_days: int = 730
+    expiry_action: str = "archive"  # or "delete"
+    containers: Sequence[str] = ("landing", "bronze")
+
+
+@dataclass(frozen=True)
+class DataLakeArgs:
+    common: CommonArgs
+    diagnostics: DiagnosticsArgs
+    account_name: str
+    # One endpoint per sub-resource: "dfs" (ABFS, Spark) and "blob" (capture, tooling).
+    private_endpoints: Sequence[PrivateEndpointArgs]
+    replication: str = "ZRS"
+    lifecycle: LifecycleArgs = LifecycleArgs()
+    customer_managed_key: CustomerManagedKeyArgs | None = None
+    role_assignments: Sequence[RoleAssignmentArgs] = field(default_factory=tuple)
+
+
+class DataLake(PlatformComponent):
+    """Storage account (HNS) + medallion containers + lifecycle + private endpoints."""
+
+    def __init__(self, name: str, args: DataLakeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("DataLake", name, args.common, opts)
+        c = args.common
+        cmk = args.customer_managed_key
+        encryption = storage.EncryptionArgs(
+            require_infrastructure_encryption=True,
+            services=storage.EncryptionServicesArgs(
+                blob=storage.EncryptionServiceArgs(enabled=True, key_type=storage.KeyType.ACCOUNT),
+                file=storage.EncryptionServiceArgs(enabled=True, key_type=storage.KeyType.ACCOUNT),
+            ),
+            key_source=storage.KeySource.MICROSOFT_KEYVAULT if cmk else storage.KeySource.MICROSOFT_STORAGE,
+            key_vault_properties=storage.KeyVaultPropertiesArgs(key_name=cmk.key_name, key_vault_uri=cmk.key_vault_uri)
+            if cmk
+            else None,
+            encryption_identity=storage.EncryptionIdentityArgs(encryption_user_assigned_identity=cmk.identity_id)
+            if cmk
+            else None,
+        )
+        self.account = storage.StorageAccount(
+            f"{name}-st",
+            account_name=args.account_name,
+            resource_group_name=c.resource_group_name,
+            location=c.location,
+            kind=storage.Kind.STORAGE_V2,
+            sku=storage.SkuArgs(name=storage.SkuName(f"Standard_{args.replication}")),
+            access_tier=storage.AccessTier.HOT,
+            is_hns_enabled=True,
+            enable_https_traffic_only=True,
+            minimum_tls_version=storage.MinimumTlsVersion.TLS1_2,
+            allow_shared_key_access=False,
+            default_to_o_auth_authentication=True,
+            allow_blob_public_access=False,
+            allow_cross_tenant_replication=False,
+            is_local_user_enabled=False,
+            is_sftp_enabled=False,
+            public_network_access=storage.PublicNetworkAccess.DISABLED,
+            network_rule_set=storage.NetworkRuleSetArgs(
+                default_action=storage.DefaultAction.DENY,
+                bypass=storage.Bypass.AZURE_SERVICES,
+            ),
+            encryption=encryption,
+            identity=storage.IdentityArgs(type=storage.IdentityType.USER_ASSIGNED, user_assigned_identities=[cmk.identity_id])
+            if cmk
+            else None,
+            tags=dict(self.tags),
+            opts=self._opts(depends_on=list(cmk.depends_on) if cmk else []),
+        )
+        self.account_id: pulumi.Output[str] = self.account.id
+        self.dfs_endpoint: str = f"https://{args.account_name}.dfs.core.windows.net/"
+
+        self.containers: dict[str, storage.BlobContainer] = {}
+        for container in CONTAINERS:
+            self.containers[container] = storage.BlobContainer(
+                f"{name}-{container}",
+                container_name=container,
+                account_name=self.account.name,
+                resource_group_name=c.resource_group_name,
+                public_access=storage.PublicAccess.NONE,
+                opts=self._opts(depends_on=[self.account]),
+            )
+
+        self.lifecycle = self._lifecycle_policy(name, args)
+
+        # Account-level metrics; the logs live on the blob service.
+        self.add_diagnostics(name, self.account, self.account.id, args.diagnostics, logs=False, metrics=True)
+        self.add_diagnostics(
+            f"{name}-blob",
+            self.account,
+            self.account.id.apply(lambda account_id: f"{account_id}/blobServices/default"),
+            args.diagnostics,
+        )
+        for endpoint in args.private_endpoints:
+            self.add_private_endpoint(
+                name, self.account, self.account.id, endpoint, f"pe-{args.account_name}-{endpoint.group_id}"
+            )
+        scopes: dict[str | None, tuple[pulumi.Resource, pulumi.Input[str]]] = {None: (self.account, self.account.id)}
+        scopes.update({k: (v, v.id) for k, v in self.containers.items()})
+        self.role_assignments = self.add_role_assignments(name, scopes, args.role_assignments)
+
+        self.register_outputs(
+            {
+                "account_id": self.account_id,
+                "account_name": self.account.name,
+                "dfs_endpoint": self.dfs_endpoint,
+            }
+        )
+
+    def abfss_url(self, container: str, path: str = "") -> str:
+        """`abfss://<container>@<account>.dfs.core.windows.net/<path>`, known before apply."""
+        if container not in CONTAINERS:
+            raise ValueError(f"unknown container {container!r}; known: {CONTAINERS}")
+        host = self.dfs_endpoint.removeprefix("https://").rstrip("/")
+        return f"abfss://{container}@{host}/{path}"
+
+    def _lifecycle_policy(self, name: str, args: DataLakeArgs) -> storage.ManagementPolicy:
+        lc = args.lifecycle
+        after = storage.DateAfterModificationArgs
+        expiry = after(days_after_modification_greater_than=lc.expire_after_days)
+        base_blob = storage.ManagementPolicyBaseBlobArgs(
+            tier_to_cool=after(days_after_modification_greater_than=lc.tier_to_cool_after_days),
+            tier_to_archive=expiry if lc.expiry_action == "archive" else None,
+            delete=expiry if lc.expiry_action == "delete" else None,
+        )
+        return storage.ManagementPolicy(
+            f"{name}-lifecycle",
+            management_policy_name="default",
+            account_name=self.account.name,
+            resource_group_name=args.common.resource_group_name,
+            policy=storage.ManagementPolicySchemaArgs(
+                rules=[
+                    storage.ManagementPolicyRuleArgs(
+                        name=f"age-out-{container}",
+                        type=storage.RuleType.LIFECYCLE,
+                        enabled=True,
+                        definition=storage.ManagementPolicyDefinitionArgs(
+                            filters=storage.ManagementPolicyFilterArgs(
+                                blob_types=["blockBlob"], prefix_match=[f"{container}/"]
+                            ),
+                            actions=storage.ManagementPolicyActionArgs(base_blob=base_blob),
+                        ),
+                    )
+                    for container in lc.containers
+                ]
+            ),
+            opts=self._opts(depends_on=list(self.containers.values())),
+        )

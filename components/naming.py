@@ -1,0 +1,68 @@
+"""Resource names, derived in one place so Azure's limits hold everywhere.
+
+Globally unique names (storage, Key Vault, Event Hubs, SQL) carry a short
+suffix derived from project and stack, so the same stack always gets the same
+names and two stacks never collide.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+# Short region codes keep names inside the 24-character limits.
+_REGION_CODES = {
+    "westeurope": "weu",
+    "northeurope": "neu",
+    "swedencentral": "sec",
+    "germanywestcentral": "gwc",
+    "eastus": "eus",
+    "eastus2": "eus2",
+    "westus2": "wus2",
+    "uksouth": "uks",
+}
+
+# (max length, allowed characters) per kind of name.
+_LIMITS: dict[str, tuple[int, str]] = {
+    "storage": (24, r"[a-z0-9]"),
+    "keyvault": (24, r"[a-zA-Z0-9-]"),
+    "eventhubs": (50, r"[a-zA-Z0-9-]"),
+    "sql": (63, r"[a-z0-9-]"),
+    "default": (80, r"[a-zA-Z0-9-_.]"),
+}
+
+
+@dataclass(frozen=True)
+class Naming:
+    prefix: str
+    environment: str
+    location: str
+    suffix: str
+
+    @classmethod
+    def create(cls, prefix: str, environment: str, location: str, project: str, stack: str,
+               suffix: str | None = None) -> Naming:
+        derived = hashlib.sha256(f"{project}/{stack}/{prefix}".encode()).hexdigest()[:4]
+        return cls(prefix, environment, location, suffix or derived)
+
+    @property
+    def region(self) -> str:
+        return _REGION_CODES.get(self.location, self.location[:4])
+
+    def name(self, abbreviation: str, kind: str = "default", *, unique: bool = False, qualifier: str = "") -> str:
+        """`<abbr>-<prefix>-<env>-<region>[-<qualifier>][-<suffix>]`, squeezed to the kind's limits."""
+        max_len, allowed = _LIMITS[kind]
+        parts = [abbreviation, self.prefix, self.environment, self.region]
+        if qualifier:
+            parts.append(qualifier)
+        if unique:
+            parts.append(self.suffix)
+        separator = "" if kind == "storage" else "-"
+        name = separator.join(parts)
+        if kind == "storage":
+            name = name.lower()
+        name = "".join(ch for ch in name if re.fullmatch(allowed, ch))
+        if len(name) > max_len:
+            raise ValueError(f"derived {kind} name {name!r} exceeds {max_len} characters; shorten namePrefix")
+        return name

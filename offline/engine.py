@@ -1,0 +1,356 @@
+"""Run the real `__main__.py` in-process under the Pulumi mock engine and record the plan.
+
+This is the foundation the offline preview, the policy runner and the tests
+stand on. It mirrors the language host: config from `Pulumi.yaml` and
+`Pulumi.<stack>.yaml` goes into the runtime config, and the program runs via
+`runpy` inside `run_in_stack`, so exports and stack outputs behave as in a
+real `pulumi preview` / `pulumi up`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hashlib
+import json
+import runpy
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from google.protobuf import json_format
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.stack import run_in_stack
+from offline.plan import UNKNOWN, Invocation, Plan, PlannedResource
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SUBSCRIPTION_ID = "00000000-0000-0000-0000-00000000aaaa"
+TENANT_ID = "00000000-0000-0000-0000-00000000bbbb"
+DEPLOYER_OBJECT_ID = "00000000-0000-0000-0000-00000000cccc"
+# What a `secure:` config value becomes offline: the real ciphertext needs the stack's key.
+OFFLINE_SECRET_PLACEHOLDER = "offline-placeholder-secret"
+
+
+class StackProgramError(Exception):
+    """The program failed (config error, exception in a component); `cause` is the original."""
+
+    def __init__(self, stack: str, cause: BaseException) -> None:
+        self.cause = cause
+        super().__init__(f"stack {stack!r}: {cause}")
+
+
+# ----------------------------------------------------------------------------- config
+
+
+def load_project(root: Path = REPO_ROOT) -> dict[str, Any]:
+    return yaml.safe_load((root / "Pulumi.yaml").read_text())
+
+
+def stack_config_values(stack: str, root: Path = REPO_ROOT) -> tuple[dict[str, str], list[str]]:
+    """Fully qualified config map (objects as JSON strings) and its secret keys, as the CLI passes them."""
+    project = load_project(root)
+    name = project["name"]
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"no stack file {path.name}; known stacks: {', '.join(list_stacks(root))}")
+    stack_doc = yaml.safe_load(path.read_text()) or {}
+    values: dict[str, Any] = {}
+    for key, spec in (project.get("config") or {}).items():
+        default = spec.get("default", spec.get("value")) if isinstance(spec, dict) else spec
+        if default is not None:
+            values[key if ":" in key else f"{name}:{key}"] = default
+    for key, value in (stack_doc.get("config") or {}).items():
+        values[key if ":" in key else f"{name}:{key}"] = value
+    flat: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in values.items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            flat[key] = OFFLINE_SECRET_PLACEHOLDER
+            secret_keys.append(key)
+        elif isinstance(value, str):
+            flat[key] = value
+        else:
+            flat[key] = json.dumps(value)
+    return flat, secret_keys
+
+
+def list_stacks(root: Path = REPO_ROOT) -> list[str]:
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+# ----------------------------------------------------------------------------- mocks
+
+
+def _arm_id(subscription: str, resource_group: str, provider_type: str, name: str) -> str:
+    return f"/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/{provider_type}/{name}"
+
+
+_ARM_TYPES = {
+    "storage:StorageAccount": "Microsoft.Storage/storageAccounts",
+    "keyvault:Vault": "Microsoft.KeyVault/vaults",
+    "eventhub:Namespace": "Microsoft.EventHub/namespaces",
+    "operationalinsights:Workspace": "Microsoft.OperationalInsights/workspaces",
+    "network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
+    "network:NetworkSecurityGroup": "Microsoft.Network/networkSecurityGroups",
+    "network:PrivateEndpoint": "Microsoft.Network/privateEndpoints",
+    "network:NatGateway": "Microsoft.Network/natGateways",
+    "network:PublicIPAddress": "Microsoft.Network/publicIPAddresses",
+    "privatedns:PrivateZone": "Microsoft.Network/privateDnsZones",
+    "managedidentity:UserAssignedIdentity": "Microsoft.ManagedIdentity/userAssignedIdentities",
+    "databricks:Workspace": "Microsoft.Databricks/workspaces",
+    "databricks:AccessConnector": "Microsoft.Databricks/accessConnectors",
+    "sql:Server": "Microsoft.Sql/servers",
+}
+
+# Name inputs that carry the Azure resource name, by type (first match wins).
+_NAME_KEYS = (
+    "accountName", "vaultName", "namespaceName", "workspaceName", "virtualNetworkName",
+    "networkSecurityGroupName", "privateEndpointName", "natGatewayName", "publicIpAddressName",
+    "privateZoneName", "resourceName", "connectorName", "serverName", "resourceGroupName",
+)
+
+
+def _guid(seed: str) -> str:
+    h = hashlib.sha1(seed.encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
+def _azure_name(args: pulumi.runtime.MockResourceArgs) -> str:
+    token = args.typ
+    if token == "azure-native:resources:ResourceGroup":
+        return str(args.inputs.get("resourceGroupName", args.name))
+    keys = [k for k in _NAME_KEYS if k != "resourceGroupName"]
+    return next((args.inputs[k] for k in keys if isinstance(args.inputs.get(k), str)), args.name)
+
+
+class PlatformMocks(pulumi.runtime.Mocks):
+    """Answers like the providers would, with realistic ARM ids and computed outputs.
+
+    In preview mode it returns only the inputs and no id -- what a first
+    `pulumi preview` knows -- so every computed output is unknown, as it is
+    for the real engine before the resource exists.
+    """
+
+    def __init__(self, preview: bool) -> None:
+        self.preview = preview
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if not args.custom and not args.typ.startswith("pulumi:providers:"):
+            return (None, {})
+        if self.preview:
+            return ("", _output_shape(dict(args.inputs)))
+        return self._resource_id(args), self._outputs(args)
+
+    def _resource_id(self, args: pulumi.runtime.MockResourceArgs) -> str:
+        token = args.typ.removeprefix("azure-native:")
+        inputs = args.inputs
+        rg = inputs.get("resourceGroupName", "rg")
+        name = _azure_name(args)
+        if token == "resources:ResourceGroup":
+            return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{name}"
+        if token in _ARM_TYPES:
+            return _arm_id(SUBSCRIPTION_ID, rg, _ARM_TYPES[token], name)
+        if token == "network:Subnet":
+            return _arm_id(SUBSCRIPTION_ID, rg, "Microsoft.Network/virtualNetworks",
+                           f"{inputs.get('virtualNetworkName')}/subnets/{inputs.get('subnetName', args.name)}")
+        if token == "storage:BlobContainer":
+            return _arm_id(SUBSCRIPTION_ID, rg, "Microsoft.Storage/storageAccounts",
+                           f"{inputs.get('accountName')}/blobServices/default/containers/{inputs.get('containerName')}")
+        if token == "eventhub:EventHub":
+            return _arm_id(SUBSCRIPTION_ID, rg, "Microsoft.EventHub/namespaces",
+                           f"{inputs.get('namespaceName')}/eventhubs/{inputs.get('eventHubName', args.name)}")
+        if token == "keyvault:Key":
+            return _arm_id(SUBSCRIPTION_ID, rg, "Microsoft.KeyVault/vaults",
+                           f"{inputs.get('vaultName')}/keys/{inputs.get('keyName', args.name)}")
+        if token == "keyvault:Secret":
+            return _arm_id(SUBSCRIPTION_ID, rg, "Microsoft.KeyVault/vaults",
+                           f"{inputs.get('vaultName')}/secrets/{inputs.get('secretName', args.name)}")
+        digest = hashlib.sha1(f"{args.typ}/{args.name}".encode()).hexdigest()[:12]
+        return f"{args.name}-{digest}"
+
+    def _outputs(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+        outputs = _output_shape(dict(args.inputs))
+        token = args.typ
+        name = args.name
+        seed = hashlib.sha1(f"{token}/{name}".encode()).hexdigest()
+        guid = _guid(f"{token}/{name}")
+        if token.startswith("azure-native:"):
+            outputs["name"] = _azure_name(args)
+        if token == "azure-native:managedidentity:UserAssignedIdentity":
+            outputs.update(principalId=guid, clientId=_guid(f"client/{token}/{name}"), tenantId=TENANT_ID)
+        elif token == "azure-native:databricks:Workspace":
+            outputs.update(workspaceUrl=f"adb-{int(seed[:12], 16) % 10**16}.7.azuredatabricks.net",
+                           workspaceId=str(int(seed[:12], 16) % 10**16))
+        elif token == "azure-native:sql:Server":
+            outputs.update(fullyQualifiedDomainName=f"{args.inputs.get('serverName', name)}.database.windows.net")
+        elif token == "azure-native:keyvault:Key":
+            vault = args.inputs.get("vaultName")
+            key = args.inputs.get("keyName", name)
+            outputs.update(keyUri=f"https://{vault}.vault.azure.net/keys/{key}",
+                           keyUriWithVersion=f"https://{vault}.vault.azure.net/keys/{key}/{seed[:32]}")
+        elif token.startswith("databricks:"):
+            outputs.setdefault("name", args.inputs.get("name", name))
+            if token in ("databricks:index/servicePrincipal:ServicePrincipal",):
+                outputs.update(applicationId=guid)
+        return outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        if args.token == "azure-native:authorization:getClientConfig":
+            return {"clientId": DEPLOYER_OBJECT_ID, "objectId": DEPLOYER_OBJECT_ID,
+                    "subscriptionId": SUBSCRIPTION_ID, "tenantId": TENANT_ID}
+        return {}
+
+
+def _output_shape(outputs: dict[str, Any]) -> dict[str, Any]:
+    """Where a provider's output differs in shape from its input, answer in the output's shape."""
+    identity = outputs.get("identity")
+    if isinstance(identity, dict) and isinstance(identity.get("userAssignedIdentities"), list):
+        # Azure answers with a map keyed by identity id, not the input list.
+        outputs["identity"] = {**identity, "userAssignedIdentities": {
+            i: {"principalId": TENANT_ID, "clientId": TENANT_ID} for i in identity["userAssignedIdentities"]
+            if isinstance(i, str)}}
+    return outputs
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """Keeps every RegisterResourceRequest (parent, dependencies, provider, options) and Invoke."""
+
+    def __init__(self, mocks_: PlatformMocks, preview: bool) -> None:
+        super().__init__(mocks_)
+        self.preview = preview
+        self.records: list[PlannedResource] = []
+        self.invocations: list[Invocation] = []
+        self.outputs_by_urn: dict[str, dict[str, Any]] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The real engine leaves the root stack out of child URNs' type chain.
+        if parent and parent.split("::")[2] == "pulumi:pulumi:Stack":
+            parent = ""
+        return super().make_urn(parent, type_, name)
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        inputs = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
+        state = self.resources.get(response.urn)
+        outputs: dict[str, Any] = {}
+        if state is not None and not self.preview:
+            outputs = {k: v for k, v in state.state.items() if k not in inputs}
+        self.records.append(
+            PlannedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                inputs=inputs,
+                parent=request.parent or None,
+                dependencies=list(request.dependencies),
+                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                provider=request.provider or None,
+                id=response.id or None,
+                outputs=_plain(outputs),
+                options={
+                    "protect": request.protect,
+                    "ignoreChanges": list(request.ignoreChanges),
+                    "deleteBeforeReplace": request.deleteBeforeReplace,
+                    "aliases": len(request.aliases),
+                },
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        self.outputs_by_urn[request.urn] = json_format.MessageToDict(request.outputs, preserving_proto_field_name=True)
+        return super().RegisterResourceOutputs(request)
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802
+        self.invocations.append(
+            Invocation(token=request.tok, args=json_format.MessageToDict(request.args, preserving_proto_field_name=True))
+        )
+        return super().Invoke(request)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+# ----------------------------------------------------------------------------- run
+
+
+def run_stack(stack: str, preview: bool = True, root: Path = REPO_ROOT,
+              config_overrides: dict[str, Any] | None = None) -> Plan:
+    """Evaluate the stack program for `stack`; raise StackProgramError if it fails.
+
+    `config_overrides` replaces (value) or removes (None) fully qualified keys,
+    which is how tests feed a broken config through the real program.
+    """
+    values, secret_keys = stack_config_values(stack, root)
+    for key, value in (config_overrides or {}).items():
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value if isinstance(value, str) else json.dumps(value)
+    project = load_project(root)["name"]
+    # A fresh context per run: config and settings are ContextVars, so stacks never leak into each other.
+    return contextvars.Context().run(_run, project, stack, preview, root, values, secret_keys)
+
+
+def _run(project: str, stack: str, preview: bool, root: Path, values: dict[str, str],
+         secret_keys: list[str]) -> Plan:
+    mocks_ = PlatformMocks(preview)
+    monitor = RecordingMonitor(mocks_, preview)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        runtime_config.set_all_config(values, secret_keys)
+        mocks.set_mocks(mocks_, project=project, stack=stack, preview=preview, monitor=monitor)
+        # set_mocks installs a root stack for unit tests; the language host makes its own.
+        settings.set_root_resource(None)
+        program = root / "__main__.py"
+        sys.path.insert(0, str(root))
+        errors: list[BaseException] = []
+
+        def body() -> None:
+            try:
+                runpy.run_path(str(program), run_name="__main__")
+            except BaseException as exc:  # noqa: BLE001 - re-raised below with the stack's name
+                errors.append(exc)
+                raise
+
+        try:
+            loop.run_until_complete(run_in_stack(body))
+        except BaseException as exc:  # noqa: BLE001
+            raise StackProgramError(stack, errors[0] if errors else exc) from exc
+        finally:
+            sys.path.remove(str(root))
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    stack_urn = next((u for u in monitor.outputs_by_urn if u.split("::")[2] == "pulumi:pulumi:Stack"), None)
+    outputs = _decode(monitor.outputs_by_urn.get(stack_urn, {})) if stack_urn else {}
+    return Plan(project=project, stack=stack, preview=preview, resources=monitor.records, outputs=outputs,
+                invokes=monitor.invocations)
+
+
+def _decode(value: Any) -> Any:
+    """Stack outputs as the CLI shows them: secrets stay masked, unknowns say so."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return "[secret]"
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if value == UNKNOWN:
+        return "(known after apply)"
+    return value

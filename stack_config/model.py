@@ -1,0 +1,295 @@
+"""Typed stack configuration: every setting the stack program reads.
+
+Keys are camelCase in `Pulumi.<stack>.yaml` (under the `rta-platform:`
+namespace) and snake_case here. Unknown keys are errors, so a typo never
+silently falls back to a default. Secure choices are the defaults; the few
+insecure conveniences are explicit, named switches.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.alias_generators import to_camel
+
+PROJECT = "rta-platform"
+
+
+class Section(BaseModel):
+    """Base for every config object: camelCase keys, no unknown keys, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+    )
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    PROD = "prod"
+
+
+LowerName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,7}$")]
+HubName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,254}$")]
+TagValue = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Uuid = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+]
+
+REQUIRED_TAG_KEYS = ("owner", "costCenter", "dataClassification")
+# Tag keys the program sets itself; a stack file may not override them.
+RESERVED_TAG_KEYS = ("environment", "managedBy", "project")
+
+
+def _network(cidr: str) -> ipaddress.IPv4Network:
+    return ipaddress.IPv4Network(cidr, strict=True)
+
+
+class SubnetsConfig(Section):
+    private_endpoints: str
+    databricks_host: str
+    databricks_container: str
+
+
+class NetworkConfig(Section):
+    address_space: str
+    subnets: SubnetsConfig
+
+    @model_validator(mode="after")
+    def _subnets_fit(self) -> NetworkConfig:
+        problems: list[str] = []
+        try:
+            space = _network(self.address_space)
+        except ValueError as exc:
+            raise ValueError(f"addressSpace {self.address_space!r} is not an IPv4 CIDR network ({exc})") from None
+        parsed: dict[str, ipaddress.IPv4Network] = {}
+        for key, cidr in self.subnets.model_dump(by_alias=True).items():
+            try:
+                net = _network(cidr)
+            except ValueError as exc:
+                problems.append(f"subnets.{key} {cidr!r} is not an IPv4 CIDR network ({exc})")
+                continue
+            if not net.subnet_of(space):
+                problems.append(f"subnets.{key} {cidr} is outside addressSpace {space}")
+            if key.startswith("databricks") and net.prefixlen > 26:
+                problems.append(f"subnets.{key} {cidr} is smaller than /26, the minimum Databricks accepts")
+            if key == "privateEndpoints" and net.prefixlen > 28:
+                problems.append(f"subnets.{key} {cidr} is smaller than /28")
+            for other_key, other in parsed.items():
+                if net.overlaps(other):
+                    problems.append(f"subnets.{key} {cidr} overlaps subnets.{other_key} {other}")
+            parsed[key] = net
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class MonitoringConfig(Section):
+    retention_days: int = Field(ge=30, le=730)
+    daily_quota_gb: float | None = Field(default=None, gt=0)
+    # Explicit, named convenience: lets operators query logs from the internet
+    # (ingestion stays private either way).
+    allow_public_query: bool = False
+
+
+class KeyVaultConfig(Section):
+    sku: Literal["standard", "premium"] = "standard"
+    soft_delete_retention_days: int = Field(default=90, ge=7, le=90)
+
+
+class EncryptionConfig(Section):
+    customer_managed_keys: bool = False
+    key_type: Literal["RSA", "RSA-HSM"] = "RSA"
+    key_size: Literal[2048, 3072, 4096] = 3072
+    # ISO-8601 durations understood by Key Vault's rotation policy.
+    key_rotation: Annotated[str, StringConstraints(pattern=r"^P(\d+Y)?(\d+M)?(\d+D)?$")] = "P1Y"
+    key_expiry: Annotated[str, StringConstraints(pattern=r"^P(\d+Y)?(\d+M)?(\d+D)?$")] = "P2Y"
+
+
+class Replication(StrEnum):
+    LRS = "LRS"
+    ZRS = "ZRS"
+    GRS = "GRS"
+    GZRS = "GZRS"
+    RAGRS = "RAGRS"
+    RAGZRS = "RAGZRS"
+
+
+class DataLakeConfig(Section):
+    replication: Replication = Replication.ZRS
+    tier_to_cool_after_days: int = Field(default=90, ge=1)
+    # After this many days raw data is archived or deleted (expiryAction).
+    expire_after_days: int = Field(default=730, ge=1)
+    expiry_action: Literal["archive", "delete"] = "archive"
+    # Containers whose blobs the lifecycle policy tiers; Delta tables (silver,
+    # gold) and checkpoints are excluded on purpose: tiering live Delta files
+    # breaks reads, tiering checkpoints breaks streams.
+    lifecycle_containers: tuple[Literal["landing", "bronze"], ...] = ("landing", "bronze")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DataLakeConfig:
+        if self.expire_after_days <= self.tier_to_cool_after_days:
+            raise ValueError(
+                f"expireAfterDays {self.expire_after_days} must be greater than "
+                f"tierToCoolAfterDays {self.tier_to_cool_after_days}"
+            )
+        return self
+
+
+class EventHubsSku(StrEnum):
+    STANDARD = "Standard"
+    PREMIUM = "Premium"
+    DEDICATED = "Dedicated"
+
+
+class HubConfig(Section):
+    name: HubName
+    partitions: int = Field(ge=1, le=100)
+    retention_hours: int = Field(ge=1, le=2160)
+    # One consumer group per consumer: readers never share offsets.
+    consumer_groups: tuple[HubName, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_groups(self) -> HubConfig:
+        if len(set(self.consumer_groups)) != len(self.consumer_groups):
+            raise ValueError(f"consumerGroups of hub {self.name!r} has duplicates: {list(self.consumer_groups)}")
+        if "$Default" in self.consumer_groups:
+            raise ValueError("consumerGroups must not use '$Default'; give each consumer its own group")
+        return self
+
+
+class CaptureConfig(Section):
+    enabled: bool = False
+    interval_seconds: int = Field(default=300, ge=60, le=900)
+    size_limit_bytes: int = Field(default=314572800, ge=10485760, le=524288000)
+
+
+class EventHubsConfig(Section):
+    sku: EventHubsSku
+    capacity: int = Field(ge=1, le=40)
+    auto_inflate_max_units: int | None = Field(default=None, ge=1, le=40)
+    zone_redundant: bool = True
+    # Resource id of an Event Hubs Dedicated cluster (sku Dedicated only).
+    dedicated_cluster_id: str | None = None
+    hubs: tuple[HubConfig, ...] = Field(min_length=1)
+    capture: CaptureConfig = CaptureConfig()
+
+    @model_validator(mode="after")
+    def _sku_rules(self) -> EventHubsConfig:
+        problems: list[str] = []
+        names = [h.name for h in self.hubs]
+        if len(set(names)) != len(names):
+            problems.append(f"hubs has duplicate names: {names}")
+        if self.auto_inflate_max_units is not None:
+            if self.sku is not EventHubsSku.STANDARD:
+                problems.append(f"autoInflateMaxUnits is only valid with sku Standard, not {self.sku.value}")
+            elif self.auto_inflate_max_units < self.capacity:
+                problems.append(
+                    f"autoInflateMaxUnits {self.auto_inflate_max_units} must be >= capacity {self.capacity}"
+                )
+        if self.sku is EventHubsSku.STANDARD:
+            for hub in self.hubs:
+                if hub.partitions > 32:
+                    problems.append(f"hubs[{hub.name}].partitions {hub.partitions} exceeds 32, the Standard limit")
+                if hub.retention_hours > 168:
+                    problems.append(
+                        f"hubs[{hub.name}].retentionHours {hub.retention_hours} exceeds 168, the Standard limit"
+                    )
+        if self.sku is EventHubsSku.PREMIUM and self.capacity not in (1, 2, 4, 8, 16):
+            problems.append(f"capacity {self.capacity} is not a Premium processing-unit size (1, 2, 4, 8, 16)")
+        if (self.sku is EventHubsSku.DEDICATED) != (self.dedicated_cluster_id is not None):
+            problems.append("dedicatedClusterId is required with sku Dedicated and only valid with it")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class IngestionProvider(StrEnum):
+    EVENTHUBS = "eventhubs"
+    CONFLUENT = "confluent"
+
+
+class IngestionConfig(Section):
+    provider: IngestionProvider = IngestionProvider.EVENTHUBS
+    # The hub/topic the producer writes and the bronze job reads.
+    trades_stream: HubName = "trades"
+
+
+class LockConfig(Section):
+    # A CanNotDelete lock on the resource group: prod data must survive a stray destroy.
+    enabled: bool = False
+
+
+class StackConfig(Section):
+    """The whole validated stack configuration."""
+
+    environment: Environment
+    location: str  # from azure-native:location
+    name_prefix: LowerName = "rta"
+    unique_suffix: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{4}$")] | None = None
+    allowed_locations: tuple[str, ...] = ("westeurope", "northeurope", "swedencentral", "germanywestcentral")
+    tags: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,127}$")], TagValue]
+    network: NetworkConfig
+    monitoring: MonitoringConfig
+    key_vault: KeyVaultConfig = KeyVaultConfig()
+    encryption: EncryptionConfig = EncryptionConfig()
+    data_lake: DataLakeConfig = DataLakeConfig()
+    ingestion: IngestionConfig = IngestionConfig()
+    event_hubs: EventHubsConfig | None = None
+    lock: LockConfig = LockConfig()
+
+    @model_validator(mode="after")
+    def _cross_section(self) -> StackConfig:
+        problems: list[str] = []
+        if self.location not in self.allowed_locations:
+            problems.append(
+                f"azure-native:location {self.location!r} is not in allowedLocations {list(self.allowed_locations)}"
+            )
+        missing = [k for k in REQUIRED_TAG_KEYS if k not in self.tags]
+        if missing:
+            problems.append(f"tags is missing required keys {missing}")
+        reserved = [k for k in RESERVED_TAG_KEYS if k in self.tags]
+        if reserved:
+            problems.append(f"tags must not set {reserved}; the program sets them")
+        if self.environment is Environment.PROD:
+            if not self.encryption.customer_managed_keys:
+                problems.append("encryption.customerManagedKeys must be true in prod")
+            if self.monitoring.allow_public_query:
+                problems.append("monitoring.allowPublicQuery must be false in prod")
+            if not self.lock.enabled:
+                problems.append("lock.enabled must be true in prod")
+        if self.ingestion.provider is IngestionProvider.EVENTHUBS:
+            if self.event_hubs is None:
+                problems.append("eventHubs is required when ingestion.provider is 'eventhubs'")
+            elif self.ingestion.trades_stream not in [h.name for h in self.event_hubs.hubs]:
+                problems.append(
+                    f"ingestion.tradesStream {self.ingestion.trades_stream!r} is not one of eventHubs.hubs"
+                )
+        elif self.event_hubs is not None:
+            problems.append("eventHubs must be absent when ingestion.provider is not 'eventhubs'")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment is Environment.PROD
+
+
+# Keys read from the project namespace, in the order they are documented.
+TOP_LEVEL_KEYS: tuple[str, ...] = tuple(
+    (field.alias or name) for name, field in StackConfig.model_fields.items() if name != "location"
+)
+
+_CAMEL = re.compile(r"^[a-z][A-Za-z0-9]*$")
+assert all(_CAMEL.match(k) for k in TOP_LEVEL_KEYS)
