@@ -1,0 +1,352 @@
+"""Storage accounts: identity-only, private, encrypted (catalogue rows ST-*)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import EnforcementLevel as E
+from pulumi_policy import Severity as S
+
+from ._core import (
+    AZ,
+    UNKNOWN,
+    Graph,
+    Meta,
+    Res,
+    as_bool,
+    is_unknown,
+    lower,
+    mcsb,
+    resource_policy,
+    set_top_level,
+    stack_policy,
+)
+from .private_link import missing_private_endpoints
+
+ACCOUNT = AZ + "storage:StorageAccount"
+CONTAINER = AZ + "storage:BlobContainer"
+BLOB_SERVICE = AZ + "storage:BlobServiceProperties"
+SVC = "storage"
+
+
+@resource_policy(
+    Meta(
+        name="storage-secure-transfer",
+        control="ST-01",
+        service=SVC,
+        severity=S.HIGH,
+        enforcement=E.MANDATORY,
+        description="Storage accounts accept HTTPS only (enableHttpsTrafficOnly not false).",
+        why="Plain HTTP exposes data and SAS tokens in transit; the provider default is true, so only an explicit false fails.",
+        remediation="Remove enableHttpsTrafficOnly=false (or set it to true).",
+        framework=mcsb("DP-3", anchors="Azure Policy 404c3081; CKV_AZURE_3; Azure.Storage.SecureTransfer"),
+    ),
+    [ACCOUNT],
+    fix=set_top_level("enableHttpsTrafficOnly", True, unless=lambda v: as_bool(v) is not False),
+)
+def secure_transfer(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
+    if as_bool(r.get("enableHttpsTrafficOnly")) is False:
+        yield "enableHttpsTrafficOnly is false: the account accepts unencrypted HTTP."
+
+
+_TLS_OK = {"TLS1_2", "TLS1_3"}
+
+
+@resource_policy(
+    Meta(
+        name="storage-min-tls",
+        control="ST-02",
+        service=SVC,
+        severity=S.HIGH,
+        enforcement=E.MANDATORY,
+        description="Storage accounts require TLS 1.2 or later (minimumTlsVersion).",
+        why="A missing minimumTlsVersion is read by Azure as TLS 1.0, which has known downgrade attacks.",
+        remediation='Set minimumTlsVersion="TLS1_2".',
+        framework=mcsb("DP-3", "v2", anchors="Azure Policy fe83a0eb; CKV_AZURE_44; Azure.Storage.MinTLS"),
+    ),
+    [ACCOUNT],
+    fix=set_top_level("minimumTlsVersion", "TLS1_2", unless=lambda v: v in _TLS_OK),
+)
+def min_tls(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
+    value = r.get("minimumTlsVersion")
+    if value is None:
+        yield "minimumTlsVersion is not set; Azure then accepts TLS 1.0."
+    elif not is_unknown(value) and value not in _TLS_OK:
+        yield f"minimumTlsVersion is {value!r}; TLS1_2 is the minimum."
+
+
+@resource_policy(
+    Meta(
+        name="storage-no-shared-key",
+        control="ST-03",
+        service=SVC,
+        severity=S.HIGH,
+        enforcement=E.MANDATORY,
+        description="Storage accounts disable Shared Key (account key and SAS) authorization: allowSharedKeyAccess=false.",
+        why="Account keys are long-lived bearer secrets that bypass Entra ID and RBAC; a missing value means keys are allowed.",
+        remediation="Set allowSharedKeyAccess=false (and defaultToOAuthAuthentication=true); grant data roles to managed identities.",
+        framework=mcsb("IM-1", anchors="Azure Policy 8c6a50c6; CKV2_AZURE_40"),
+    ),
+    [ACCOUNT],
+)
+def no_shared_key(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
+    value = as_bool(r.get("allowSharedKeyAccess"))
+    if value is None:
+        yield "allowSharedKeyAccess is not set; Azure treats a missing value as true (Shared Key allowed)."
+    elif value is True:
+        yield "allowSharedKeyAccess is true: account keys and SAS tokens can authorize requests."
+
+
+@resource_policy(
+    Meta(
+        name="storage-no-anonymous-blob-access",
+        control="ST-04",
+        service=SVC,
+        severity=S.CRITICAL,
+        enforcement=E.MANDATORY,
+        description="Storage accounts forbid anonymous blob access (allowBlobPublicAccess not true).",
+        why="Anonymous read access publishes data to the Internet without any identity.",
+        remediation="Set allowBlobPublicAccess=false.",
+        framework=mcsb("NS-2", anchors="Azure Policy 4fa4b6c0; CKV_AZURE_190; Azure.Storage.BlobPublicAccess"),
+    ),
+    [ACCOUNT],
+    fix=set_top_level("allowBlobPublicAccess", False, unless=lambda v: as_bool(v) is not True),
+)
+def no_anonymous_blob_access(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
+    if as_bool(r.get("allowBlobPublicAccess")) is True:
+        yield "allowBlobPublicAccess is true: containers can be made publicly readable."
+
+
+@resource_policy(
+    Meta(
+        name="storage-container-private",
+        control="ST-04",
+        service=SVC,
+        severity=S.CRITICAL,
+        enforcement=E.MANDATORY,
+        description='Blob containers are private (publicAccess absent or "None").',
+        why="A container with Blob or Container access serves its data to anonymous callers.",
+        remediation='Remove publicAccess or set it to "None".',
+        framework=mcsb("NS-2", anchors="CKV_AZURE_34; Azure.Storage.BlobAccessType; Trivy AZU-0007"),
+    ),
+    [CONTAINER],
+    fix=set_top_level("publicAccess", "None", unless=lambda v: v in (None, "None")),
+)
+def container_private(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
+    value = r.get("publicAccess")
+    if value not in (None, "None", UNKNOWN):
+        yield f"publicAccess is {value!r}: anonymous callers can read this container."
+
+
+@resource_policy(
+    Meta(
+        name="storage-public-network-disabled",
+        control="ST-05",
+        service=SVC,
+        severity=S.HIGH,
+        enforcement=E.MANDATORY,
+        description='Storage accounts disable public network access (publicNetworkAccess "Disabled" or "SecuredByPerimeter").',
+        why="With public access on, the data plane is reachable from any network that can obtain a token.",
+        remediation='Set publicNetworkAccess="Disabled" and reach the account through private endpoints.',
+        framework=mcsb("NS-2", "v2", anchors="Azure Policy b2982f36; CKV_AZURE_59"),
+    ),
+    [ACCOUNT],
+)
+def public_network_disabled(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
+    value = r.get("publicNetworkAccess")
+    if value is None:
+        yield "publicNetworkAccess is not set; Azure then leaves the public endpoint enabled."
+    elif not is_unknown(value) and value not in ("Disabled", "SecuredByPerimeter"):
+        yield f"publicNetworkAccess is {value!r}."
+
+
+@resource_policy(
+    Meta(
+        name="storage-firewall-default-deny",
+        control="ST-06",
+        service=SVC,
+        severity=S.HIGH,
+        enforcement=E.MANDATORY,
+        description='Storage firewall denies by default (networkRuleSet.defaultAction "Deny").',
+        why="The firewall is the second lock if public access is ever re-enabled; without a rule set Azure allows all networks.",
+        remediation='Set networkRuleSet={"defaultAction": "Deny", ...} with only the rules you need.',
+        framework=mcsb("NS-2", anchors="Azure Policy 34c877ad; CKV_AZURE_35; Azure.Storage.Firewall; Trivy AZU-0012"),
+    ),
+    [ACCOUNT],
+)
+def firewall_default_deny(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
+    value = r.get("networkRuleSet.defaultAction")
+    if value is None:
+        yield "networkRuleSet.defaultAction is not set; Azure then allows traffic from all networks."
+    elif not is_unknown(value) and lower(value) != "deny":
+        yield f"networkRuleSet.defaultAction is {value!r}."
+
+
+@resource_policy(
+    Meta(
+        name="storage-infrastructure-encryption",
+        control="ST-08",
+        service=SVC,
+        severity=S.MEDIUM,
+        enforcement=E.MANDATORY,
+        description="Storage accounts enable infrastructure (double) encryption: encryption.requireInfrastructureEncryption=true.",
+        why="A second, independent encryption layer protects against a flaw in one algorithm or key; it can only be set at creation.",
+        remediation="Set encryption.requireInfrastructureEncryption=true when the account is created.",
+        framework=mcsb("DP-4", "v2", anchors="Azure Policy 4733ea7b; Trivy AZU-0061"),
+    ),
+    [ACCOUNT],
+)
+def infrastructure_encryption(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
+    value = as_bool(r.get("encryption.requireInfrastructureEncryption"))
+    if value is None or value is False:
+        yield "encryption.requireInfrastructureEncryption is not true (default false)."
+
+
+@resource_policy(
+    Meta(
+        name="storage-no-local-users-sftp",
+        control="ST-11",
+        service=SVC,
+        severity=S.MEDIUM,
+        enforcement=E.MANDATORY,
+        description="Storage accounts disable local users (isLocalUserEnabled=false) and SFTP (isSftpEnabled not true).",
+        why="Local users authenticate with passwords or SSH keys outside Entra ID; Azure enables the feature unless told otherwise.",
+        remediation="Set isLocalUserEnabled=false and leave isSftpEnabled unset or false.",
+        framework=None,
+    ),
+    [ACCOUNT],
+)
+def no_local_users(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
+    local = as_bool(r.get("isLocalUserEnabled"))
+    if local is None:
+        yield "isLocalUserEnabled is not set; Azure then allows local users."
+    elif local is True:
+        yield "isLocalUserEnabled is true."
+    if as_bool(r.get("isSftpEnabled")) is True:
+        yield "isSftpEnabled is true: SFTP endpoints authenticate local users, not Entra ID."
+
+
+@resource_policy(
+    Meta(
+        name="storage-no-cross-tenant-replication",
+        control="ST-12",
+        service=SVC,
+        severity=S.MEDIUM,
+        enforcement=E.MANDATORY,
+        description="Storage accounts do not allow object replication to other tenants (allowCrossTenantReplication not true).",
+        why="Cross-tenant replication copies data to a tenant whose identities and policies this platform does not control.",
+        remediation="Set allowCrossTenantReplication=false.",
+        framework=None,
+    ),
+    [ACCOUNT],
+)
+def no_cross_tenant_replication(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
+    if as_bool(r.get("allowCrossTenantReplication")) is True:
+        yield "allowCrossTenantReplication is true."
+
+
+@stack_policy(
+    Meta(
+        name="storage-private-endpoint",
+        control="ST-16",
+        service=SVC,
+        severity=S.HIGH,
+        enforcement=E.MANDATORY,
+        description='Every storage account has private endpoints: "blob", and also "dfs" when hierarchical namespace is on.',
+        why="With public access disabled, a private endpoint is the only path in; a data lake needs dfs as well as blob.",
+        remediation="Add a network:PrivateEndpoint per group id whose privateLinkServiceConnections[].privateLinkServiceId is the account's id.",
+        framework=mcsb("NS-2", anchors="Azure Policy 6edd7eda; CKV2_AZURE_33"),
+    )
+)
+def private_endpoint(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
+    for account in graph.of_type(ACCOUNT):
+        wanted = ["blob"]
+        if as_bool(account.get("isHnsEnabled")) is True:
+            wanted.append("dfs")
+        for group in missing_private_endpoints(graph, account, wanted):
+            yield account.urn, f"storage account {account.name!r} has no private endpoint for group id {group!r}."
+
+
+@resource_policy(
+    Meta(
+        name="storage-trusted-services-bypass",
+        control="ST-07",
+        service=SVC,
+        severity=S.LOW,
+        enforcement=E.ADVISORY,
+        description='Storage firewall lets trusted Azure services through (networkRuleSet.bypass contains "AzureServices").',
+        why="Services such as Defender, backup and Databricks Unity Catalog reach the account through the trusted-service path.",
+        remediation='Set networkRuleSet.bypass="AzureServices" (comma-combine with Logging/Metrics if needed).',
+        framework=None,
+    ),
+    [ACCOUNT],
+)
+def trusted_services_bypass(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
+    value = r.get("networkRuleSet.bypass")
+    if is_unknown(value):
+        return
+    parts = {p.strip().lower() for p in str(value or "").split(",")}
+    if "azureservices" not in parts:
+        yield f"networkRuleSet.bypass is {value!r}; trusted Azure services are blocked."
+
+
+@resource_policy(
+    Meta(
+        name="storage-customer-managed-key",
+        control="ST-09",
+        service=SVC,
+        severity=S.MEDIUM,
+        enforcement=E.ADVISORY,
+        description='Storage accounts encrypt with a customer-managed key (encryption.keySource "Microsoft.Keyvault").',
+        why="A key the platform owns can be rotated and revoked independently of Microsoft's service keys.",
+        remediation='Set encryption.keySource="Microsoft.Keyvault" with keyVaultProperties and a user-assigned encryptionIdentity.',
+        framework=mcsb("DP-5", anchors="Azure Policy 6fac406b; CKV2_AZURE_1"),
+    ),
+    [ACCOUNT],
+)
+def customer_managed_key(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
+    value = r.get("encryption.keySource")
+    if not is_unknown(value) and lower(value) != "microsoft.keyvault":
+        yield f"encryption.keySource is {value or 'not set (Microsoft.Storage)'!s}."
+
+
+@resource_policy(
+    Meta(
+        name="storage-blob-soft-delete",
+        control="ST-14",
+        service=SVC,
+        severity=S.MEDIUM,
+        enforcement=E.ADVISORY,
+        description="Blob services keep deleted blobs and containers (deleteRetentionPolicy and containerDeleteRetentionPolicy enabled).",
+        why="Soft delete is the undo for an accidental or malicious delete.",
+        remediation="On storage:BlobServiceProperties set deleteRetentionPolicy and containerDeleteRetentionPolicy to enabled=true with days.",
+        framework=None,
+    ),
+    [BLOB_SERVICE],
+)
+def blob_soft_delete(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
+    for path in ("deleteRetentionPolicy.enabled", "containerDeleteRetentionPolicy.enabled"):
+        value = as_bool(r.get(path))
+        if value is None or value is False:
+            yield f"{path} is not true."
+
+
+POLICIES = [
+    secure_transfer,
+    min_tls,
+    no_shared_key,
+    no_anonymous_blob_access,
+    container_private,
+    public_network_disabled,
+    firewall_default_deny,
+    infrastructure_encryption,
+    no_local_users,
+    no_cross_tenant_replication,
+    private_endpoint,
+    trusted_services_bypass,
+    customer_managed_key,
+    blob_soft_delete,
+]
+
+__all__ = ["ACCOUNT", "BLOB_SERVICE", "CONTAINER", "POLICIES"]
