@@ -11,8 +11,14 @@ from pulumi_azure_native import authorization
 
 from components.base import CommonArgs, PrivateEndpointArgs, RoleAssignmentArgs
 from components.data_lake import DataLake, DataLakeArgs, LifecycleArgs
-from components.event_streaming import CaptureArgs, EventStreaming, EventStreamingArgs, HubArgs
+from components.event_streaming import (
+    CaptureArgs,
+    EventStreaming,
+    EventStreamingArgs,
+    HubArgs,
+)
 from components.identities import Identities, IdentitiesArgs, IdentitySpec
+from components.ingestion import KafkaAuthMode, KafkaSource
 from components.key_vault import CmkConsumer, KeyVault, KeyVaultArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.naming import Naming
@@ -170,6 +176,7 @@ def main() -> None:
     pulumi.export("dataLakeDfsEndpoint", lake.dfs_endpoint)
     pulumi.export("identityClientIds", {k: v.client_id for k, v in identities.identities.items()})
 
+    kafka_source: KafkaSource | None = None
     if use_eventhubs and config.event_hubs is not None:
         eh = config.event_hubs
         stream = config.ingestion.trades_stream
@@ -216,9 +223,18 @@ def main() -> None:
                 ],
             ),
         )
+        kafka_source = KafkaSource(
+            provider="eventhubs",
+            bootstrap_servers=streaming.kafka_bootstrap_servers,
+            topic=stream,
+            auth_mode=KafkaAuthMode.ENTRA_SERVICE_CREDENTIAL,
+        )
         pulumi.export("eventHubsNamespaceFqdn", streaming.fqdn)
-        pulumi.export("kafkaBootstrapServers", streaming.kafka_bootstrap_servers)
-        pulumi.export("tradesTopic", stream)
+
+    if kafka_source is not None:
+        pulumi.export("kafkaBootstrapServers", kafka_source.bootstrap_servers)
+        pulumi.export("kafkaTopic", kafka_source.topic)
+        pulumi.export("kafkaAuthMode", kafka_source.auth_mode.value)
 
 
 main()

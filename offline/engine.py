@@ -18,13 +18,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import yaml
 from google.protobuf import json_format
-
-import pulumi
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
+
 from offline.plan import UNKNOWN, Invocation, Plan, PlannedResource
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -232,7 +232,7 @@ class RecordingMonitor(mocks.MockMonitor):
             parent = ""
         return super().make_urn(parent, type_, name)
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -264,11 +264,11 @@ class RecordingMonitor(mocks.MockMonitor):
         )
         return response
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+    def RegisterResourceOutputs(self, request: Any) -> Any:
         self.outputs_by_urn[request.urn] = json_format.MessageToDict(request.outputs, preserving_proto_field_name=True)
         return super().RegisterResourceOutputs(request)
 
-    def Invoke(self, request: Any) -> Any:  # noqa: N802
+    def Invoke(self, request: Any) -> Any:
         self.invocations.append(
             Invocation(token=request.tok, args=json_format.MessageToDict(request.args, preserving_proto_field_name=True))
         )
@@ -324,13 +324,13 @@ def _run(project: str, stack: str, preview: bool, root: Path, values: dict[str, 
         def body() -> None:
             try:
                 runpy.run_path(str(program), run_name="__main__")
-            except BaseException as exc:  # noqa: BLE001 - re-raised below with the stack's name
+            except BaseException as exc:
                 errors.append(exc)
                 raise
 
         try:
             loop.run_until_complete(run_in_stack(body))
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             raise StackProgramError(stack, errors[0] if errors else exc) from exc
         finally:
             sys.path.remove(str(root))
