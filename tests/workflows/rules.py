@@ -37,9 +37,7 @@ DEPLOYED_STACKS = ("dev", "prod")
 
 SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 VERSION_COMMENT_RE = re.compile(r"^v?\d+(\.\d+)*([-+][0-9A-Za-z.-]+)?$")
-USES_LINE_RE = re.compile(
-    r"""^\s*(?:-\s+)?uses:\s*["']?(?P<ref>[^\s"'#]+)["']?\s*(?:\#\s*(?P<comment>.*?))?\s*$"""
-)
+USES_LINE_RE = re.compile(r"""^\s*(?:-\s+)?uses:\s*["']?(?P<ref>[^\s"'#]+)["']?\s*(?:\#\s*(?P<comment>.*?))?\s*$""")
 CLIENT_SECRET_RE = re.compile(r"client[_-]?secret", re.IGNORECASE)
 ARM_VARS = ("ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID")
 
@@ -101,11 +99,7 @@ def iter_uses(wf: Workflow) -> Iterator[tuple[str, str]]:
 
 
 def pulumi_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        s
-        for s in job.get("steps") or []
-        if str(s.get("uses", "")).startswith("pulumi/actions@")
-    ]
+    return [s for s in job.get("steps") or [] if str(s.get("uses", "")).startswith("pulumi/actions@")]
 
 
 def pulumi_commands(job: dict[str, Any]) -> set[str]:
@@ -135,11 +129,7 @@ def stacks_of(job: dict[str, Any]) -> set[str]:
         if "matrix.stack" in name:
             found |= matrix_stacks(job)
         else:
-            found |= {
-                s
-                for s in STACKS
-                if re.search(rf"(?<![\w-]){re.escape(s)}(?![\w-])", name)
-            }
+            found |= {s for s in STACKS if re.search(rf"(?<![\w-]){re.escape(s)}(?![\w-])", name)}
             if not found and name:
                 found.add(name)
     return found
@@ -237,9 +227,7 @@ def check_pinned_actions(wf: Workflow) -> list[str]:
             continue
         comments = lines.get(ref)
         if not comments:
-            problems.append(
-                f"{ref}: `uses:` not found on its own line (cannot read its version comment)"
-            )
+            problems.append(f"{ref}: `uses:` not found on its own line (cannot read its version comment)")
         elif not all(c and VERSION_COMMENT_RE.match(c.split()[0]) for c in comments):
             problems.append(f"{ref}: missing `# vX.Y.Z` version comment after the SHA")
     return problems
@@ -255,9 +243,7 @@ def check_no_client_secret(wf: Workflow) -> list[str]:
     for job_id, job in wf.jobs.items():
         for step in job.get("steps") or []:
             if "creds" in (step.get("with") or {}):
-                problems.append(
-                    f"job {job_id}: `creds:` (service principal JSON with a secret)"
-                )
+                problems.append(f"job {job_id}: `creds:` (service principal JSON with a secret)")
     return problems
 
 
@@ -265,24 +251,16 @@ def check_oidc_permissions(wf: Workflow) -> list[str]:
     """`id-token: write` exactly on the jobs that authenticate with OIDC."""
     problems: list[str] = []
     if grants_id_token(wf.doc.get("permissions")):
-        problems.append(
-            "workflow-level permissions grant id-token: write (grant it per job)"
-        )
+        problems.append("workflow-level permissions grant id-token: write (grant it per job)")
     if "permissions" not in wf.doc:
-        problems.append(
-            "no workflow-level permissions (default token scope is too wide)"
-        )
+        problems.append("no workflow-level permissions (default token scope is too wide)")
     for job_id, job in wf.jobs.items():
         granted = grants_id_token(job.get("permissions"))
         oidc = uses_oidc(job)
         if granted and not oidc:
-            problems.append(
-                f"job {job_id}: id-token: write but does not use OIDC (ARM_USE_OIDC)"
-            )
+            problems.append(f"job {job_id}: id-token: write but does not use OIDC (ARM_USE_OIDC)")
         if oidc and not granted:
-            problems.append(
-                f"job {job_id}: uses OIDC but lacks permissions id-token: write"
-            )
+            problems.append(f"job {job_id}: uses OIDC but lacks permissions id-token: write")
     return problems
 
 
@@ -291,24 +269,13 @@ def check_arm_settings(wf: Workflow) -> list[str]:
     problems: list[str] = []
     for where, env in env_maps(wf):
         for key in ARM_VARS:
-            if key in env and not re.fullmatch(
-                rf"\$\{{\{{\s*vars\.{key}\s*\}}\}}", str(env[key])
-            ):
-                problems.append(
-                    f"{where}: {key} must be ${{{{ vars.{key} }}}}, got {env[key]!r}"
-                )
-        if (
-            "ARM_CLIENT_ID" in env
-            and str(env.get("ARM_USE_OIDC", "")).lower() != "true"
-        ):
+            if key in env and not re.fullmatch(rf"\$\{{\{{\s*vars\.{key}\s*\}}\}}", str(env[key])):
+                problems.append(f"{where}: {key} must be ${{{{ vars.{key} }}}}, got {env[key]!r}")
+        if "ARM_CLIENT_ID" in env and str(env.get("ARM_USE_OIDC", "")).lower() != "true":
             problems.append(f"{where}: ARM_CLIENT_ID without ARM_USE_OIDC: 'true'")
         token = env.get("PULUMI_ACCESS_TOKEN")
-        if token is not None and not re.fullmatch(
-            r"\$\{\{\s*secrets\.PULUMI_ACCESS_TOKEN\s*\}\}", str(token)
-        ):
-            problems.append(
-                f"{where}: PULUMI_ACCESS_TOKEN must come from secrets.PULUMI_ACCESS_TOKEN"
-            )
+        if token is not None and not re.fullmatch(r"\$\{\{\s*secrets\.PULUMI_ACCESS_TOKEN\s*\}\}", str(token)):
+            problems.append(f"{where}: PULUMI_ACCESS_TOKEN must come from secrets.PULUMI_ACCESS_TOKEN")
     return problems
 
 
@@ -341,33 +308,19 @@ def check_up_concurrency(workflows: list[Workflow]) -> list[str]:
                 problems.append(f"{where}: `up` without a job-level concurrency group")
                 continue
             if cancel is not False:
-                problems.append(
-                    f"{where}: `up` concurrency must set cancel-in-progress: false"
-                )
+                problems.append(f"{where}: `up` concurrency must set cancel-in-progress: false")
             for stack in stacks:
-                keyed = (
-                    "matrix.stack" in group
-                    if len(stacks) > 1
-                    else re.search(rf"\b{re.escape(stack)}\b", group)
-                )
+                keyed = "matrix.stack" in group if len(stacks) > 1 else re.search(rf"\b{re.escape(stack)}\b", group)
                 if not keyed:
-                    problems.append(
-                        f"{where}: concurrency group {group!r} is not keyed by stack {stack!r}"
-                    )
+                    problems.append(f"{where}: concurrency group {group!r} is not keyed by stack {stack!r}")
             if group in up_groups and up_groups[group] != where and len(stacks) == 1:
-                problems.append(
-                    f"{where}: concurrency group {group!r} also used by {up_groups[group]}"
-                )
+                problems.append(f"{where}: concurrency group {group!r} also used by {up_groups[group]}")
             up_groups[group] = where
         if has_up and wf_cancel:
-            problems.append(
-                f"{wf.name}: workflow-level cancel-in-progress would cancel a running `up`"
-            )
+            problems.append(f"{wf.name}: workflow-level cancel-in-progress would cancel a running `up`")
     for group, where in other_groups.items():
         if group in up_groups:
-            problems.append(
-                f"{where}: shares concurrency group {group!r} with `up` job {up_groups[group]}"
-            )
+            problems.append(f"{where}: shares concurrency group {group!r} with `up` job {up_groups[group]}")
     return problems
 
 
@@ -391,11 +344,7 @@ def check_prod_gate(wf: Workflow) -> list[str]:
         problems.append(f"job {prod_job}: no separate `up` job for dev precedes prod")
     elif dev_job not in needs_of(job):
         problems.append(f"job {prod_job}: must need the dev deploy job {dev_job!r}")
-    if (
-        dev_job is not None
-        and dev_job != prod_job
-        and environment_name(up_jobs[dev_job]) != "dev"
-    ):
+    if dev_job is not None and dev_job != prod_job and environment_name(up_jobs[dev_job]) != "dev":
         problems.append(f"job {dev_job}: `up` for dev must use environment: dev")
     return problems
 

