@@ -41,7 +41,11 @@ def platform_tags(config: StackConfig) -> dict[str, str]:
 def main() -> None:
     config = load_stack_config()
     naming = Naming.create(
-        config.name_prefix, config.environment.value, config.location, PROJECT, pulumi.get_stack(),
+        config.name_prefix,
+        config.environment.value,
+        config.location,
+        PROJECT,
+        pulumi.get_stack(),
         config.unique_suffix,
     )
     tags = platform_tags(config)
@@ -94,10 +98,16 @@ def main() -> None:
     use_eventhubs = config.ingestion.provider is IngestionProvider.EVENTHUBS
     identity_specs = [
         IdentitySpec("producer", naming.name("id", qualifier="producer"), "sends trading events"),
-        IdentitySpec("processor", naming.name("id", qualifier="processor"), "Databricks access connector: reads streams, writes the lake"),
+        IdentitySpec(
+            "processor",
+            naming.name("id", qualifier="processor"),
+            "Databricks access connector: reads streams, writes the lake",
+        ),
     ]
     if use_eventhubs:
-        identity_specs.append(IdentitySpec("eventhubs", naming.name("id", qualifier="evh"), "Event Hubs namespace: capture and CMK"))
+        identity_specs.append(
+            IdentitySpec("eventhubs", naming.name("id", qualifier="evh"), "Event Hubs namespace: capture and CMK")
+        )
     if cmk_on:
         identity_specs.append(IdentitySpec("lake-cmk", naming.name("id", qualifier="st-cmk"), "unwraps the lake's CMK"))
     identities = Identities("identities", IdentitiesArgs(common=common, identities=identity_specs))

@@ -112,10 +112,14 @@ class PlatformComponent(pulumi.ComponentResource):
             resource_uri=target_id,
             workspace_id=diagnostics.workspace_id,
             log_analytics_destination_type="Dedicated",
-            logs=[monitor.DiagnosticsLogSettingsArgs(category_group=g, enabled=True) for g in diagnostics.category_groups]
+            logs=[
+                monitor.DiagnosticsLogSettingsArgs(category_group=g, enabled=True) for g in diagnostics.category_groups
+            ]
             if logs
             else None,
-            metrics=[monitor.DiagnosticsMetricSettingsArgs(category="AllMetrics", enabled=True)] if send_metrics else None,
+            metrics=[monitor.DiagnosticsMetricSettingsArgs(category="AllMetrics", enabled=True)]
+            if send_metrics
+            else None,
             opts=self._opts(depends_on=[target]),
         )
 
@@ -152,7 +156,9 @@ class PlatformComponent(pulumi.ComponentResource):
             private_endpoint_name=pe.name,
             resource_group_name=self._common.resource_group_name,
             private_dns_zone_configs=[
-                network.PrivateDnsZoneConfigArgs(name=endpoint.group_id, private_dns_zone_id=endpoint.private_dns_zone_id)
+                network.PrivateDnsZoneConfigArgs(
+                    name=endpoint.group_id, private_dns_zone_id=endpoint.private_dns_zone_id
+                )
             ],
             opts=self._opts(depends_on=[pe]),
         )

@@ -89,7 +89,9 @@ class DataLake(PlatformComponent):
                 bypass=storage.Bypass.AZURE_SERVICES,
             ),
             encryption=encryption,
-            identity=storage.IdentityArgs(type=storage.IdentityType.USER_ASSIGNED, user_assigned_identities=[cmk.identity_id])
+            identity=storage.IdentityArgs(
+                type=storage.IdentityType.USER_ASSIGNED, user_assigned_identities=[cmk.identity_id]
+            )
             if cmk
             else None,
             tags=dict(self.tags),

@@ -48,6 +48,10 @@ class Monitoring(PlatformComponent):
         self.workspace_id: pulumi.Output[str] = self.workspace.id
         self.diagnostics = DiagnosticsArgs(workspace_id=self.workspace.id)
         # The workspace audits its own queries.
-        self.add_diagnostics(f"{name}-law", self.workspace, self.workspace.id,
-                             DiagnosticsArgs(workspace_id=self.workspace.id, category_groups=("audit",)))
+        self.add_diagnostics(
+            f"{name}-law",
+            self.workspace,
+            self.workspace.id,
+            DiagnosticsArgs(workspace_id=self.workspace.id, category_groups=("audit",)),
+        )
         self.register_outputs({"workspace_id": self.workspace_id, "workspace_name": self.workspace.name})

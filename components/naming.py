@@ -41,8 +41,9 @@ class Naming:
     suffix: str
 
     @classmethod
-    def create(cls, prefix: str, environment: str, location: str, project: str, stack: str,
-               suffix: str | None = None) -> Naming:
+    def create(
+        cls, prefix: str, environment: str, location: str, project: str, stack: str, suffix: str | None = None
+    ) -> Naming:
         derived = hashlib.sha256(f"{project}/{stack}/{prefix}".encode()).hexdigest()[:4]
         return cls(prefix, environment, location, suffix or derived)
 

@@ -108,9 +108,20 @@ _ARM_TYPES = {
 
 # Name inputs that carry the Azure resource name, by type (first match wins).
 _NAME_KEYS = (
-    "accountName", "vaultName", "namespaceName", "workspaceName", "virtualNetworkName",
-    "networkSecurityGroupName", "privateEndpointName", "natGatewayName", "publicIpAddressName",
-    "privateZoneName", "resourceName", "connectorName", "serverName", "resourceGroupName",
+    "accountName",
+    "vaultName",
+    "namespaceName",
+    "workspaceName",
+    "virtualNetworkName",
+    "networkSecurityGroupName",
+    "privateEndpointName",
+    "natGatewayName",
+    "publicIpAddressName",
+    "privateZoneName",
+    "resourceName",
+    "connectorName",
+    "serverName",
+    "resourceGroupName",
 )
 
 
@@ -155,20 +166,40 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if token in _ARM_TYPES:
             return _arm_id(SUBSCRIPTION_ID, rg, _ARM_TYPES[token], name)
         if token == "network:Subnet":
-            return _arm_id(SUBSCRIPTION_ID, rg, "Microsoft.Network/virtualNetworks",
-                           f"{inputs.get('virtualNetworkName')}/subnets/{inputs.get('subnetName', args.name)}")
+            return _arm_id(
+                SUBSCRIPTION_ID,
+                rg,
+                "Microsoft.Network/virtualNetworks",
+                f"{inputs.get('virtualNetworkName')}/subnets/{inputs.get('subnetName', args.name)}",
+            )
         if token == "storage:BlobContainer":
-            return _arm_id(SUBSCRIPTION_ID, rg, "Microsoft.Storage/storageAccounts",
-                           f"{inputs.get('accountName')}/blobServices/default/containers/{inputs.get('containerName')}")
+            return _arm_id(
+                SUBSCRIPTION_ID,
+                rg,
+                "Microsoft.Storage/storageAccounts",
+                f"{inputs.get('accountName')}/blobServices/default/containers/{inputs.get('containerName')}",
+            )
         if token == "eventhub:EventHub":
-            return _arm_id(SUBSCRIPTION_ID, rg, "Microsoft.EventHub/namespaces",
-                           f"{inputs.get('namespaceName')}/eventhubs/{inputs.get('eventHubName', args.name)}")
+            return _arm_id(
+                SUBSCRIPTION_ID,
+                rg,
+                "Microsoft.EventHub/namespaces",
+                f"{inputs.get('namespaceName')}/eventhubs/{inputs.get('eventHubName', args.name)}",
+            )
         if token == "keyvault:Key":
-            return _arm_id(SUBSCRIPTION_ID, rg, "Microsoft.KeyVault/vaults",
-                           f"{inputs.get('vaultName')}/keys/{inputs.get('keyName', args.name)}")
+            return _arm_id(
+                SUBSCRIPTION_ID,
+                rg,
+                "Microsoft.KeyVault/vaults",
+                f"{inputs.get('vaultName')}/keys/{inputs.get('keyName', args.name)}",
+            )
         if token == "keyvault:Secret":
-            return _arm_id(SUBSCRIPTION_ID, rg, "Microsoft.KeyVault/vaults",
-                           f"{inputs.get('vaultName')}/secrets/{inputs.get('secretName', args.name)}")
+            return _arm_id(
+                SUBSCRIPTION_ID,
+                rg,
+                "Microsoft.KeyVault/vaults",
+                f"{inputs.get('vaultName')}/secrets/{inputs.get('secretName', args.name)}",
+            )
         digest = hashlib.sha1(f"{args.typ}/{args.name}".encode()).hexdigest()[:12]
         return f"{args.name}-{digest}"
 
@@ -183,26 +214,34 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if token == "azure-native:managedidentity:UserAssignedIdentity":
             outputs.update(principalId=guid, clientId=_guid(f"client/{token}/{name}"), tenantId=TENANT_ID)
         elif token == "azure-native:databricks:Workspace":
-            outputs.update(workspaceUrl=f"adb-{int(seed[:12], 16) % 10**16}.7.azuredatabricks.net",
-                           workspaceId=str(int(seed[:12], 16) % 10**16))
+            outputs.update(
+                workspaceUrl=f"adb-{int(seed[:12], 16) % 10**16}.7.azuredatabricks.net",
+                workspaceId=str(int(seed[:12], 16) % 10**16),
+            )
         elif token == "azure-native:sql:Server":
             outputs.update(fullyQualifiedDomainName=f"{args.inputs.get('serverName', name)}.database.windows.net")
         elif token == "azure-native:keyvault:Key":
             vault = args.inputs.get("vaultName")
             key = args.inputs.get("keyName", name)
-            outputs.update(keyUri=f"https://{vault}.vault.azure.net/keys/{key}",
-                           keyUriWithVersion=f"https://{vault}.vault.azure.net/keys/{key}/{seed[:32]}")
+            outputs.update(
+                keyUri=f"https://{vault}.vault.azure.net/keys/{key}",
+                keyUriWithVersion=f"https://{vault}.vault.azure.net/keys/{key}/{seed[:32]}",
+            )
         elif token.startswith("databricks:"):
             outputs.setdefault("name", args.inputs.get("name", name))
             if token in ("databricks:index/servicePrincipal:ServicePrincipal",):
                 outputs.update(applicationId=guid)
         return outputs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         if args.token == "azure-native:authorization:getClientConfig":
-            return {"clientId": DEPLOYER_OBJECT_ID, "objectId": DEPLOYER_OBJECT_ID,
-                    "subscriptionId": SUBSCRIPTION_ID, "tenantId": TENANT_ID}
-        return {}
+            return {
+                "clientId": DEPLOYER_OBJECT_ID,
+                "objectId": DEPLOYER_OBJECT_ID,
+                "subscriptionId": SUBSCRIPTION_ID,
+                "tenantId": TENANT_ID,
+            }, None
+        return {}, None
 
 
 def _output_shape(outputs: dict[str, Any]) -> dict[str, Any]:
@@ -210,9 +249,14 @@ def _output_shape(outputs: dict[str, Any]) -> dict[str, Any]:
     identity = outputs.get("identity")
     if isinstance(identity, dict) and isinstance(identity.get("userAssignedIdentities"), list):
         # Azure answers with a map keyed by identity id, not the input list.
-        outputs["identity"] = {**identity, "userAssignedIdentities": {
-            i: {"principalId": TENANT_ID, "clientId": TENANT_ID} for i in identity["userAssignedIdentities"]
-            if isinstance(i, str)}}
+        outputs["identity"] = {
+            **identity,
+            "userAssignedIdentities": {
+                i: {"principalId": TENANT_ID, "clientId": TENANT_ID}
+                for i in identity["userAssignedIdentities"]
+                if isinstance(i, str)
+            },
+        }
     return outputs
 
 
@@ -232,7 +276,7 @@ class RecordingMonitor(mocks.MockMonitor):
             parent = ""
         return super().make_urn(parent, type_, name)
 
-    def RegisterResource(self, request: Any) -> Any:
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -264,13 +308,15 @@ class RecordingMonitor(mocks.MockMonitor):
         )
         return response
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
         self.outputs_by_urn[request.urn] = json_format.MessageToDict(request.outputs, preserving_proto_field_name=True)
         return super().RegisterResourceOutputs(request)
 
-    def Invoke(self, request: Any) -> Any:
+    def Invoke(self, request: Any) -> Any:  # noqa: N802
         self.invocations.append(
-            Invocation(token=request.tok, args=json_format.MessageToDict(request.args, preserving_proto_field_name=True))
+            Invocation(
+                token=request.tok, args=json_format.MessageToDict(request.args, preserving_proto_field_name=True)
+            )
         )
         return super().Invoke(request)
 
@@ -288,8 +334,9 @@ def _plain(value: Any) -> Any:
 # ----------------------------------------------------------------------------- run
 
 
-def run_stack(stack: str, preview: bool = True, root: Path = REPO_ROOT,
-              config_overrides: dict[str, Any] | None = None) -> Plan:
+def run_stack(
+    stack: str, preview: bool = True, root: Path = REPO_ROOT, config_overrides: dict[str, Any] | None = None
+) -> Plan:
     """Evaluate the stack program for `stack`; raise StackProgramError if it fails.
 
     `config_overrides` replaces (value) or removes (None) fully qualified keys,
@@ -306,8 +353,7 @@ def run_stack(stack: str, preview: bool = True, root: Path = REPO_ROOT,
     return contextvars.Context().run(_run, project, stack, preview, root, values, secret_keys)
 
 
-def _run(project: str, stack: str, preview: bool, root: Path, values: dict[str, str],
-         secret_keys: list[str]) -> Plan:
+def _run(project: str, stack: str, preview: bool, root: Path, values: dict[str, str], secret_keys: list[str]) -> Plan:
     mocks_ = PlatformMocks(preview)
     monitor = RecordingMonitor(mocks_, preview)
     loop = asyncio.new_event_loop()
@@ -316,7 +362,7 @@ def _run(project: str, stack: str, preview: bool, root: Path, values: dict[str, 
         runtime_config.set_all_config(values, secret_keys)
         mocks.set_mocks(mocks_, project=project, stack=stack, preview=preview, monitor=monitor)
         # set_mocks installs a root stack for unit tests; the language host makes its own.
-        settings.set_root_resource(None)
+        settings.set_root_resource(None)  # type: ignore[arg-type]
         program = root / "__main__.py"
         sys.path.insert(0, str(root))
         errors: list[BaseException] = []
@@ -339,8 +385,14 @@ def _run(project: str, stack: str, preview: bool, root: Path, values: dict[str, 
         asyncio.set_event_loop(None)
     stack_urn = next((u for u in monitor.outputs_by_urn if u.split("::")[2] == "pulumi:pulumi:Stack"), None)
     outputs = _decode(monitor.outputs_by_urn.get(stack_urn, {})) if stack_urn else {}
-    return Plan(project=project, stack=stack, preview=preview, resources=monitor.records, outputs=outputs,
-                invokes=monitor.invocations)
+    return Plan(
+        project=project,
+        stack=stack,
+        preview=preview,
+        resources=monitor.records,
+        outputs=outputs,
+        invokes=monitor.invocations,
+    )
 
 
 def _decode(value: Any) -> Any:

@@ -89,7 +89,9 @@ def load_stack_config() -> StackConfig:
             raw[key] = value
     location = pulumi.Config("azure-native").get("location")
     if location is None:
-        problems.append("azure-native:location is required but not set (pulumi config set azure-native:location <region>)")
+        problems.append(
+            "azure-native:location is required but not set (pulumi config set azure-native:location <region>)"
+        )
     else:
         raw["location"] = location
     try:

@@ -272,9 +272,7 @@ class StackConfig(Section):
             if self.event_hubs is None:
                 problems.append("eventHubs is required when ingestion.provider is 'eventhubs'")
             elif self.ingestion.trades_stream not in [h.name for h in self.event_hubs.hubs]:
-                problems.append(
-                    f"ingestion.tradesStream {self.ingestion.trades_stream!r} is not one of eventHubs.hubs"
-                )
+                problems.append(f"ingestion.tradesStream {self.ingestion.trades_stream!r} is not one of eventHubs.hubs")
         elif self.event_hubs is not None:
             problems.append("eventHubs must be absent when ingestion.provider is not 'eventhubs'")
         if problems:
