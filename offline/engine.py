@@ -38,8 +38,10 @@ OFFLINE_SECRET_PLACEHOLDER = "offline-placeholder-secret"
 class StackProgramError(Exception):
     """The program failed (config error, exception in a component); `cause` is the original."""
 
-    def __init__(self, stack: str, cause: BaseException) -> None:
+    def __init__(self, stack: str, cause: BaseException, registered: int = 0) -> None:
         self.cause = cause
+        # How many resources the program had registered before it failed (0 for a config error).
+        self.registered = registered
         super().__init__(f"stack {stack!r}: {cause}")
 
 
@@ -240,8 +242,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 "objectId": DEPLOYER_OBJECT_ID,
                 "subscriptionId": SUBSCRIPTION_ID,
                 "tenantId": TENANT_ID,
-            }, None
-        return {}, None
+            }, []
+        return {}, []
 
 
 def _output_shape(outputs: dict[str, Any]) -> dict[str, Any]:
@@ -377,7 +379,7 @@ def _run(project: str, stack: str, preview: bool, root: Path, values: dict[str, 
         try:
             loop.run_until_complete(run_in_stack(body))
         except BaseException as exc:
-            raise StackProgramError(stack, errors[0] if errors else exc) from exc
+            raise StackProgramError(stack, errors[0] if errors else exc, len(monitor.records)) from exc
         finally:
             sys.path.remove(str(root))
     finally:

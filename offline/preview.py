@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         default=None,
         help="policy-pack config file (default: policies/config/<environment>.json)",
     )
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value for this run, e.g. 'rta-platform:lock={\"enabled\": false}'")
     parser.add_argument("--no-policies", action="store_true", help="skip the policy pack")
     parser.add_argument("--quiet", action="store_true", help="print counts, outputs and violations, not the tree")
     args = parser.parse_args(argv)
@@ -83,8 +85,15 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     if args.stack not in stacks:
         out.write(f"error: unknown stack {args.stack!r}; known stacks: {', '.join(stacks)}\n")
         return EXIT_CONFIG
+    overrides: dict[str, object] = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or ":" not in key:
+            out.write(f"error: --set expects NAMESPACE:KEY=VALUE, got {item!r}\n")
+            return EXIT_CONFIG
+        overrides[key] = value
     try:
-        plan = run_stack(args.stack, preview=not args.up)
+        plan = run_stack(args.stack, preview=not args.up, config_overrides=overrides)
     except StackProgramError as exc:
         out.write(f"error: {exc.cause}\n")
         return EXIT_CONFIG
