@@ -112,7 +112,7 @@ def as_list(value: Any) -> list[Any]:
     return [value]
 
 
-def as_bool(value: Any) -> bool | None | _Unknown:
+def as_bool(value: Any) -> bool | _Unknown | None:
     """Booleans as the provider reads them: true/false, 'true'/'false' strings too."""
     if value is UNKNOWN or value is None or isinstance(value, bool):
         return value
@@ -225,7 +225,8 @@ class ZeroTrustResourcePolicy(ResourceValidationPolicy):
 
     def __init__(self, meta: Meta, types: Iterable[str], check: Check, fix: Fix | None = None) -> None:
         self.meta = meta
-        self.types = frozenset(types)
+        # A frozenset subclass may widen membership (see governance); keep it as given.
+        self.types = types if isinstance(types, frozenset) else frozenset(types)
         self._check = check
         self._fix = fix
         super().__init__(
@@ -255,7 +256,9 @@ class ZeroTrustResourcePolicy(ResourceValidationPolicy):
         return args.props if self._fix(args) else None
 
 
-def resource_policy(meta: Meta, types: Iterable[str], fix: Fix | None = None) -> Callable[[Check], ZeroTrustResourcePolicy]:
+def resource_policy(
+    meta: Meta, types: Iterable[str], fix: Fix | None = None
+) -> Callable[[Check], ZeroTrustResourcePolicy]:
     def decorate(check: Check) -> ZeroTrustResourcePolicy:
         return ZeroTrustResourcePolicy(meta, types, check, fix)
 
@@ -352,6 +355,19 @@ class Graph:
             v = value.lower().rstrip("/")
             return v == target_id or v.startswith(target_id + "/")
         return False
+
+    def refers_by_name(self, node: Node, target: Node, prop: str, *name_keys: str) -> bool:
+        """Child resources name their parent (`serverName`, `privateEndpointName`): by dependency or by equal name."""
+        if node.depends_on(target, prop):
+            return True
+        value = node.get(prop)
+        if not isinstance(value, str) or is_unknown(value):
+            return False
+        names = [target.get(k) for k in name_keys]
+        return any(isinstance(n, str) and n.lower() == value.lower() for n in names)
+
+    def children(self, target: Node, types: Sequence[str], prop: str, *name_keys: str) -> list[Node]:
+        return [n for n in self.of_type(*types) if self.refers_by_name(n, target, prop, *name_keys)]
 
 
 StackCheck = Callable[[Graph, Mapping[str, Any]], Iterable[tuple[str | None, str]]]

@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import EnforcementLevel as E
-from pulumi_policy import Severity as S
+from pulumi_policy import EnforcementLevel, Severity
 
 from ._core import (
     AZ,
@@ -40,11 +39,17 @@ SVC = "keyvault"
         name="keyvault-rbac-authorization",
         control="KV-01",
         service=SVC,
-        severity=S.HIGH,
-        enforcement=E.MANDATORY,
+        severity=Severity.HIGH,
+        enforcement=EnforcementLevel.MANDATORY,
         description="Key Vaults authorize data-plane access with Azure RBAC (properties.enableRbacAuthorization=true).",
-        why="Access policies are vault-local and invisible to PIM and role reviews; a missing value means access policies.",
-        remediation="Set properties.enableRbacAuthorization=true and grant Key Vault data roles with authorization:RoleAssignment.",
+        why=(
+            "Access policies are vault-local and invisible to PIM and role reviews; a missing value means access "
+            "policies."
+        ),
+        remediation=(
+            "Set properties.enableRbacAuthorization=true and grant Key Vault data roles with "
+            "authorization:RoleAssignment."
+        ),
         framework=mcsb("PA-7", anchors="Azure Policy 12d4fa5e; Azure.KeyVault.RBAC"),
     ),
     [VAULT],
@@ -62,10 +67,13 @@ def rbac_authorization(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         name="keyvault-purge-protection",
         control="KV-02",
         service=SVC,
-        severity=S.HIGH,
-        enforcement=E.MANDATORY,
+        severity=Severity.HIGH,
+        enforcement=EnforcementLevel.MANDATORY,
         description="Key Vaults enable purge protection (properties.enablePurgeProtection=true).",
-        why="Without it a compromised admin can delete and purge the keys that encrypt the platform's data, irrecoverably.",
+        why=(
+            "Without it a compromised admin can delete and purge the keys that encrypt the platform's data, "
+            "irrecoverably."
+        ),
         remediation="Set properties.enablePurgeProtection=true (irreversible by design).",
         framework=mcsb("DP-8", anchors="Azure Policy 0b60c0b2; CKV_AZURE_110; Azure.KeyVault.PurgeProtect"),
     ),
@@ -82,11 +90,17 @@ def purge_protection(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         name="keyvault-soft-delete-retention",
         control="KV-03",
         service=SVC,
-        severity=S.MEDIUM,
-        enforcement=E.MANDATORY,
+        severity=Severity.MEDIUM,
+        enforcement=EnforcementLevel.MANDATORY,
         description="Key Vaults keep soft delete on with at least minRetentionDays of retention (Azure default 90).",
-        why="Soft delete is what purge protection protects; a short window shrinks the time to notice a malicious delete.",
-        remediation="Leave properties.enableSoftDelete unset or true and set properties.softDeleteRetentionInDays >= the configured minimum.",
+        why=(
+            "Soft delete is what purge protection protects; a short window shrinks the time to notice a malicious "
+            "delete."
+        ),
+        remediation=(
+            "Leave properties.enableSoftDelete unset or true and set properties.softDeleteRetentionInDays >= the "
+            "configured minimum."
+        ),
         framework=mcsb("DP-8", anchors="Azure Policy 1e66c121; CKV_AZURE_111; Azure.KeyVault.SoftDelete"),
         config={
             "minRetentionDays": {
@@ -114,8 +128,8 @@ def soft_delete_retention(r: Res, config: Mapping[str, Any]) -> Iterator[str]:
         name="keyvault-public-network-disabled",
         control="KV-04",
         service=SVC,
-        severity=S.HIGH,
-        enforcement=E.MANDATORY,
+        severity=Severity.HIGH,
+        enforcement=EnforcementLevel.MANDATORY,
         description='Key Vaults disable public network access (properties.publicNetworkAccess "Disabled").',
         why="Disabled public access overrides every firewall rule; a missing value leaves the public endpoint on.",
         remediation='Set properties.publicNetworkAccess="Disabled" and use a private endpoint.',
@@ -136,10 +150,13 @@ def public_network_disabled(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         name="keyvault-firewall-default-deny",
         control="KV-05",
         service=SVC,
-        severity=S.HIGH,
-        enforcement=E.MANDATORY,
+        severity=Severity.HIGH,
+        enforcement=EnforcementLevel.MANDATORY,
         description='Key Vault firewall denies by default (properties.networkAcls.defaultAction "Deny").',
-        why="The firewall is the fallback if public access is re-enabled; without networkAcls Azure allows all networks.",
+        why=(
+            "The firewall is the fallback if public access is re-enabled; without networkAcls Azure allows all "
+            "networks."
+        ),
         remediation='Set properties.networkAcls={"defaultAction": "Deny", "bypass": "AzureServices"}.',
         framework=mcsb("NS-2", anchors="Azure Policy 55615ac9; CKV_AZURE_109; Azure.KeyVault.Firewall; Trivy AZU-0013"),
     ),
@@ -158,11 +175,14 @@ def firewall_default_deny(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         name="keyvault-private-endpoint",
         control="KV-06",
         service=SVC,
-        severity=S.HIGH,
-        enforcement=E.MANDATORY,
+        severity=Severity.HIGH,
+        enforcement=EnforcementLevel.MANDATORY,
         description='Every Key Vault has a private endpoint (group id "vault").',
         why="With public access disabled the private endpoint is the only way in for workloads.",
-        remediation='Add a network:PrivateEndpoint with privateLinkServiceConnections=[{privateLinkServiceId: <vault id>, groupIds: ["vault"]}].',
+        remediation=(
+            "Add a network:PrivateEndpoint with privateLinkServiceConnections=[{privateLinkServiceId: <vault id>, "
+            'groupIds: ["vault"]}].'
+        ),
         framework=mcsb("NS-2", anchors="Azure Policy a6abeaec; CKV2_AZURE_32"),
     )
 )
@@ -181,11 +201,16 @@ _AUDIT_GROUPS = {"audit", "alllogs"}
         name="keyvault-audit-logs",
         control="KV-07",
         service=SVC,
-        severity=S.MEDIUM,
-        enforcement=E.MANDATORY,
-        description='Every Key Vault logs data-plane access: an enabled "AuditEvent" category or "audit"/"allLogs" category group.',
+        severity=Severity.MEDIUM,
+        enforcement=EnforcementLevel.MANDATORY,
+        description=(
+            'Every Key Vault logs data-plane access: an enabled "AuditEvent" category or "audit"/"allLogs" category '
+            "group."
+        ),
         why="The audit log is the only record of which identity read which secret or used which key.",
-        remediation='Add logs=[{"categoryGroup": "audit", "enabled": true}] (or allLogs) to the vault\'s diagnostic setting.',
+        remediation=(
+            'Add logs=[{"categoryGroup": "audit", "enabled": true}] (or allLogs) to the vault\'s diagnostic setting.'
+        ),
         framework=mcsb("LT-3", anchors="Azure Policy cf820ca0; Azure.KeyVault.Logs"),
     )
 )
@@ -201,7 +226,10 @@ def audit_logs(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str | None,
                 if category in _AUDIT or group in _AUDIT_GROUPS or UNKNOWN in (category, group):
                     found = True
         if not found:
-            yield vault.urn, f"Key Vault {vault.name!r} has no diagnostic setting with AuditEvent (or audit/allLogs) enabled."
+            yield (
+                vault.urn,
+                f"Key Vault {vault.name!r} has no diagnostic setting with AuditEvent (or audit/allLogs) enabled.",
+            )
 
 
 _RISKY = {"all", "purge"}
@@ -212,9 +240,11 @@ _RISKY = {"all", "purge"}
         name="keyvault-least-privilege-access-policies",
         control="KV-08",
         service=SVC,
-        severity=S.MEDIUM,
-        enforcement=E.MANDATORY,
-        description='Key Vault access policies grant no "all" or "purge" permission, even while RBAC makes them dormant.',
+        severity=Severity.MEDIUM,
+        enforcement=EnforcementLevel.MANDATORY,
+        description=(
+            'Key Vault access policies grant no "all" or "purge" permission, even while RBAC makes them dormant.'
+        ),
         why="Dormant access policies come back into force the moment RBAC authorization is switched off.",
         remediation="Remove properties.accessPolicies (use RBAC) or list only the operations each principal needs.",
         framework=None,
@@ -238,11 +268,16 @@ def least_privilege_access_policies(r: Res, _: Mapping[str, Any]) -> Iterator[st
         name="keyvault-key-rotation-expiry",
         control="KV-09",
         service=SVC,
-        severity=S.MEDIUM,
-        enforcement=E.ADVISORY,
-        description="Key Vault keys have an automatic rotation policy (a 'rotate' lifetime action); secrets have an expiry.",
+        severity=Severity.MEDIUM,
+        enforcement=EnforcementLevel.ADVISORY,
+        description=(
+            "Key Vault keys have an automatic rotation policy (a 'rotate' lifetime action); secrets have an expiry."
+        ),
         why="Keys that never rotate widen the blast radius of a leaked key; secrets without expiry live forever.",
-        remediation="Set properties.rotationPolicy.lifetimeActions=[{action: {type: 'rotate'}, trigger: {timeAfterCreate: 'P90D'}}]; set properties.attributes.expires on secrets.",
+        remediation=(
+            "Set properties.rotationPolicy.lifetimeActions=[{action: {type: 'rotate'}, trigger: {timeAfterCreate: "
+            "'P90D'}}]; set properties.attributes.expires on secrets."
+        ),
         framework=mcsb("DP-6", anchors="CKV_AZURE_112; Azure.KeyVault.AutoRotationPolicy; Trivy AZU-0014"),
     ),
     [KEY, SECRET],

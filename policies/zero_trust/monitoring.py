@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import EnforcementLevel as E
-from pulumi_policy import Severity as S
+from pulumi_policy import EnforcementLevel, Severity
 
 from ._core import (
     AZ,
@@ -45,9 +44,7 @@ DIAGNOSABLE_TYPES = [
 def settings_for(graph: Graph, target: Node) -> list[Node]:
     """Diagnostic settings whose resourceUri is the target (or one of its sub-resources)."""
     return [
-        d
-        for d in graph.of_type(DIAGNOSTIC_SETTING)
-        if graph.refers_to(d, target, "resourceUri", d.get("resourceUri"))
+        d for d in graph.of_type(DIAGNOSTIC_SETTING) if graph.refers_to(d, target, "resourceUri", d.get("resourceUri"))
     ]
 
 
@@ -69,15 +66,19 @@ def enabled_logs(setting: Node) -> list[Any]:
         name="diagnostic-settings-present",
         control="MO-01",
         service=SVC,
-        severity=S.MEDIUM,
-        enforcement=E.MANDATORY,
+        severity=Severity.MEDIUM,
+        enforcement=EnforcementLevel.MANDATORY,
         description=(
             "Every Key Vault, Event Hubs namespace, Databricks workspace, SQL database, storage account and NSG has a "
             "diagnostic setting that sends enabled resource logs to a Log Analytics workspace."
         ),
-        why="Without resource logs there is no record of who read a secret or a table; zero trust assumes breach and needs the audit trail.",
+        why=(
+            "Without resource logs there is no record of who read a secret or a table; zero trust assumes breach and "
+            "needs the audit trail."
+        ),
         remediation=(
-            "Add a monitor:DiagnosticSetting with resourceUri=<resource id> (for storage, <account id>/blobServices/default), "
+            "Add a monitor:DiagnosticSetting with resourceUri=<resource id> (for storage, <account "
+            "id>/blobServices/default), "
             'workspaceId=<Log Analytics id> and logs=[{"categoryGroup": "allLogs", "enabled": true}].'
         ),
         framework=mcsb("LT-3", anchors="Azure Policy cf820ca0, 83a214f7, 138ff14d"),
@@ -99,7 +100,10 @@ def diagnostic_settings_present(graph: Graph, config: Mapping[str, Any]) -> Iter
             continue
         to_workspace = [s for s in settings if is_set(s.get("workspaceId"))]
         if not to_workspace:
-            yield target.urn, f"no diagnostic setting of {target.name!r} sends to a Log Analytics workspace (workspaceId)."
+            yield (
+                target.urn,
+                f"no diagnostic setting of {target.name!r} sends to a Log Analytics workspace (workspaceId).",
+            )
         elif not any(enabled_logs(s) for s in to_workspace):
             yield target.urn, f"no diagnostic setting of {target.name!r} enables any log category (metrics only)."
 
@@ -109,10 +113,16 @@ def diagnostic_settings_present(graph: Graph, config: Mapping[str, Any]) -> Iter
         name="log-analytics-hardening",
         control="MO-02",
         service=SVC,
-        severity=S.MEDIUM,
-        enforcement=E.ADVISORY,
-        description="Log Analytics workspaces keep logs long enough (retentionInDays >= minRetentionDays) and disable local (shared key) auth.",
-        why="Investigations need the logs from before the incident was noticed; shared keys let anyone holding one write forged logs.",
+        severity=Severity.MEDIUM,
+        enforcement=EnforcementLevel.ADVISORY,
+        description=(
+            "Log Analytics workspaces keep logs long enough (retentionInDays >= minRetentionDays) and disable local "
+            "(shared key) auth."
+        ),
+        why=(
+            "Investigations need the logs from before the incident was noticed; shared keys let anyone holding one "
+            "write forged logs."
+        ),
         remediation="Set retentionInDays to at least the configured minimum and features.disableLocalAuth=true.",
         framework=mcsb("LT-6", anchors="BP log-analytics-retention; Azure Policy e15effd4"),
         config={

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import EnforcementLevel as E
-from pulumi_policy import Severity as S
+from pulumi_policy import EnforcementLevel, Severity
 
 from ._core import (
     AZ,
@@ -35,10 +34,13 @@ SVC = "storage"
         name="storage-secure-transfer",
         control="ST-01",
         service=SVC,
-        severity=S.HIGH,
-        enforcement=E.MANDATORY,
+        severity=Severity.HIGH,
+        enforcement=EnforcementLevel.MANDATORY,
         description="Storage accounts accept HTTPS only (enableHttpsTrafficOnly not false).",
-        why="Plain HTTP exposes data and SAS tokens in transit; the provider default is true, so only an explicit false fails.",
+        why=(
+            "Plain HTTP exposes data and SAS tokens in transit; the provider default is true, so only an explicit "
+            "false fails."
+        ),
         remediation="Remove enableHttpsTrafficOnly=false (or set it to true).",
         framework=mcsb("DP-3", anchors="Azure Policy 404c3081; CKV_AZURE_3; Azure.Storage.SecureTransfer"),
     ),
@@ -58,8 +60,8 @@ _TLS_OK = {"TLS1_2", "TLS1_3"}
         name="storage-min-tls",
         control="ST-02",
         service=SVC,
-        severity=S.HIGH,
-        enforcement=E.MANDATORY,
+        severity=Severity.HIGH,
+        enforcement=EnforcementLevel.MANDATORY,
         description="Storage accounts require TLS 1.2 or later (minimumTlsVersion).",
         why="A missing minimumTlsVersion is read by Azure as TLS 1.0, which has known downgrade attacks.",
         remediation='Set minimumTlsVersion="TLS1_2".',
@@ -81,11 +83,19 @@ def min_tls(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         name="storage-no-shared-key",
         control="ST-03",
         service=SVC,
-        severity=S.HIGH,
-        enforcement=E.MANDATORY,
-        description="Storage accounts disable Shared Key (account key and SAS) authorization: allowSharedKeyAccess=false.",
-        why="Account keys are long-lived bearer secrets that bypass Entra ID and RBAC; a missing value means keys are allowed.",
-        remediation="Set allowSharedKeyAccess=false (and defaultToOAuthAuthentication=true); grant data roles to managed identities.",
+        severity=Severity.HIGH,
+        enforcement=EnforcementLevel.MANDATORY,
+        description=(
+            "Storage accounts disable Shared Key (account key and SAS) authorization: allowSharedKeyAccess=false."
+        ),
+        why=(
+            "Account keys are long-lived bearer secrets that bypass Entra ID and RBAC; a missing value means keys are "
+            "allowed."
+        ),
+        remediation=(
+            "Set allowSharedKeyAccess=false (and defaultToOAuthAuthentication=true); grant data roles to managed "
+            "identities."
+        ),
         framework=mcsb("IM-1", anchors="Azure Policy 8c6a50c6; CKV2_AZURE_40"),
     ),
     [ACCOUNT],
@@ -103,8 +113,8 @@ def no_shared_key(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         name="storage-no-anonymous-blob-access",
         control="ST-04",
         service=SVC,
-        severity=S.CRITICAL,
-        enforcement=E.MANDATORY,
+        severity=Severity.CRITICAL,
+        enforcement=EnforcementLevel.MANDATORY,
         description="Storage accounts forbid anonymous blob access (allowBlobPublicAccess not true).",
         why="Anonymous read access publishes data to the Internet without any identity.",
         remediation="Set allowBlobPublicAccess=false.",
@@ -123,8 +133,8 @@ def no_anonymous_blob_access(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         name="storage-container-private",
         control="ST-04",
         service=SVC,
-        severity=S.CRITICAL,
-        enforcement=E.MANDATORY,
+        severity=Severity.CRITICAL,
+        enforcement=EnforcementLevel.MANDATORY,
         description='Blob containers are private (publicAccess absent or "None").',
         why="A container with Blob or Container access serves its data to anonymous callers.",
         remediation='Remove publicAccess or set it to "None".',
@@ -144,9 +154,11 @@ def container_private(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         name="storage-public-network-disabled",
         control="ST-05",
         service=SVC,
-        severity=S.HIGH,
-        enforcement=E.MANDATORY,
-        description='Storage accounts disable public network access (publicNetworkAccess "Disabled" or "SecuredByPerimeter").',
+        severity=Severity.HIGH,
+        enforcement=EnforcementLevel.MANDATORY,
+        description=(
+            'Storage accounts disable public network access (publicNetworkAccess "Disabled" or "SecuredByPerimeter").'
+        ),
         why="With public access on, the data plane is reachable from any network that can obtain a token.",
         remediation='Set publicNetworkAccess="Disabled" and reach the account through private endpoints.',
         framework=mcsb("NS-2", "v2", anchors="Azure Policy b2982f36; CKV_AZURE_59"),
@@ -166,10 +178,13 @@ def public_network_disabled(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         name="storage-firewall-default-deny",
         control="ST-06",
         service=SVC,
-        severity=S.HIGH,
-        enforcement=E.MANDATORY,
+        severity=Severity.HIGH,
+        enforcement=EnforcementLevel.MANDATORY,
         description='Storage firewall denies by default (networkRuleSet.defaultAction "Deny").',
-        why="The firewall is the second lock if public access is ever re-enabled; without a rule set Azure allows all networks.",
+        why=(
+            "The firewall is the second lock if public access is ever re-enabled; without a rule set Azure allows all "
+            "networks."
+        ),
         remediation='Set networkRuleSet={"defaultAction": "Deny", ...} with only the rules you need.',
         framework=mcsb("NS-2", anchors="Azure Policy 34c877ad; CKV_AZURE_35; Azure.Storage.Firewall; Trivy AZU-0012"),
     ),
@@ -188,10 +203,16 @@ def firewall_default_deny(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         name="storage-infrastructure-encryption",
         control="ST-08",
         service=SVC,
-        severity=S.MEDIUM,
-        enforcement=E.MANDATORY,
-        description="Storage accounts enable infrastructure (double) encryption: encryption.requireInfrastructureEncryption=true.",
-        why="A second, independent encryption layer protects against a flaw in one algorithm or key; it can only be set at creation.",
+        severity=Severity.MEDIUM,
+        enforcement=EnforcementLevel.MANDATORY,
+        description=(
+            "Storage accounts enable infrastructure (double) encryption: "
+            "encryption.requireInfrastructureEncryption=true."
+        ),
+        why=(
+            "A second, independent encryption layer protects against a flaw in one algorithm or key; it can only be "
+            "set at creation."
+        ),
         remediation="Set encryption.requireInfrastructureEncryption=true when the account is created.",
         framework=mcsb("DP-4", "v2", anchors="Azure Policy 4733ea7b; Trivy AZU-0061"),
     ),
@@ -208,10 +229,15 @@ def infrastructure_encryption(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         name="storage-no-local-users-sftp",
         control="ST-11",
         service=SVC,
-        severity=S.MEDIUM,
-        enforcement=E.MANDATORY,
-        description="Storage accounts disable local users (isLocalUserEnabled=false) and SFTP (isSftpEnabled not true).",
-        why="Local users authenticate with passwords or SSH keys outside Entra ID; Azure enables the feature unless told otherwise.",
+        severity=Severity.MEDIUM,
+        enforcement=EnforcementLevel.MANDATORY,
+        description=(
+            "Storage accounts disable local users (isLocalUserEnabled=false) and SFTP (isSftpEnabled not true)."
+        ),
+        why=(
+            "Local users authenticate with passwords or SSH keys outside Entra ID; Azure enables the feature unless "
+            "told otherwise."
+        ),
         remediation="Set isLocalUserEnabled=false and leave isSftpEnabled unset or false.",
         framework=None,
     ),
@@ -232,10 +258,15 @@ def no_local_users(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         name="storage-no-cross-tenant-replication",
         control="ST-12",
         service=SVC,
-        severity=S.MEDIUM,
-        enforcement=E.MANDATORY,
-        description="Storage accounts do not allow object replication to other tenants (allowCrossTenantReplication not true).",
-        why="Cross-tenant replication copies data to a tenant whose identities and policies this platform does not control.",
+        severity=Severity.MEDIUM,
+        enforcement=EnforcementLevel.MANDATORY,
+        description=(
+            "Storage accounts do not allow object replication to other tenants (allowCrossTenantReplication not true)."
+        ),
+        why=(
+            "Cross-tenant replication copies data to a tenant whose identities and policies this platform does not "
+            "control."
+        ),
         remediation="Set allowCrossTenantReplication=false.",
         framework=None,
     ),
@@ -251,11 +282,19 @@ def no_cross_tenant_replication(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         name="storage-private-endpoint",
         control="ST-16",
         service=SVC,
-        severity=S.HIGH,
-        enforcement=E.MANDATORY,
-        description='Every storage account has private endpoints: "blob", and also "dfs" when hierarchical namespace is on.',
-        why="With public access disabled, a private endpoint is the only path in; a data lake needs dfs as well as blob.",
-        remediation="Add a network:PrivateEndpoint per group id whose privateLinkServiceConnections[].privateLinkServiceId is the account's id.",
+        severity=Severity.HIGH,
+        enforcement=EnforcementLevel.MANDATORY,
+        description=(
+            'Every storage account has private endpoints: "blob", and also "dfs" when hierarchical namespace is on.'
+        ),
+        why=(
+            "With public access disabled, a private endpoint is the only path in; a data lake needs dfs as well as "
+            "blob."
+        ),
+        remediation=(
+            "Add a network:PrivateEndpoint per group id whose privateLinkServiceConnections[].privateLinkServiceId is "
+            "the account's id."
+        ),
         framework=mcsb("NS-2", anchors="Azure Policy 6edd7eda; CKV2_AZURE_33"),
     )
 )
@@ -273,10 +312,15 @@ def private_endpoint(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str |
         name="storage-trusted-services-bypass",
         control="ST-07",
         service=SVC,
-        severity=S.LOW,
-        enforcement=E.ADVISORY,
-        description='Storage firewall lets trusted Azure services through (networkRuleSet.bypass contains "AzureServices").',
-        why="Services such as Defender, backup and Databricks Unity Catalog reach the account through the trusted-service path.",
+        severity=Severity.LOW,
+        enforcement=EnforcementLevel.ADVISORY,
+        description=(
+            'Storage firewall lets trusted Azure services through (networkRuleSet.bypass contains "AzureServices").'
+        ),
+        why=(
+            "Services such as Defender, backup and Databricks Unity Catalog reach the account through the "
+            "trusted-service path."
+        ),
         remediation='Set networkRuleSet.bypass="AzureServices" (comma-combine with Logging/Metrics if needed).',
         framework=None,
     ),
@@ -296,11 +340,14 @@ def trusted_services_bypass(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         name="storage-customer-managed-key",
         control="ST-09",
         service=SVC,
-        severity=S.MEDIUM,
-        enforcement=E.ADVISORY,
+        severity=Severity.MEDIUM,
+        enforcement=EnforcementLevel.ADVISORY,
         description='Storage accounts encrypt with a customer-managed key (encryption.keySource "Microsoft.Keyvault").',
         why="A key the platform owns can be rotated and revoked independently of Microsoft's service keys.",
-        remediation='Set encryption.keySource="Microsoft.Keyvault" with keyVaultProperties and a user-assigned encryptionIdentity.',
+        remediation=(
+            'Set encryption.keySource="Microsoft.Keyvault" with keyVaultProperties and a user-assigned '
+            "encryptionIdentity."
+        ),
         framework=mcsb("DP-5", anchors="Azure Policy 6fac406b; CKV2_AZURE_1"),
     ),
     [ACCOUNT],
@@ -316,11 +363,17 @@ def customer_managed_key(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         name="storage-blob-soft-delete",
         control="ST-14",
         service=SVC,
-        severity=S.MEDIUM,
-        enforcement=E.ADVISORY,
-        description="Blob services keep deleted blobs and containers (deleteRetentionPolicy and containerDeleteRetentionPolicy enabled).",
+        severity=Severity.MEDIUM,
+        enforcement=EnforcementLevel.ADVISORY,
+        description=(
+            "Blob services keep deleted blobs and containers (deleteRetentionPolicy and "
+            "containerDeleteRetentionPolicy enabled)."
+        ),
         why="Soft delete is the undo for an accidental or malicious delete.",
-        remediation="On storage:BlobServiceProperties set deleteRetentionPolicy and containerDeleteRetentionPolicy to enabled=true with days.",
+        remediation=(
+            "On storage:BlobServiceProperties set deleteRetentionPolicy and containerDeleteRetentionPolicy to "
+            "enabled=true with days."
+        ),
         framework=None,
     ),
     [BLOB_SERVICE],
