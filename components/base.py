@@ -67,6 +67,9 @@ class CustomerManagedKeyArgs:
     identity_principal_id: pulumi.Input[str]
     # Resources (the identity's crypto role assignment) the service must wait for.
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    # The current key version's URI, for services that pin a version (Azure SQL's server key
+    # is named vault_key_version and follows rotation with autoRotationEnabled).
+    key_uri_with_version: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -148,4 +148,5 @@ class KeyVault(PlatformComponent):
             identity_client_id=consumer.identity_client_id,
             identity_principal_id=consumer.identity_principal_id,
             depends_on=tuple(grants),
+            key_uri_with_version=key.key_uri_with_version,
         )
