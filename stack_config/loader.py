@@ -13,7 +13,8 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 from pydantic import ValidationError
 
-from stack_config.model import PROJECT, TOP_LEVEL_KEYS, StackConfig
+from stack_config.confluent import credential_problems as confluent_credential_problems
+from stack_config.model import PROJECT, TOP_LEVEL_KEYS, IngestionProvider, StackConfig
 
 
 class ConfigError(Exception):
@@ -94,6 +95,10 @@ def load_stack_config() -> StackConfig:
         )
     else:
         raw["location"] = location
+    ingestion = raw.get("ingestion")
+    if isinstance(ingestion, dict) and ingestion.get("provider") == IngestionProvider.CONFLUENT.value:
+        # The Confluent provider's Cloud API credentials live in its own namespace, as secrets.
+        problems.extend(confluent_credential_problems(runtime_config.get_config, runtime_config.is_config_secret))
     try:
         config = parse_stack_config(raw, stack)
     except ConfigError as exc:

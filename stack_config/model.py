@@ -13,22 +13,13 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, StringConstraints, model_validator
+
+from stack_config.confluent import ConfluentConfig
+from stack_config.confluent import stack_problems as confluent_stack_problems
+from stack_config.section import Section
 
 PROJECT = "rta-platform"
-
-
-class Section(BaseModel):
-    """Base for every config object: camelCase keys, no unknown keys, immutable."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        extra="forbid",
-        frozen=True,
-        str_strip_whitespace=True,
-    )
 
 
 class Environment(StrEnum):
@@ -246,6 +237,7 @@ class StackConfig(Section):
     data_lake: DataLakeConfig = DataLakeConfig()
     ingestion: IngestionConfig = IngestionConfig()
     event_hubs: EventHubsConfig | None = None
+    confluent: ConfluentConfig | None = None
     lock: LockConfig = LockConfig()
 
     @model_validator(mode="after")
@@ -275,6 +267,17 @@ class StackConfig(Section):
                 problems.append(f"ingestion.tradesStream {self.ingestion.trades_stream!r} is not one of eventHubs.hubs")
         elif self.event_hubs is not None:
             problems.append("eventHubs must be absent when ingestion.provider is not 'eventhubs'")
+        if self.ingestion.provider is IngestionProvider.CONFLUENT:
+            if self.confluent is None:
+                problems.append("confluent is required when ingestion.provider is 'confluent'")
+            else:
+                problems.extend(
+                    confluent_stack_problems(
+                        self.confluent, is_prod=self.is_prod, trades_stream=self.ingestion.trades_stream
+                    )
+                )
+        elif self.confluent is not None:
+            problems.append("confluent must be absent when ingestion.provider is not 'confluent'")
         if problems:
             raise ValueError("; ".join(problems))
         return self
