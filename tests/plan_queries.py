@@ -46,9 +46,8 @@ def group_ids(pe: PlannedResource) -> list[str]:
 
 
 def zone_group_for(plan: Plan, pe: PlannedResource) -> PlannedResource | None:
-    name = pe.inputs.get("privateEndpointName")
     for group in plan.of_type(DNS_GROUP):
-        if pe.urn in group.dependencies and group.inputs.get("privateEndpointName") in (name, pe.outputs.get("name")):
+        if pe.urn in group.property_dependencies.get("privateEndpointName", []):
             return group
     return None
 
