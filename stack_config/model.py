@@ -18,6 +18,7 @@ from pydantic import Field, StringConstraints, model_validator
 from stack_config.confluent import ConfluentConfig
 from stack_config.confluent import stack_problems as confluent_stack_problems
 from stack_config.section import Section
+from stack_config.sql import DashboardsConfig, SqlConfig
 
 PROJECT = "rta-platform"
 
@@ -238,6 +239,9 @@ class StackConfig(Section):
     ingestion: IngestionConfig = IngestionConfig()
     event_hubs: EventHubsConfig | None = None
     confluent: ConfluentConfig | None = None
+    # The serving layer (Azure SQL, Power BI) and the Databricks SQL dashboards/alerts.
+    sql: SqlConfig | None = None
+    dashboards: DashboardsConfig | None = None
     lock: LockConfig = LockConfig()
 
     @model_validator(mode="after")
@@ -278,6 +282,11 @@ class StackConfig(Section):
                 )
         elif self.confluent is not None:
             problems.append("confluent must be absent when ingestion.provider is not 'confluent'")
+        if self.sql is not None:
+            key_size = self.encryption.key_size if self.encryption.customer_managed_keys else None
+            problems.extend(self.sql.stack_problems(is_prod=self.is_prod, cmk_key_size=key_size))
+        elif self.is_prod:
+            problems.append("sql is required in prod (the serving layer)")
         if problems:
             raise ValueError("; ".join(problems))
         return self
