@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 
 import pytest
 
@@ -52,10 +53,16 @@ def test_every_resource_sits_under_a_platform_component(stack_plan: Plan) -> Non
 
 def test_every_taggable_resource_carries_the_platform_tags(stack_plan: Plan) -> None:
     untagged_types = {
-        "azure-native:monitor:DiagnosticSetting", "azure-native:network:Subnet", "azure-native:storage:BlobContainer",
-        "azure-native:storage:ManagementPolicy", "azure-native:network:PrivateDnsZoneGroup", ROLE,
-        "azure-native:eventhub:EventHub", "azure-native:eventhub:ConsumerGroup",
-        "azure-native:eventhub:NamespaceNetworkRuleSet", "azure-native:authorization:ManagementLockAtResourceGroupLevel",
+        "azure-native:monitor:DiagnosticSetting",
+        "azure-native:network:Subnet",
+        "azure-native:storage:BlobContainer",
+        "azure-native:storage:ManagementPolicy",
+        "azure-native:network:PrivateDnsZoneGroup",
+        ROLE,
+        "azure-native:eventhub:EventHub",
+        "azure-native:eventhub:ConsumerGroup",
+        "azure-native:eventhub:NamespaceNetworkRuleSet",
+        "azure-native:authorization:ManagementLockAtResourceGroupLevel",
     }
     env = stack_plan.stack
     for r in stack_plan.resources:
@@ -69,8 +76,17 @@ def test_every_taggable_resource_carries_the_platform_tags(stack_plan: Plan) -> 
 
 def test_every_azure_resource_with_a_location_gets_it_explicitly(stack_plan: Plan) -> None:
     # Provider defaults never show up in a preview, so the program must set location itself.
-    needs_location = {STORAGE, VAULT, EH_NS, NSG, VNET, LAW, "azure-native:network:PrivateEndpoint",
-                      "azure-native:managedidentity:UserAssignedIdentity", "azure-native:resources:ResourceGroup"}
+    needs_location = {
+        STORAGE,
+        VAULT,
+        EH_NS,
+        NSG,
+        VNET,
+        LAW,
+        "azure-native:network:PrivateEndpoint",
+        "azure-native:managedidentity:UserAssignedIdentity",
+        "azure-native:resources:ResourceGroup",
+    }
     for r in stack_plan.resources:
         if r.type in needs_location:
             assert r.inputs.get("location") == "westeurope", f"{r.type} {r.name} has no explicit location"
@@ -102,7 +118,7 @@ def test_subnets_each_have_an_nsg_and_databricks_ones_are_delegated(stack_plan: 
 
 def test_subnets_are_created_one_after_another(stack_plan: Plan) -> None:
     subnets = stack_plan.of_type(SUBNET)
-    for earlier, later in zip(subnets, subnets[1:], strict=False):
+    for earlier, later in itertools.pairwise(subnets):
         assert earlier.urn in later.dependencies, "concurrent subnet writes on one VNet fail in Azure"
 
 
@@ -125,9 +141,14 @@ def test_no_nsg_allows_inbound_traffic_from_the_internet(stack_plan: Plan) -> No
 
 def test_private_dns_zones_exist_for_every_private_link_service_and_are_linked(prod_plan: Plan) -> None:
     zones = {z.inputs["privateZoneName"]: z for z in prod_plan.of_type(ZONE)}
-    for zone in ("privatelink.blob.core.windows.net", "privatelink.dfs.core.windows.net",
-                 "privatelink.vaultcore.azure.net", "privatelink.servicebus.windows.net",
-                 "privatelink.database.windows.net", "privatelink.azuredatabricks.net"):
+    for zone in (
+        "privatelink.blob.core.windows.net",
+        "privatelink.dfs.core.windows.net",
+        "privatelink.vaultcore.azure.net",
+        "privatelink.servicebus.windows.net",
+        "privatelink.database.windows.net",
+        "privatelink.azuredatabricks.net",
+    ):
         assert zone in zones, f"missing private DNS zone {zone}"
     vnet_id = only(prod_plan, VNET).id
     links = prod_plan.of_type("azure-native:privatedns:VirtualNetworkLink")
@@ -142,8 +163,11 @@ def test_private_dns_zones_exist_for_every_private_link_service_and_are_linked(p
 
 
 def _data_services(plan: Plan) -> list[tuple[PlannedResource, set[str]]]:
-    return [(r, {"dfs", "blob"}) for r in plan.of_type(STORAGE)] + [
-        (r, {"vault"}) for r in plan.of_type(VAULT)] + [(r, {"namespace"}) for r in plan.of_type(EH_NS)]
+    return (
+        [(r, {"dfs", "blob"}) for r in plan.of_type(STORAGE)]
+        + [(r, {"vault"}) for r in plan.of_type(VAULT)]
+        + [(r, {"namespace"}) for r in plan.of_type(EH_NS)]
+    )
 
 
 @pytest.mark.parametrize("mode", ["up", "preview"])
@@ -269,8 +293,10 @@ def test_no_broad_roles_are_ever_granted(stack_plan: Plan) -> None:
 
 
 def test_data_roles_are_granted_at_the_narrowest_scope(stack_plan: Plan) -> None:
-    identities = {r.name.removeprefix("identities-"): r for r in
-                  stack_plan.of_type("azure-native:managedidentity:UserAssignedIdentity")}
+    identities = {
+        r.name.removeprefix("identities-"): r
+        for r in stack_plan.of_type("azure-native:managedidentity:UserAssignedIdentity")
+    }
     hub_id = only(stack_plan, "azure-native:eventhub:EventHub").id
     account_id = only(stack_plan, STORAGE).id
     grants = {(ra.inputs["principalId"], _role_guid(ra)): ra.inputs["scope"] for ra in stack_plan.of_type(ROLE)}
@@ -334,8 +360,15 @@ def test_prod_uses_customer_managed_keys_with_dedicated_identities(dev_plan: Pla
 
 def test_outputs_name_what_operators_need_and_hold_no_secret(stack_plan: Plan) -> None:
     outputs = stack_plan.outputs
-    for key in ("resourceGroupName", "keyVaultUri", "dataLakeDfsEndpoint", "kafkaBootstrapServers", "kafkaTopic",
-                "logAnalyticsWorkspaceId", "vnetId"):
+    for key in (
+        "resourceGroupName",
+        "keyVaultUri",
+        "dataLakeDfsEndpoint",
+        "kafkaBootstrapServers",
+        "kafkaTopic",
+        "logAnalyticsWorkspaceId",
+        "vnetId",
+    ):
         assert key in outputs, key
     assert outputs["kafkaBootstrapServers"].endswith(".servicebus.windows.net:9093")
     text = " ".join(all_strings(outputs)).lower()
