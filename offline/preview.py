@@ -112,7 +112,11 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     from offline import policy_runner  # the pack is only imported when it is used
 
     policy_config = args.policy_config or policy_runner.default_config_for(plan)
-    report = policy_runner.evaluate(plan, policy_config)
+    try:
+        report = policy_runner.evaluate(plan, policy_config)
+    except policy_runner.PolicyConfigError as exc:
+        out.write(f"error: {exc}\n")
+        return EXIT_CONFIG
     policy_runner.print_report(report, out)
     return EXIT_POLICY if report.has_mandatory_violations else EXIT_OK
 
