@@ -25,8 +25,17 @@ from components.naming import Naming
 from components.network import Network, NetworkArgs, SubnetSpec
 from components.resource_group import PlatformResourceGroup, ResourceGroupArgs
 from components.roles import BuiltInRole
+from components.sql_serving import (
+    LongTermRetentionArgs,
+    SqlAdminGroupArgs,
+    SqlBackupArgs,
+    SqlDatabaseArgs,
+    SqlServing,
+    SqlServingArgs,
+)
 from stack_config import IngestionProvider, StackConfig, load_stack_config
 from stack_config.model import PROJECT
+from stack_config.sql import SqlConfig
 
 
 def platform_tags(config: StackConfig) -> dict[str, str]:
@@ -36,6 +45,44 @@ def platform_tags(config: StackConfig) -> dict[str, str]:
         "project": PROJECT,
         "managedBy": "pulumi",
     }
+
+
+def sql_serving_args(sql: SqlConfig, **kwargs: object) -> SqlServingArgs:
+    """The `rta-platform:sql` section as the SQL component's args (the rest comes from the stack)."""
+    db, backup, ltr = sql.database, sql.backup, sql.backup.long_term_retention
+    return SqlServingArgs(
+        admin_group=SqlAdminGroupArgs(
+            login=sql.admin_group.name, object_id=sql.admin_group.object_id, tenant_id=kwargs.pop("tenant_id")
+        ),
+        database=SqlDatabaseArgs(
+            name=db.name,
+            sku_name=db.sku_name,
+            tier=db.edition.value,
+            family=db.family,
+            capacity=db.v_cores,
+            zone_redundant=db.zone_redundant,
+            backup_storage_redundancy=db.backup_storage_redundancy.value,
+            min_capacity=db.min_v_cores,
+            auto_pause_delay_minutes=db.auto_pause_delay_minutes,
+            max_size_gb=db.max_size_gb,
+            high_availability_replicas=db.high_availability_replicas,
+        ),
+        backup=SqlBackupArgs(
+            short_term_retention_days=backup.short_term_retention_days,
+            differential_backup_interval_hours=backup.differential_backup_interval_hours,
+            long_term=LongTermRetentionArgs(
+                weekly_retention=ltr.weekly_retention,
+                monthly_retention=ltr.monthly_retention,
+                yearly_retention=ltr.yearly_retention,
+                week_of_year=ltr.week_of_year,
+            )
+            if ltr
+            else None,
+        ),
+        audit_retention_days=sql.audit_retention_days,
+        security_alert_emails=sql.security_alert_emails,
+        **kwargs,  # type: ignore[arg-type]
+    )
 
 
 def main() -> None:
@@ -110,6 +157,8 @@ def main() -> None:
         )
     if cmk_on:
         identity_specs.append(IdentitySpec("lake-cmk", naming.name("id", qualifier="st-cmk"), "unwraps the lake's CMK"))
+        if config.sql is not None:
+            identity_specs.append(IdentitySpec("sql", naming.name("id", qualifier="sql"), "SQL server: unwraps its TDE CMK"))
     identities = Identities("identities", IdentitiesArgs(common=common, identities=identity_specs))
 
     def consumer(key: str, identity_key: str) -> CmkConsumer:
@@ -121,6 +170,8 @@ def main() -> None:
         cmk_consumers.append(consumer("lake", "lake-cmk"))
         if use_eventhubs:
             cmk_consumers.append(consumer("eventhubs", "eventhubs"))
+        if config.sql is not None:
+            cmk_consumers.append(consumer("sql", "sql"))
     vault = KeyVault(
         "keyvault",
         KeyVaultArgs(
@@ -185,6 +236,26 @@ def main() -> None:
     pulumi.export("dataLakeAccountName", lake.account.name)
     pulumi.export("dataLakeDfsEndpoint", lake.dfs_endpoint)
     pulumi.export("identityClientIds", {k: v.client_id for k, v in identities.identities.items()})
+
+    serving: SqlServing | None = None
+    if config.sql is not None:
+        # Serving layer: Entra-only Azure SQL behind its private endpoint; Power BI connects with the .pbids.
+        serving = SqlServing(
+            "serving",
+            sql_serving_args(
+                config.sql,
+                tenant_id=client.tenant_id,
+                common=common,
+                diagnostics=diagnostics,
+                private_endpoint=endpoint("sqlServer"),
+                server_name=naming.name("sql", "sql", unique=True),
+                identity_id=identities["sql"].id if "sql" in identities.identities else None,
+                customer_managed_key=vault.customer_managed_keys.get("sql"),
+            ),
+        )
+        pulumi.export("sqlServerFqdn", serving.fqdn)
+        pulumi.export("sqlDatabaseName", serving.database_name)
+        pulumi.export("powerBiDataSource", serving.pbids)
 
     kafka_source: KafkaSource | None = None
     if use_eventhubs and config.event_hubs is not None:
