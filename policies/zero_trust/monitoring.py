@@ -116,14 +116,18 @@ def diagnostic_settings_present(graph: Graph, config: Mapping[str, Any]) -> Iter
         severity=Severity.MEDIUM,
         enforcement=EnforcementLevel.ADVISORY,
         description=(
-            "Log Analytics workspaces keep logs long enough (retentionInDays >= minRetentionDays) and disable local "
-            "(shared key) auth."
+            "Log Analytics workspaces keep logs long enough (retentionInDays >= minRetentionDays), disable local "
+            "(shared key) auth and close public ingestion and query."
         ),
         why=(
-            "Investigations need the logs from before the incident was noticed; shared keys let anyone holding one "
-            "write forged logs."
+            "Investigations need the logs from before the incident was noticed; shared keys and public ingestion let "
+            "anyone holding a key write forged logs, public query lets a stolen token read them from anywhere."
         ),
-        remediation="Set retentionInDays to at least the configured minimum and features.disableLocalAuth=true.",
+        remediation=(
+            "Set retentionInDays to at least the configured minimum, features.disableLocalAuth=true and "
+            'publicNetworkAccessForIngestion/publicNetworkAccessForQuery="Disabled" (query through Azure Monitor '
+            "Private Link)."
+        ),
         framework=mcsb("LT-6", anchors="BP log-analytics-retention; Azure Policy e15effd4"),
         config={
             "minRetentionDays": {
@@ -147,8 +151,12 @@ def log_analytics_hardening(r: Res, config: Mapping[str, Any]) -> Iterator[str]:
     local = as_bool(r.get("features.disableLocalAuth"))
     if local is None or local is False:
         yield "features.disableLocalAuth is not true: agents can ingest with the workspace shared key."
+    for key in ("publicNetworkAccessForIngestion", "publicNetworkAccessForQuery"):
+        value = r.get(key)
+        if not is_unknown(value) and lower(value) != "disabled":
+            yield f"{key} is {value or 'not set (Enabled)'}."
 
 
 POLICIES = [diagnostic_settings_present, log_analytics_hardening]
 
-__all__ = ["DIAGNOSABLE_TYPES", "DIAGNOSTIC_SETTING", "POLICIES", "enabled_logs", "lower", "settings_for"]
+__all__ = ["DIAGNOSABLE_TYPES", "DIAGNOSTIC_SETTING", "POLICIES", "enabled_logs", "settings_for"]
