@@ -10,6 +10,15 @@ import pulumi
 from pulumi_azure_native import authorization
 
 from components.base import CommonArgs, PrivateEndpointArgs, RoleAssignmentArgs
+from components.confluent_ingestion import (
+    ClusterArgs,
+    ConfluentCredentials,
+    ConfluentIngestion,
+    ConfluentIngestionArgs,
+    PrivateLinkArgs,
+    SecretStoreArgs,
+    TopicArgs,
+)
 from components.data_lake import DataLake, DataLakeArgs, LifecycleArgs
 from components.event_streaming import (
     CaptureArgs,
@@ -311,6 +320,50 @@ def main() -> None:
             auth_mode=KafkaAuthMode.ENTRA_SERVICE_CREDENTIAL,
         )
         pulumi.export("eventHubsNamespaceFqdn", streaming.fqdn)
+    elif config.confluent is not None:
+        cc = config.confluent
+        credentials = pulumi.Config("confluentcloud")  # set with `pulumi config set --secret`
+        confluent = ConfluentIngestion(
+            "confluent",
+            ConfluentIngestionArgs(
+                common=common,
+                credentials=ConfluentCredentials(
+                    cloud_api_key=credentials.require_secret("cloudApiKey"),
+                    cloud_api_secret=credentials.require_secret("cloudApiSecret"),
+                ),
+                environment_display_name=cc.environment_name or naming.name("env"),
+                cluster_display_name=naming.name("kafka"),
+                network_display_name=naming.name("ccn"),
+                stream_governance=cc.stream_governance.value,
+                cluster=ClusterArgs(
+                    type=cc.cluster.type.value,
+                    availability=cc.cluster.availability.value,
+                    ckus=cc.cluster.ckus,
+                    deletion_protection=cc.cluster.deletion_protection,
+                ),
+                topics=[TopicArgs(t.name, t.partitions, t.retention_ms, t.cleanup_policy.value) for t in cc.topics],
+                trades_topic=config.ingestion.trades_stream,
+                processor_consumer_group_prefix=cc.processor_consumer_group_prefix,
+                service_account_names={
+                    role: naming.name("sa", qualifier=role, unique=True)
+                    for role in ("producer", "processor", "topic-manager")
+                },
+                secrets=SecretStoreArgs(vault_name=vault.vault.name, vault=vault.vault, vault_id=vault.vault_id),
+                api_key_expiry=cc.api_key_expiry,
+                private_link=PrivateLinkArgs(
+                    subnet_id=net.subnet_id("private-endpoints"),
+                    add_private_dns_zone=lambda key, zone: net.add_private_dns_zone("network", key, zone),
+                    endpoint_name_prefix=naming.name("pe", qualifier="confluent"),
+                    zones=cc.private_link.zones,
+                )
+                if cc.private
+                else None,
+                producer_principal_id=identities["producer"].principal_id,
+            ),
+        )
+        kafka_source = confluent.kafka_source
+        pulumi.export("confluentEnvironmentId", confluent.environment_id)
+        pulumi.export("confluentClusterId", confluent.cluster_id)
 
     if kafka_source is not None:
         pulumi.export("kafkaBootstrapServers", kafka_source.bootstrap_servers)

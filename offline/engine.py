@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import hashlib
+import ipaddress
 import json
 import runpy
 import sys
@@ -25,6 +26,7 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
+from offline import confluent_mocks
 from offline.plan import UNKNOWN, Invocation, Plan, PlannedResource
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -150,6 +152,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
 
     def __init__(self, preview: bool) -> None:
         self.preview = preview
+        # Private endpoints' IPs, allocated from their subnet like Azure does; the NIC invoke answers them.
+        self._subnet_prefixes: dict[str, str] = {}
+        self._nic_ips: dict[str, str] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if not args.custom and not args.typ.startswith("pulumi:providers:"):
@@ -165,6 +170,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
         name = _azure_name(args)
         if token == "resources:ResourceGroup":
             return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{name}"
+        if confluent_mocks.handles(args.typ):
+            return confluent_mocks.resource_id(args.typ, args.name, dict(inputs))
         if token in _ARM_TYPES:
             return _arm_id(SUBSCRIPTION_ID, rg, _ARM_TYPES[token], name)
         if token == "network:Subnet":
@@ -229,6 +236,12 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 keyUri=f"https://{vault}.vault.azure.net/keys/{key}",
                 keyUriWithVersion=f"https://{vault}.vault.azure.net/keys/{key}/{seed[:32]}",
             )
+        elif token == "azure-native:network:Subnet":
+            self._subnet_prefixes[self._resource_id(args)] = str(args.inputs.get("addressPrefix", "10.0.0.0/24"))
+        elif token == "azure-native:network:PrivateEndpoint":
+            outputs.update(self._private_endpoint(args))
+        elif confluent_mocks.handles(token):
+            outputs.update(confluent_mocks.outputs(token, name, self._resource_id(args), dict(args.inputs)))
         elif token.startswith("databricks:"):
             outputs.setdefault("name", args.inputs.get("name", name))
             if token in ("databricks:index/servicePrincipal:ServicePrincipal",):
@@ -243,7 +256,39 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 "subscriptionId": SUBSCRIPTION_ID,
                 "tenantId": TENANT_ID,
             }, []
+        if args.token == "azure-native:network:getNetworkInterface":
+            return self._network_interface(dict(args.args)), []
         return {}, []
+
+    def _private_endpoint(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+        """The endpoint's NIC gets the next free address of its subnet (Azure keeps .0-.3)."""
+        rg = args.inputs.get("resourceGroupName", "rg")
+        nic_name = str(args.inputs.get("customNetworkInterfaceName") or f"{_azure_name(args)}.nic")
+        subnet = args.inputs.get("subnet") or {}
+        prefix = self._subnet_prefixes.get(subnet.get("id", "") if isinstance(subnet, dict) else "", "10.0.0.0/24")
+        taken = sum(1 for ip in self._nic_ips.values() if ipaddress.ip_address(ip) in ipaddress.ip_network(prefix))
+        self._nic_ips[nic_name] = str(ipaddress.ip_network(prefix)[4 + taken])
+        nic_id = _arm_id(SUBSCRIPTION_ID, rg, "Microsoft.Network/networkInterfaces", nic_name)
+        return {"networkInterfaces": [{"id": nic_id}]}
+
+    def _network_interface(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        name = str(inputs.get("networkInterfaceName", "nic"))
+        rg = str(inputs.get("resourceGroupName", "rg"))
+        nic_id = _arm_id(SUBSCRIPTION_ID, rg, "Microsoft.Network/networkInterfaces", name)
+        ip = self._nic_ips.get(name, "10.255.255.4")
+        return {
+            "id": nic_id,
+            "name": name,
+            "ipConfigurations": [
+                {
+                    "id": f"{nic_id}/ipConfigurations/privateEndpointIpConfig",
+                    "name": "privateEndpointIpConfig",
+                    "privateIPAddress": ip,
+                    "privateIPAllocationMethod": "Dynamic",
+                    "primary": True,
+                }
+            ],
+        }
 
 
 def _output_shape(outputs: dict[str, Any]) -> dict[str, Any]:

@@ -180,7 +180,5 @@ def credential_problems(get: Callable[[str], object], is_secret: Callable[[str],
                 f"(pulumi config set --secret {key} <value>)"
             )
         elif not is_secret(key):
-            problems.append(
-                f"{key} is set in plain text; set it with `pulumi config set --secret {key} <value>`"
-            )
+            problems.append(f"{key} is set in plain text; set it with `pulumi config set --secret {key} <value>`")
     return problems
