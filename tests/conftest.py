@@ -41,6 +41,17 @@ def prod_preview_plan() -> Plan:
     return run_stack("prod", preview=True)
 
 
+@pytest.fixture(scope="session")
+def confluent_plan() -> Plan:
+    """The Confluent Cloud variant of dev (ingestion.provider confluent), as `pulumi up` would register it."""
+    return run_stack("confluent", preview=False)
+
+
+@pytest.fixture(scope="session")
+def confluent_preview_plan() -> Plan:
+    return run_stack("confluent", preview=True)
+
+
 @pytest.fixture(scope="session", params=["dev", "prod"])
 def stack_plan(request: pytest.FixtureRequest, dev_plan: Plan, prod_plan: Plan) -> Plan:
     return {"dev": dev_plan, "prod": prod_plan}[request.param]
