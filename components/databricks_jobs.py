@@ -1,0 +1,459 @@
+"""Runtime guard rails and the streaming jobs the stack deploys and keeps running.
+
+`DatabricksRuntime` is what every workload in the workspace runs under: cluster
+policies (pinned runtime, Unity Catalog access mode, capped autoscaling,
+on-demand nodes, fixed tags; auto-termination for interactive clusters), the
+service principal the jobs run as, a Key Vault-backed secret scope, and
+workspace settings (no or short-lived personal access tokens, no result
+downloads or exports, verbose audit logs, legacy DBFS/Hive access off, admins
+restricted).
+
+`StreamingJobs` uploads the `streaming_jobs` package as workspace files and
+defines one continuous job per entry of `streaming_jobs/manifest.py`:
+
+* every uploaded file carries its content hash (`md5`) as an input, so a
+  changed file is re-uploaded and an unchanged one is not; the package hash
+  is a job tag, so a code change updates the jobs and `control_run_state`
+  restarts their active runs on the new code;
+* checkpoints are keyed by stack, job and query --
+  `abfss://checkpoints@<account>.dfs.core.windows.net/<stack>/<job>/<query>` --
+  never by code version or deploy, so a restart resumes where the stream
+  stopped (docs/databricks.md says how to reset one deliberately).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_databricks as dbx
+
+from components.base import CommonArgs, PlatformComponent
+from components.ingestion import KafkaAuthMode, KafkaSource
+from streaming_jobs.manifest import JOBS, JobSpec
+
+PACKAGE = "streaming_jobs"
+# What is uploaded from the package: code and small config files, never tests or caches.
+UPLOAD_SUFFIXES = (".py", ".json")
+_SKIP_PARTS = ("__pycache__", "tests", "test")
+
+
+# ----------------------------------------------------------------------------- runtime
+
+
+@dataclass(frozen=True)
+class ClusterLimits:
+    spark_version: str
+    node_types: Sequence[str]
+    min_workers: int
+    max_workers: int
+    autotermination_minutes: int
+
+
+@dataclass(frozen=True)
+class DatabricksRuntimeArgs:
+    common: CommonArgs
+    provider: dbx.Provider
+    # Prefix for object names in the workspace, e.g. "rta-dev".
+    object_prefix: str
+    limits: ClusterLimits
+    key_vault_id: pulumi.Input[str]
+    key_vault_uri: pulumi.Input[str]
+    personal_access_tokens: bool = False
+    pat_max_lifetime_days: int = 7
+    restrict_workspace_admins: bool = True
+    # Groups that may start interactive clusters under the interactive policy.
+    engineers: Sequence[str] = ()
+    # Only with a public front end: the CIDRs allowed in (IP access list).
+    public_front_end_allowed_ips: Sequence[str] = ()
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+
+
+def cluster_policy_definition(limits: ClusterLimits, tags: Mapping[str, str], *, interactive: bool) -> dict[str, Any]:
+    """A policy definition: runtime pinned, Unity Catalog access mode forced, size capped, tags fixed."""
+    nodes = list(limits.node_types)
+    definition: dict[str, Any] = {
+        "cluster_type": {"type": "fixed", "value": "all-purpose" if interactive else "job"},
+        "spark_version": {"type": "fixed", "value": limits.spark_version},
+        # Dedicated (single user) for jobs; shared clusters may use standard (user isolation).
+        "data_security_mode": {"type": "allowlist", "values": ["USER_ISOLATION", "SINGLE_USER"],
+                               "defaultValue": "USER_ISOLATION"}
+        if interactive
+        else {"type": "fixed", "value": "SINGLE_USER"},
+        "node_type_id": {"type": "allowlist", "values": nodes, "defaultValue": nodes[0]},
+        "driver_node_type_id": {"type": "allowlist", "values": nodes, "defaultValue": nodes[0]},
+        "autoscale.min_workers": {"type": "range", "minValue": 1, "maxValue": limits.max_workers,
+                                  "defaultValue": limits.min_workers},
+        "autoscale.max_workers": {"type": "range", "minValue": 1, "maxValue": limits.max_workers,
+                                  "defaultValue": limits.max_workers},
+        "num_workers": {"type": "range", "minValue": 0, "maxValue": limits.max_workers},
+        # Streams must not lose nodes to spot eviction.
+        "azure_attributes.availability": {"type": "fixed", "value": "ON_DEMAND_AZURE"},
+        "docker_image.url": {"type": "forbidden"},
+    }
+    if interactive:
+        definition["autotermination_minutes"] = {
+            "type": "range", "minValue": 10, "maxValue": limits.autotermination_minutes,
+            "defaultValue": limits.autotermination_minutes,
+        }
+    for key, value in sorted(tags.items()):
+        definition[f"custom_tags.{key}"] = {"type": "fixed", "value": value}
+    return definition
+
+
+class DatabricksRuntime(PlatformComponent):
+    """`job_policy`, `interactive_policy`, `service_principal`, `secret_scope`, `workspace_conf`."""
+
+    def __init__(self, name: str, args: DatabricksRuntimeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("DatabricksRuntime", name, args.common, opts)
+        self._provider = args.provider
+        after_workspace = list(args.depends_on)
+        prefix = args.object_prefix
+
+        # A Databricks-managed service principal: no Entra secret to rotate, nothing to leak.
+        self.service_principal = dbx.ServicePrincipal(
+            f"{name}-jobs-sp",
+            display_name=f"{prefix}-streaming-jobs",
+            allow_cluster_create=False,
+            allow_instance_pool_create=False,
+            databricks_sql_access=False,
+            opts=self._db_opts(after_workspace),
+        )
+        self.application_id: pulumi.Output[str] = self.service_principal.application_id
+
+        self.job_policy = dbx.ClusterPolicy(
+            f"{name}-policy-jobs",
+            name=f"{prefix}-streaming-jobs",
+            description="Job clusters of the streaming jobs: pinned runtime, dedicated UC access, capped size",
+            definition=json.dumps(cluster_policy_definition(args.limits, self.tags, interactive=False), sort_keys=True),
+            opts=self._db_opts(after_workspace),
+        )
+        self.interactive_policy = dbx.ClusterPolicy(
+            f"{name}-policy-interactive",
+            name=f"{prefix}-interactive",
+            description="Interactive clusters: pinned runtime, UC access modes, capped size, auto-termination",
+            definition=json.dumps(cluster_policy_definition(args.limits, self.tags, interactive=True), sort_keys=True),
+            max_clusters_per_user=1,
+            opts=self._db_opts(after_workspace),
+        )
+        dbx.Permissions(
+            f"{name}-policy-jobs-permissions",
+            cluster_policy_id=self.job_policy.id,
+            access_controls=[
+                dbx.PermissionsAccessControlArgs(service_principal_name=self.application_id, permission_level="CAN_USE")
+            ],
+            opts=self._db_opts([self.job_policy]),
+        )
+        if args.engineers:
+            dbx.Permissions(
+                f"{name}-policy-interactive-permissions",
+                cluster_policy_id=self.interactive_policy.id,
+                access_controls=[
+                    dbx.PermissionsAccessControlArgs(group_name=g, permission_level="CAN_USE") for g in args.engineers
+                ],
+                opts=self._db_opts([self.interactive_policy]),
+            )
+
+        # Secrets stay in the platform Key Vault; the scope only reads them (as the AzureDatabricks app).
+        self.secret_scope = dbx.SecretScope(
+            f"{name}-secret-scope",
+            name=f"{prefix}-keyvault",
+            backend_type="AZURE_KEYVAULT",
+            keyvault_metadata=dbx.SecretScopeKeyvaultMetadataArgs(
+                resource_id=args.key_vault_id, dns_name=args.key_vault_uri
+            ),
+            opts=self._db_opts(after_workspace),
+        )
+        self.secret_scope_name: pulumi.Output[str] = self.secret_scope.name
+        dbx.SecretAcl(
+            f"{name}-secret-scope-jobs-read",
+            scope=self.secret_scope.name,
+            principal=self.application_id,
+            permission="READ",
+            opts=self._db_opts([self.secret_scope]),
+        )
+
+        conf: dict[str, str] = {
+            "enableTokensConfig": "true" if args.personal_access_tokens else "false",
+            "enableResultsDownloading": "false",
+            "enableExportNotebook": "false",
+            "enableNotebookTableClipboard": "false",
+            "enableDbfsFileBrowser": "false",
+            "enableVerboseAuditLogs": "true",
+            "enableIpAccessLists": "true" if args.public_front_end_allowed_ips else "false",
+        }
+        if args.personal_access_tokens:
+            conf["maxTokenLifetimeDays"] = str(args.pat_max_lifetime_days)
+        self.workspace_conf = dbx.WorkspaceConf(
+            f"{name}-workspace-conf", custom_config=conf, opts=self._db_opts(after_workspace)
+        )
+        if args.public_front_end_allowed_ips:
+            dbx.IpAccessList(
+                f"{name}-ip-allow",
+                label="public-front-end",
+                list_type="ALLOW",
+                ip_addresses=list(args.public_front_end_allowed_ips),
+                enabled=True,
+                opts=self._db_opts([self.workspace_conf]),
+            )
+        dbx.DisableLegacyDbfsSetting(
+            f"{name}-disable-legacy-dbfs",
+            disable_legacy_dbfs=dbx.DisableLegacyDbfsSettingDisableLegacyDbfsArgs(value=True),
+            opts=self._db_opts(after_workspace),
+        )
+        dbx.DisableLegacyAccessSetting(
+            f"{name}-disable-legacy-access",
+            disable_legacy_access=dbx.DisableLegacyAccessSettingDisableLegacyAccessArgs(value=True),
+            opts=self._db_opts(after_workspace),
+        )
+        if args.restrict_workspace_admins:
+            dbx.RestrictWorkspaceAdminsSetting(
+                f"{name}-restrict-admins",
+                restrict_workspace_admins=dbx.RestrictWorkspaceAdminsSettingRestrictWorkspaceAdminsArgs(
+                    status="RESTRICT_TOKENS_AND_JOB_RUN_AS"
+                ),
+                opts=self._db_opts(after_workspace),
+            )
+
+        self.register_outputs(
+            {
+                "service_principal_application_id": self.application_id,
+                "job_policy_id": self.job_policy.id,
+                "interactive_policy_id": self.interactive_policy.id,
+                "secret_scope": self.secret_scope.name,
+            }
+        )
+
+    def _db_opts(self, depends_on: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self._provider, depends_on=list(depends_on))
+
+
+# ----------------------------------------------------------------------------- uploads
+
+
+@dataclass(frozen=True)
+class PackageFile:
+    relative_path: str  # from the repository root, "/"-separated: "streaming_jobs/entrypoints/bronze_ingest.py"
+    md5: str
+
+
+def package_files(source_root: Path, package: str = PACKAGE) -> list[PackageFile]:
+    """The files of the job package that are uploaded, with their content hashes, in a stable order."""
+    base = source_root / package
+    if not base.is_dir():
+        raise FileNotFoundError(f"job package {base} does not exist")
+    found = []
+    for path in sorted(base.rglob("*")):
+        rel = path.relative_to(source_root)
+        if not path.is_file() or path.suffix not in UPLOAD_SUFFIXES:
+            continue
+        if any(part in _SKIP_PARTS or part.startswith(".") for part in rel.parts):
+            continue
+        found.append(PackageFile(rel.as_posix(), hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()))
+    return found
+
+
+def package_hash(files: Sequence[PackageFile]) -> str:
+    """One hash over every uploaded file's path and content: changes when any file does."""
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f"{f.relative_path}\0{f.md5}\n".encode())
+    return digest.hexdigest()
+
+
+# ----------------------------------------------------------------------------- jobs
+
+
+@dataclass(frozen=True)
+class StreamingParams:
+    symbols: Sequence[str]
+    watermark: str
+    window: str
+    alert_rules: Sequence[Mapping[str, Any]]
+    starting_offsets: str = "earliest"
+
+
+@dataclass(frozen=True)
+class StreamingJobsArgs:
+    common: CommonArgs
+    provider: dbx.Provider
+    runtime: DatabricksRuntime
+    # The repository root holding the `streaming_jobs` package (the stack program's directory).
+    source_root: Path
+    object_prefix: str  # job names "<prefix>-<job>"
+    catalog: pulumi.Input[str]
+    schemas: Mapping[str, pulumi.Input[str]]  # bronze / silver / gold
+    # abfss://checkpoints@<account>.dfs.core.windows.net/<stack>; jobs get <base>/<job>.
+    checkpoint_base: str
+    kafka: KafkaSource
+    streaming: StreamingParams
+    failure_emails: Sequence[str]
+    limits: ClusterLimits
+    # Unity Catalog service credential for the Kafka source (ENTRA_SERVICE_CREDENTIAL only).
+    service_credential: pulumi.Input[str] | None = None
+    # Azure SQL serving target for gold (optional until the serving layer exists).
+    sql_server: pulumi.Input[str] | None = None
+    sql_database: pulumi.Input[str] | None = None
+    max_retries: int = 3
+    min_retry_interval_seconds: int = 60
+    operators: Sequence[str] = ()  # CAN_MANAGE_RUN
+    viewers: Sequence[str] = ()  # CAN_VIEW
+    jobs: Mapping[str, JobSpec] = field(default_factory=lambda: dict(JOBS))
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+
+
+class StreamingJobs(PlatformComponent):
+    """`files[relative_path]`, `jobs[key]`, `checkpoint_roots[key]`, `code_hash`."""
+
+    def __init__(self, name: str, args: StreamingJobsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("StreamingJobs", name, args.common, opts)
+        self._provider = args.provider
+        runtime = args.runtime
+        files = package_files(args.source_root)
+        self.code_hash = package_hash(files)
+        uploaded = {f.relative_path for f in files}
+        missing = {k: s.entry_file for k, s in args.jobs.items() if s.entry_file not in uploaded}
+        if missing:
+            raise ValueError(
+                f"{name}: entry files of jobs {sorted(missing)} are not in the uploaded package: {missing} "
+                f"(uploaded: {sorted(uploaded)})"
+            )
+
+        # The jobs' service principal's home folder: only it and workspace admins can touch the code
+        # its jobs run (unlike /Shared, where every user may edit).
+        self.upload_root: pulumi.Output[str] = runtime.service_principal.home.apply(
+            lambda home: f"{home.rstrip('/')}/rta-platform"
+        )
+        self.files: dict[str, dbx.WorkspaceFile] = {}
+        for f in files:
+            self.files[f.relative_path] = dbx.WorkspaceFile(
+                f"{name}-file-{f.relative_path.removesuffix('.py').replace('/', '-')}",
+                path=self.upload_root.apply(lambda root, rel=f.relative_path: f"{root}/{rel}"),
+                # Relative to the project directory, so the input is the same on every runner.
+                source=f.relative_path,
+                md5=f.md5,
+                opts=self._db_opts([runtime.service_principal, *args.depends_on]),
+            )
+
+        self.jobs: dict[str, dbx.Job] = {}
+        self.checkpoint_roots: dict[str, str] = {}
+        for key, spec in args.jobs.items():
+            checkpoint_root = f"{args.checkpoint_base.rstrip('/')}/{key}"
+            self.checkpoint_roots[key] = checkpoint_root
+            params = self._parameters(name, spec, args, checkpoint_root)
+            entry = self.files[spec.entry_file]
+            self.jobs[key] = dbx.Job(
+                f"{name}-{key}",
+                name=f"{args.object_prefix}-{key}",
+                description=spec.description,
+                continuous=dbx.JobContinuousArgs(pause_status="UNPAUSED", task_retry_mode="ON_FAILURE"),
+                # A changed job (new code hash, parameters) restarts the active run on it.
+                control_run_state=True,
+                max_concurrent_runs=1,
+                queue=dbx.JobQueueArgs(enabled=True),
+                run_as=dbx.JobRunAsArgs(service_principal_name=runtime.application_id),
+                email_notifications=dbx.JobEmailNotificationsArgs(
+                    on_failures=list(args.failure_emails), no_alert_for_skipped_runs=True
+                ),
+                job_clusters=[
+                    dbx.JobJobClusterArgs(
+                        job_cluster_key="stream",
+                        new_cluster=dbx.JobJobClusterNewClusterArgs(
+                            policy_id=runtime.job_policy.id,
+                            apply_policy_default_values=True,
+                            spark_version=args.limits.spark_version,
+                            node_type_id=args.limits.node_types[0],
+                            driver_node_type_id=args.limits.node_types[0],
+                            autoscale=dbx.JobJobClusterNewClusterAutoscaleArgs(
+                                min_workers=args.limits.min_workers, max_workers=args.limits.max_workers
+                            ),
+                            data_security_mode="SINGLE_USER",
+                            azure_attributes=dbx.JobJobClusterNewClusterAzureAttributesArgs(
+                                availability="ON_DEMAND_AZURE"
+                            ),
+                        ),
+                    )
+                ],
+                tasks=[
+                    dbx.JobTaskArgs(
+                        task_key=key,
+                        job_cluster_key="stream",
+                        spark_python_task=dbx.JobTaskSparkPythonTaskArgs(
+                            python_file=entry.workspace_path, source="WORKSPACE", parameters=params
+                        ),
+                        max_retries=args.max_retries,
+                        min_retry_interval_millis=args.min_retry_interval_seconds * 1000,
+                        retry_on_timeout=False,
+                    )
+                ],
+                tags={**{k: v for k, v in self.tags.items() if k in ("project", "environment")},
+                      "code_hash": self.code_hash[:16]},
+                opts=self._db_opts([*self.files.values(), runtime.job_policy, *args.depends_on]),
+            )
+            access = [
+                dbx.PermissionsAccessControlArgs(group_name=g, permission_level="CAN_MANAGE_RUN")
+                for g in args.operators
+            ] + [dbx.PermissionsAccessControlArgs(group_name=g, permission_level="CAN_VIEW") for g in args.viewers]
+            if access:
+                dbx.Permissions(
+                    f"{name}-{key}-permissions",
+                    job_id=self.jobs[key].id,
+                    access_controls=access,
+                    opts=self._db_opts([self.jobs[key]]),
+                )
+
+        self.job_ids: dict[str, pulumi.Output[str]] = {k: j.id for k, j in self.jobs.items()}
+        self.register_outputs(
+            {"job_ids": self.job_ids, "code_hash": self.code_hash, "checkpoint_roots": self.checkpoint_roots}
+        )
+
+    def _db_opts(self, depends_on: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self._provider, depends_on=list(depends_on))
+
+    @staticmethod
+    def _parameters(
+        name: str, spec: JobSpec, args: StreamingJobsArgs, checkpoint_root: str
+    ) -> list[pulumi.Input[str]]:
+        """The job's command line, filled from Pulumi outputs and config; checked against the manifest."""
+        s = args.streaming
+        available: dict[str, pulumi.Input[str] | None] = {
+            "--catalog": args.catalog,
+            "--bronze-schema": args.schemas["bronze"],
+            "--silver-schema": args.schemas["silver"],
+            "--gold-schema": args.schemas["gold"],
+            "--checkpoint-root": checkpoint_root,
+            "--kafka-bootstrap-servers": args.kafka.bootstrap_servers,
+            "--kafka-topic": args.kafka.topic,
+            "--kafka-auth": args.kafka.auth_mode.value,
+            "--starting-offsets": s.starting_offsets,
+            "--symbols": ",".join(s.symbols),
+            "--watermark": s.watermark,
+            "--window": s.window,
+            "--alert-rules": json.dumps(list(s.alert_rules), sort_keys=True, separators=(",", ":")),
+            "--sql-server": args.sql_server,
+            "--sql-database": args.sql_database,
+        }
+        if args.kafka.auth_mode is KafkaAuthMode.ENTRA_SERVICE_CREDENTIAL:
+            if args.service_credential is None:
+                raise ValueError(f"{name}: Kafka auth {args.kafka.auth_mode.value} needs a service credential")
+            available["--service-credential"] = args.service_credential
+        else:
+            if not (args.kafka.api_key_secret_name and args.kafka.api_secret_secret_name):
+                raise ValueError(f"{name}: Kafka auth {args.kafka.auth_mode.value} needs the API key secret names")
+            available["--secret-scope"] = args.runtime.secret_scope_name
+            available["--api-key-secret"] = args.kafka.api_key_secret_name
+            available["--api-secret-secret"] = args.kafka.api_secret_secret_name
+        missing = [p for p in spec.required_params if available.get(p) is None]
+        if missing:
+            raise ValueError(f"{name}: job {spec.key!r} requires {missing}, which the stack cannot fill")
+        params: list[pulumi.Input[str]] = []
+        for param in (*spec.required_params, *spec.optional_params):
+            value = available.get(param)
+            if value is not None:
+                params += [param, value]
+        return params

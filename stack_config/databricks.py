@@ -1,0 +1,236 @@
+"""Stack config for the processing layer: `rta-platform:databricks`.
+
+The workspace is private by default (no public front end, no public IPs, no
+Azure Databricks NSG rules); personal access tokens are off; grants go to
+named groups only. The insecure conveniences that exist at all are explicit,
+named switches (`allowPublicFrontEnd`, `personalAccessTokens.enabled`), and
+prod refuses them.
+
+Tenant- and account-specific ids (the region's Unity Catalog metastore, the
+AzureDatabricks first-party app's object id in your tenant) cannot be derived:
+docs/databricks.md says where to find them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from stack_config.section import Section
+
+Uuid = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+# A Databricks account group's display name (what Unity Catalog grants and permissions name).
+GroupName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,127}$")]
+# Unity Catalog identifiers we accept: lower case, safe unquoted in SQL.
+CatalogName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,62}$")]
+# A Databricks runtime key such as "16.4.x-scala2.12" (ML and GPU runtimes are not for these jobs).
+SparkVersion = Annotated[str, StringConstraints(pattern=r"^\d{1,2}\.\d{1,2}\.x(-photon)?-scala\d\.\d{1,2}$")]
+AzureVmSize = Annotated[str, StringConstraints(pattern=r"^Standard_[A-Za-z0-9_]{2,40}$")]
+Symbol = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9.\-]{0,11}$")]
+# Spark interval strings the jobs pass to withWatermark / window: "30 seconds", "1 minute".
+SparkInterval = Annotated[str, StringConstraints(pattern=r"^[1-9]\d{0,3} (second|minute|hour)s?$")]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+
+# Unity Catalog principals that mean "everyone": never the target of a grant from config.
+BROAD_PRINCIPALS = frozenset({"account users", "users", "all users", "all account users", "admins"})
+
+# The oldest runtime these jobs run on: Unity Catalog service credentials in the
+# Kafka source (Event Hubs with Entra ID, no secret) need Databricks Runtime 16.1.
+MIN_SPARK_VERSION = (16, 1)
+
+
+class DatabricksAuth(StrEnum):
+    """How the pulumi-databricks provider authenticates to the workspace (never a PAT)."""
+
+    # CI: the GitHub Actions OIDC token, exchanged for an Entra token of ARM_CLIENT_ID.
+    GITHUB_OIDC_AZURE = "github-oidc-azure"
+    # A runner VM's managed identity.
+    AZURE_MSI = "azure-msi"
+    # A developer's `az login` (dev only).
+    AZURE_CLI = "azure-cli"
+
+
+class PersonalAccessTokensConfig(Section):
+    # Off by default: jobs run as a service principal and deployers use Entra ID.
+    enabled: bool = False
+    # The cap applies when tokens are enabled.
+    max_lifetime_days: int = Field(default=7, ge=1, le=90)
+
+
+class ClusterPolicyConfig(Section):
+    spark_version: SparkVersion = "16.4.x-scala2.12"
+    # Node types clusters may use; the first is the default.
+    node_types: tuple[AzureVmSize, ...] = Field(default=("Standard_D4ds_v5",), min_length=1)
+    min_workers: int = Field(default=1, ge=1, le=100)
+    max_workers: int = Field(default=4, ge=1, le=100)
+    # Interactive (all-purpose) clusters must stop after this many idle minutes.
+    autotermination_minutes: int = Field(default=30, ge=10, le=240)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ClusterPolicyConfig:
+        problems: list[str] = []
+        if self.min_workers > self.max_workers:
+            problems.append(f"minWorkers {self.min_workers} must not exceed maxWorkers {self.max_workers}")
+        major, minor = (int(p) for p in self.spark_version.split(".")[:2])
+        if (major, minor) < MIN_SPARK_VERSION:
+            problems.append(
+                f"sparkVersion {self.spark_version!r} is older than "
+                f"{MIN_SPARK_VERSION[0]}.{MIN_SPARK_VERSION[1]}, the first runtime whose Kafka source takes a "
+                "Unity Catalog service credential"
+            )
+        if len(set(self.node_types)) != len(self.node_types):
+            problems.append(f"nodeTypes has duplicates: {list(self.node_types)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class GrantsConfig(Section):
+    """Account groups and what each may do; every role is read-only or operational, none owns data."""
+
+    # SELECT on gold only (reports, Power BI through SQL).
+    consumers: tuple[GroupName, ...] = ()
+    # SELECT on silver and gold.
+    analysts: tuple[GroupName, ...] = ()
+    # SELECT on bronze, silver, gold; READ FILES on the layer locations; may use the interactive cluster policy.
+    engineers: tuple[GroupName, ...] = ()
+    # May restart, pause and view the streaming jobs (CAN_MANAGE_RUN), nothing more.
+    operators: tuple[GroupName, ...] = ()
+
+    @model_validator(mode="after")
+    def _named_groups_only(self) -> GrantsConfig:
+        problems = []
+        for role in ("consumers", "analysts", "engineers", "operators"):
+            for group in getattr(self, role):
+                if group.strip().lower() in BROAD_PRINCIPALS:
+                    problems.append(
+                        f"{role} must name a specific account group, not {group!r} "
+                        f"(broad principals are never granted: {sorted(BROAD_PRINCIPALS)})"
+                    )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class AlertRule(Section):
+    name: Slug
+    metric: Slug  # a column of the gold metrics, e.g. "price_change_pct", "volume"
+    operator: Literal[">", ">=", "<", "<="]
+    threshold: float
+    # Empty: every configured symbol.
+    symbols: tuple[Symbol, ...] = ()
+
+
+class StreamingConfig(Section):
+    symbols: tuple[Symbol, ...] = Field(min_length=1)
+    # How late an event may arrive and still count (silver de-duplication, gold windows).
+    watermark: SparkInterval = "30 seconds"
+    window: SparkInterval = "1 minute"
+    alert_rules: tuple[AlertRule, ...] = ()
+    # Where the bronze stream starts the very first time; afterwards its checkpoint decides.
+    starting_offsets: Literal["earliest", "latest"] = "earliest"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StreamingConfig:
+        problems = []
+        if len(set(self.symbols)) != len(self.symbols):
+            problems.append(f"symbols has duplicates: {list(self.symbols)}")
+        names = [r.name for r in self.alert_rules]
+        if len(set(names)) != len(names):
+            problems.append(f"alertRules has duplicate names: {names}")
+        for rule in self.alert_rules:
+            unknown = [s for s in rule.symbols if s not in self.symbols]
+            if unknown:
+                problems.append(f"alertRules[{rule.name}].symbols {unknown} are not in symbols {list(self.symbols)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class JobsConfig(Section):
+    # Who hears about a failed run; at least one address, so a dead stream is never silent.
+    failure_emails: tuple[Email, ...] = Field(min_length=1)
+    # Task retries inside a continuous run before the run is restarted with back-off.
+    max_retries: int = Field(default=3, ge=0, le=10)
+    min_retry_interval_seconds: int = Field(default=60, ge=0, le=3600)
+
+
+class DatabricksConfig(Section):
+    """`rta-platform:databricks`: workspace, Unity Catalog, runtime guard rails, streaming jobs."""
+
+    # The region's existing Unity Catalog metastore (account console > Catalog); assigned, never created.
+    metastore_id: Uuid
+    # Object id of the "AzureDatabricks" enterprise application (app id
+    # 2ff814a6-3304-4ab8-85cb-cd0e6f879c1d) in this tenant: it reads the Key Vault-backed
+    # secret scope and, with customer-managed keys, unwraps the managed-services key.
+    azure_databricks_app_object_id: Uuid
+    provider_auth: DatabricksAuth = DatabricksAuth.GITHUB_OIDC_AZURE
+    # Default: "<namePrefix>_<environment>".
+    catalog_name: CatalogName | None = None
+    # Explicit, named convenience (dev only): the workspace UI/API answers on the internet,
+    # restricted to publicFrontEndAllowedIps. The back end stays private either way.
+    allow_public_front_end: bool = False
+    public_front_end_allowed_ips: tuple[str, ...] = ()
+    # Customer-managed key for the DBFS root too. Two-phase (see docs/databricks.md): the
+    # workspace must exist with prepareEncryption before its storage identity can be granted.
+    encrypt_dbfs_root: bool = False
+    personal_access_tokens: PersonalAccessTokensConfig = PersonalAccessTokensConfig()
+    # Workspace admins may only run jobs as service principals they hold the User role on.
+    restrict_workspace_admins: bool = True
+    cluster_policy: ClusterPolicyConfig = ClusterPolicyConfig()
+    grants: GrantsConfig = GrantsConfig()
+    jobs: JobsConfig
+    streaming: StreamingConfig
+
+    @model_validator(mode="after")
+    def _front_end(self) -> DatabricksConfig:
+        problems: list[str] = []
+        if self.allow_public_front_end and not self.public_front_end_allowed_ips:
+            problems.append(
+                "publicFrontEndAllowedIps must list the CIDRs allowed in when allowPublicFrontEnd is true"
+            )
+        if not self.allow_public_front_end and self.public_front_end_allowed_ips:
+            problems.append("publicFrontEndAllowedIps is only valid with allowPublicFrontEnd true")
+        for cidr in self.public_front_end_allowed_ips:
+            try:
+                net = ipaddress.ip_network(cidr, strict=True)
+            except ValueError as exc:
+                problems.append(f"publicFrontEndAllowedIps entry {cidr!r} is not a CIDR network ({exc})")
+                continue
+            if net.prefixlen == 0:
+                problems.append(f"publicFrontEndAllowedIps entry {cidr!r} opens the workspace to the whole internet")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def environment_problems(self, *, is_prod: bool) -> list[str]:
+        """Rules that need the environment; StackConfig calls this (keys are fully named)."""
+        if not is_prod:
+            return []
+        problems = []
+        if self.allow_public_front_end:
+            problems.append("databricks.allowPublicFrontEnd must be false in prod")
+        if self.personal_access_tokens.enabled:
+            problems.append("databricks.personalAccessTokens.enabled must be false in prod")
+        if self.provider_auth is DatabricksAuth.AZURE_CLI:
+            problems.append(
+                "databricks.providerAuth 'azure-cli' is for a developer's dev stack; prod deploys from its runner "
+                f"with one of {[a.value for a in DatabricksAuth if a is not DatabricksAuth.AZURE_CLI]}"
+            )
+        if not self.restrict_workspace_admins:
+            problems.append("databricks.restrictWorkspaceAdmins must be true in prod")
+        return problems
+
+    def catalog(self, name_prefix: str, environment: str) -> str:
+        name = self.catalog_name or f"{name_prefix}_{environment}"
+        if not re.fullmatch(r"^[a-z][a-z0-9_]{1,62}$", name):
+            raise ValueError(f"derived catalog name {name!r} is not a valid Unity Catalog identifier")
+        return name
