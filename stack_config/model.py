@@ -17,6 +17,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from stack_config.confluent import ConfluentConfig
 from stack_config.confluent import stack_problems as confluent_stack_problems
+from stack_config.databricks import DatabricksConfig
 from stack_config.section import Section
 from stack_config.sql import DashboardsConfig, SqlConfig
 
@@ -242,6 +243,8 @@ class StackConfig(Section):
     # The serving layer (Azure SQL, Power BI) and the Databricks SQL dashboards/alerts.
     sql: SqlConfig | None = None
     dashboards: DashboardsConfig | None = None
+    # The processing layer: private workspace, Unity Catalog, the streaming jobs (stack_config/databricks.py).
+    databricks: DatabricksConfig | None = None
     lock: LockConfig = LockConfig()
 
     @model_validator(mode="after")
@@ -287,6 +290,10 @@ class StackConfig(Section):
             problems.extend(self.sql.stack_problems(is_prod=self.is_prod, cmk_key_size=key_size))
         elif self.is_prod:
             problems.append("sql is required in prod (the serving layer)")
+        if self.databricks is not None:
+            problems.extend(self.databricks.environment_problems(is_prod=self.is_prod))
+        elif self.is_prod:
+            problems.append("databricks is required in prod (the processing layer)")
         if problems:
             raise ValueError("; ".join(problems))
         return self
