@@ -127,6 +127,11 @@ _NAME_KEYS = (
     "serverName",
     "resourceGroupName",
 )
+# Child resources whose own name input would otherwise lose to their parent's (serverName).
+_NAME_KEY_BY_TYPE = {
+    "azure-native:sql:Database": "databaseName",
+    "azure-native:sql:ServerKey": "keyName",
+}
 
 
 def _guid(seed: str) -> str:
@@ -138,6 +143,9 @@ def _azure_name(args: pulumi.runtime.MockResourceArgs) -> str:
     token = args.typ
     if token == "azure-native:resources:ResourceGroup":
         return str(args.inputs.get("resourceGroupName", args.name))
+    own = _NAME_KEY_BY_TYPE.get(token)
+    if own and isinstance(args.inputs.get(own), str):
+        return str(args.inputs[own])
     keys = [k for k in _NAME_KEYS if k != "resourceGroupName"]
     return next((args.inputs[k] for k in keys if isinstance(args.inputs.get(k), str)), args.name)
 
@@ -202,6 +210,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 "Microsoft.KeyVault/vaults",
                 f"{inputs.get('vaultName')}/keys/{inputs.get('keyName', args.name)}",
             )
+        if token == "sql:Database":
+            return _arm_id(SUBSCRIPTION_ID, rg, "Microsoft.Sql/servers",
+                           f"{inputs.get('serverName')}/databases/{inputs.get('databaseName', args.name)}")
         if token == "keyvault:Secret":
             return _arm_id(
                 SUBSCRIPTION_ID,
