@@ -369,6 +369,10 @@ def main() -> None:
         pulumi.export("kafkaBootstrapServers", kafka_source.bootstrap_servers)
         pulumi.export("kafkaTopic", kafka_source.topic)
         pulumi.export("kafkaAuthMode", kafka_source.auth_mode.value)
+        if kafka_source.api_key_secret_name is not None:
+            # Names of the Key Vault secrets (never their values) the secret scope serves to jobs.
+            pulumi.export("kafkaApiKeySecretName", kafka_source.api_key_secret_name)
+            pulumi.export("kafkaApiSecretSecretName", kafka_source.api_secret_secret_name)
 
 
 main()
