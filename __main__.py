@@ -167,7 +167,9 @@ def main() -> None:
     if cmk_on:
         identity_specs.append(IdentitySpec("lake-cmk", naming.name("id", qualifier="st-cmk"), "unwraps the lake's CMK"))
         if config.sql is not None:
-            identity_specs.append(IdentitySpec("sql", naming.name("id", qualifier="sql"), "SQL server: unwraps its TDE CMK"))
+            identity_specs.append(
+                IdentitySpec("sql", naming.name("id", qualifier="sql"), "SQL server: unwraps its TDE CMK")
+            )
     identities = Identities("identities", IdentitiesArgs(common=common, identities=identity_specs))
 
     def consumer(key: str, identity_key: str) -> CmkConsumer:

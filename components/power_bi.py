@@ -53,10 +53,10 @@ def validate_pbids(document: Any) -> list[str]:
         problems.append(f"version is {document.get('version')!r}, expected {PBIDS_VERSION!r}")
     connections = document.get("connections")
     if not isinstance(connections, list) or len(connections) != 1:
-        return problems + ["connections must be a list with exactly one connection"]
+        return [*problems, "connections must be a list with exactly one connection"]
     connection = connections[0]
     if not isinstance(connection, dict):
-        return problems + ["connections[0] is not an object"]
+        return [*problems, "connections[0] is not an object"]
     details = connection.get("details") or {}
     if details.get("protocol") != PBIDS_PROTOCOL:
         problems.append(f"connections[0].details.protocol is {details.get('protocol')!r}, expected {PBIDS_PROTOCOL!r}")
@@ -68,5 +68,7 @@ def validate_pbids(document: Any) -> list[str]:
         problems.append(f"connections[0].mode is {connection.get('mode')!r}, expected DirectQuery or Import")
     extra = set(address) - {"server", "database"}
     if extra:
-        problems.append(f"connections[0].details.address has unexpected keys {sorted(extra)} (no credentials belong here)")
+        problems.append(
+            f"connections[0].details.address has unexpected keys {sorted(extra)} (no credentials belong here)"
+        )
     return problems

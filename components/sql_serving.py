@@ -167,8 +167,9 @@ class SqlServing(PlatformComponent):
             server_name=self.server.name,
             resource_group_name=c.resource_group_name,
             state=sql.TransparentDataEncryptionState.ENABLED,
-            opts=self._opts(depends_on=[self.database]
-                            + ([self.encryption_protector] if self.encryption_protector else [])),
+            opts=self._opts(
+                depends_on=[self.database] + ([self.encryption_protector] if self.encryption_protector else [])
+            ),
         )
         self._backups(name, args)
         self._auditing_and_defender(name, args)
@@ -242,8 +243,9 @@ class SqlServing(PlatformComponent):
             # Business Critical's readable secondary serves dashboard reads off the primary.
             read_scale=sql.DatabaseReadScale.ENABLED if db.tier == "BusinessCritical" else None,
             tags=dict(self.tags),
-            opts=self._opts(depends_on=[self.server]
-                            + ([self.encryption_protector] if self.encryption_protector else [])),
+            opts=self._opts(
+                depends_on=[self.server] + ([self.encryption_protector] if self.encryption_protector else [])
+            ),
         )
 
     def _backups(self, name: str, args: SqlServingArgs) -> None:
@@ -323,8 +325,10 @@ class SqlServing(PlatformComponent):
         )
 
 
-def _server_key_name(key_uri_with_version: str) -> str:
+def _server_key_name(key_uri_with_version: str | None) -> str:
     """https://<vault>.vault.azure.net/keys/<key>/<version> -> <vault>_<key>_<version>."""
+    if not key_uri_with_version:
+        raise ValueError("the customer-managed key has no versioned URI")
     host, _, path = key_uri_with_version.removeprefix("https://").partition("/")
     parts = path.strip("/").split("/")
     if len(parts) != 3 or parts[0] != "keys" or not all(parts):

@@ -102,8 +102,10 @@ class DatabaseConfig(Section):
         elif self.v_cores == 1 and not serverless:
             problems.append("vCores 1 exists only with computeModel Serverless")
         if serverless and self.edition is Edition.BUSINESS_CRITICAL:
-            problems.append("computeModel Serverless is only offered with edition GeneralPurpose or Hyperscale, "
-                            "not BusinessCritical")
+            problems.append(
+                "computeModel Serverless is only offered with edition GeneralPurpose or Hyperscale, "
+                "not BusinessCritical"
+            )
         if self.min_v_cores is not None:
             if not serverless:
                 problems.append(f"minVCores {self.min_v_cores} is only valid with computeModel Serverless")
@@ -112,16 +114,22 @@ class DatabaseConfig(Section):
         if self.auto_pause_delay_minutes is not None:
             delay = self.auto_pause_delay_minutes
             if not (serverless and self.edition is Edition.GENERAL_PURPOSE):
-                problems.append(f"autoPauseDelayMinutes {delay} is only valid with computeModel Serverless "
-                                "and edition GeneralPurpose")
+                problems.append(
+                    f"autoPauseDelayMinutes {delay} is only valid with computeModel Serverless "
+                    "and edition GeneralPurpose"
+                )
             elif delay != -1 and not AUTO_PAUSE_MIN <= delay <= AUTO_PAUSE_MAX:
-                problems.append(f"autoPauseDelayMinutes {delay} must be -1 (never pause) or "
-                                f"{AUTO_PAUSE_MIN}-{AUTO_PAUSE_MAX}")
+                problems.append(
+                    f"autoPauseDelayMinutes {delay} must be -1 (never pause) or {AUTO_PAUSE_MIN}-{AUTO_PAUSE_MAX}"
+                )
         if self.high_availability_replicas is not None and self.edition is not Edition.HYPERSCALE:
-            problems.append(f"highAvailabilityReplicas {self.high_availability_replicas} is only valid with "
-                            "edition Hyperscale")
+            problems.append(
+                f"highAvailabilityReplicas {self.high_availability_replicas} is only valid with edition Hyperscale"
+            )
         if self.max_size_gb is not None and self.edition is Edition.HYPERSCALE:
-            problems.append(f"maxSizeGb {self.max_size_gb} must be absent with edition Hyperscale (it grows on its own)")
+            problems.append(
+                f"maxSizeGb {self.max_size_gb} must be absent with edition Hyperscale (it grows on its own)"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -139,8 +147,10 @@ class LongTermRetentionConfig(Section):
     @model_validator(mode="after")
     def _something_kept(self) -> LongTermRetentionConfig:
         if not (self.weekly_retention or self.monthly_retention or self.yearly_retention):
-            raise ValueError("set at least one of weeklyRetention, monthlyRetention, yearlyRetention "
-                             "(for example P4W, P12M, P5Y), or remove longTermRetention")
+            raise ValueError(
+                "set at least one of weeklyRetention, monthlyRetention, yearlyRetention "
+                "(for example P4W, P12M, P5Y), or remove longTermRetention"
+            )
         if self.yearly_retention is None and "week_of_year" in self.model_fields_set:
             raise ValueError(f"weekOfYear {self.week_of_year} is only meaningful with yearlyRetention")
         return self
@@ -176,22 +186,27 @@ class SqlConfig(Section):
         """Rules that depend on other sections or the environment; each message names the full key."""
         problems = []
         if cmk_key_size is not None and cmk_key_size not in (2048, 3072):
-            problems.append(f"encryption.keySize {cmk_key_size} cannot protect Azure SQL TDE (sql is configured); "
-                            "use 2048 or 3072")
+            problems.append(
+                f"encryption.keySize {cmk_key_size} cannot protect Azure SQL TDE (sql is configured); use 2048 or 3072"
+            )
         if not is_prod:
             return problems
         db = self.database
         if db.edition not in (Edition.BUSINESS_CRITICAL, Edition.HYPERSCALE):
-            problems.append(f"sql.database.edition {db.edition.value!r} is not allowed in prod; "
-                            "use BusinessCritical or Hyperscale")
+            problems.append(
+                f"sql.database.edition {db.edition.value!r} is not allowed in prod; use BusinessCritical or Hyperscale"
+            )
         if not db.zone_redundant:
             problems.append("sql.database.zoneRedundant must be true in prod")
         if db.backup_storage_redundancy is BackupStorageRedundancy.LOCAL:
-            problems.append("sql.database.backupStorageRedundancy 'Local' is not allowed in prod; "
-                            "use Zone, Geo or GeoZone")
+            problems.append(
+                "sql.database.backupStorageRedundancy 'Local' is not allowed in prod; use Zone, Geo or GeoZone"
+            )
         if db.auto_pause_delay_minutes not in (None, -1):
-            problems.append(f"sql.database.autoPauseDelayMinutes {db.auto_pause_delay_minutes} is not allowed in prod "
-                            "(a paused database misses the seconds-fresh target); remove it or use -1")
+            problems.append(
+                f"sql.database.autoPauseDelayMinutes {db.auto_pause_delay_minutes} is not allowed in prod "
+                "(a paused database misses the seconds-fresh target); remove it or use -1"
+            )
         if self.backup.long_term_retention is None:
             problems.append("sql.backup.longTermRetention is required in prod")
         return problems
@@ -200,8 +215,9 @@ class SqlConfig(Section):
 # ----------------------------------------------------------------------------- dashboards
 
 WAREHOUSE_SIZES = ("2X-Small", "X-Small", "Small", "Medium", "Large", "X-Large", "2X-Large", "3X-Large", "4X-Large")
-WarehouseSize = Literal["2X-Small", "X-Small", "Small", "Medium", "Large", "X-Large", "2X-Large", "3X-Large",
-                        "4X-Large"]
+WarehouseSize = Literal[
+    "2X-Small", "X-Small", "Small", "Medium", "Large", "X-Large", "2X-Large", "3X-Large", "4X-Large"
+]
 # A Databricks workspace folder (the dashboard and alerts live there).
 WorkspaceFolder = Annotated[str, StringConstraints(pattern=r"^/(Workspace/)?(Shared|Users/[^/]+)(/[A-Za-z0-9 ._-]+)*$")]
 _IANA_ZONE = re.compile(r"^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z_+-]+){1,2})$")
@@ -221,8 +237,9 @@ class WarehouseConfig(Section):
         if self.max_clusters < self.min_clusters:
             problems.append(f"maxClusters {self.max_clusters} must be >= minClusters {self.min_clusters}")
         if not self.serverless and self.auto_stop_minutes < 10:
-            problems.append(f"autoStopMinutes {self.auto_stop_minutes} must be at least 10 for a non-serverless "
-                            "warehouse")
+            problems.append(
+                f"autoStopMinutes {self.auto_stop_minutes} must be at least 10 for a non-serverless warehouse"
+            )
         if self.serverless and self.auto_stop_minutes < 5:
             problems.append(f"autoStopMinutes {self.auto_stop_minutes} must be at least 5")
         if problems:
@@ -251,8 +268,10 @@ class DashboardsConfig(Section):
         if not _IANA_ZONE.match(self.timezone):
             problems.append(f"timezone {self.timezone!r} is not an IANA time zone id such as 'UTC' or 'Europe/Berlin'")
         if self.alert_lookback_minutes < self.alert_interval_minutes:
-            problems.append(f"alertLookbackMinutes {self.alert_lookback_minutes} must be >= alertIntervalMinutes "
-                            f"{self.alert_interval_minutes}, or alerts between two checks are missed")
+            problems.append(
+                f"alertLookbackMinutes {self.alert_lookback_minutes} must be >= alertIntervalMinutes "
+                f"{self.alert_interval_minutes}, or alerts between two checks are missed"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
