@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -1111,7 +1112,9 @@ case(
             POLICY,
             "p7",
             {
-                "definition": '{"data_security_mode": {"type": "allowlist", "values": ["USER_ISOLATION", "SINGLE_USER"]}}'
+                "definition": json.dumps(
+                    {"data_security_mode": {"type": "allowlist", "values": ["USER_ISOLATION", "SINGLE_USER"]}}
+                )
             },
         ),
         res(POLICY, "p8", {"definition": UNKNOWN}),
