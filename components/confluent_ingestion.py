@@ -20,6 +20,7 @@ Downstream code sees a `KafkaSource` only, the same interface Event Hubs fills.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -373,14 +374,12 @@ class ConfluentIngestion(PlatformComponent):
             network=confluentcloud.PrivateLinkAccessNetworkArgs(id=self.network.id),
             opts=self._cc(depends_on=[self.network]),
         )
-        aliases = self.network.azures.apply(
-            lambda azures: dict((azures[0].private_link_service_aliases or {}) if azures else {})
-        )
+        aliases: pulumi.Output[dict[str, str]] = self.network.azures.apply(_aliases)
         ips: dict[str, pulumi.Output[str]] = {}
         for zone in pl.zones:
             endpoint_name = f"{pl.endpoint_name_prefix}-z{zone}"
             nic_name = f"{endpoint_name}-nic"
-            alias = aliases.apply(lambda a, z=zone: _alias_for(a, z))
+            alias = aliases.apply(functools.partial(_alias_for, zone=zone))
             pe = network.PrivateEndpoint(
                 f"{name}-pe-z{zone}",
                 private_endpoint_name=endpoint_name,
@@ -425,6 +424,11 @@ class ConfluentIngestion(PlatformComponent):
                     opts=self._opts(depends_on=[self.dns_zone, *self.private_endpoints.values()]),
                 )
             )
+
+
+def _aliases(azures: Sequence[confluentcloud.outputs.NetworkAzure] | None) -> dict[str, str]:
+    """Zone -> Private Link service alias, from the network's `azure` block."""
+    return dict((azures[0].private_link_service_aliases or {}) if azures else {})
 
 
 def _alias_for(aliases: dict[str, str], zone: str) -> str:
