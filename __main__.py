@@ -267,6 +267,17 @@ def main() -> None:
         pulumi.export("sqlServerFqdn", serving.fqdn)
         pulumi.export("sqlDatabaseName", serving.database_name)
         pulumi.export("powerBiDataSource", serving.pbids)
+        # Who becomes the gold database's contained user (the identity the streaming jobs use for Azure):
+        # name and object id are all `CREATE USER [..] FROM EXTERNAL PROVIDER WITH OBJECT_ID` needs.
+        processor = identities["processor"]
+        pulumi.export(
+            "sqlGoldWriter",
+            {
+                "name": naming.name("id", qualifier="processor"),
+                "objectId": processor.principal_id,
+                "clientId": processor.client_id,
+            },
+        )
 
     kafka_source: KafkaSource | None = None
     if use_eventhubs and config.event_hubs is not None:

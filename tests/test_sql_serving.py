@@ -563,3 +563,12 @@ def test_hyperscale_serverless_prod_variant_is_accepted_and_shaped(tmp_path: Pat
     # Hyperscale keeps snapshots: no differential backup interval.
     assert "diffBackupIntervalInHours" not in only(plan, STR).inputs
     assert dig(only(plan, LTR).inputs, "yearlyRetention") == "P7Y"
+
+
+def test_the_gold_writer_is_the_processor_identity_named_for_create_user(stack_plan: Plan) -> None:
+    processor = next(i for i in stack_plan.of_type(IDENTITY) if i.name == "identities-processor")
+    assert stack_plan.outputs["sqlGoldWriter"] == {
+        "name": processor.inputs["resourceName"],
+        "objectId": processor.outputs["principalId"],
+        "clientId": processor.outputs["clientId"],
+    }
