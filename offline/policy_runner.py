@@ -16,6 +16,7 @@ by running `policies/__main__.py` (PolicyPack(...) serves gRPC and blocks).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import sys
@@ -283,6 +284,17 @@ def build_servicer(policies: Sequence[Any] | None = None) -> Any:
     )
 
 
+def _servicer_and_info(policies: Sequence[Any] | None) -> tuple[Any, Any]:
+    servicer = build_servicer(policies)
+    return servicer, servicer.GetAnalyzerInfo(empty_pb2.Empty(), None)
+
+
+@functools.cache
+def _pack_servicer() -> tuple[Any, Any]:
+    """One servicer for the whole pack; every evaluation re-sends Configure and ConfigureStack, as a new engine run does."""
+    return _servicer_and_info(None)
+
+
 def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
     s = struct_pb2.Struct()
     s.update(dict(value))
@@ -339,8 +351,7 @@ def evaluate(
     stack_tags: Mapping[str, str] | None = None,
 ) -> PolicyReport:
     """Run the pack over every resource of `plan`, then over the stack, and collect what it reports."""
-    servicer = build_servicer(policies)
-    info = servicer.GetAnalyzerInfo(empty_pb2.Empty(), None)
+    servicer, info = _pack_servicer() if policies is None else _servicer_and_info(policies)
     doc, source = load_config(config)
     warnings: list[str] = []
     resolved = reconcile(info, doc, warnings)
@@ -368,7 +379,7 @@ def evaluate(
         version=info.version,
         stack=plan.stack,
         preview=plan.preview,
-        levels={name: c.level for name, c in resolved.items() if name in {p.name for p in info.policies}},
+        levels={p.name: resolved[p.name].level for p in info.policies},
         warnings=warnings,
         config_source=source,
     )

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from offline import policy_runner
-from offline.plan import UNKNOWN, Plan, PlannedResource
+from offline.plan import SECRET_SIG, UNKNOWN, Plan, PlannedResource
 
 STACK, PROJECT = "test", "rta-platform"
 TAGS = {"environment": "test", "owner": "team", "costCenter": "cc-1", "dataClassification": "internal"}
@@ -61,6 +61,8 @@ def fired(*resources: PlannedResource, config: Any = None, preview: bool = False
 def unknown_everywhere(value: Any) -> Any:
     """Every leaf replaced by the engine's unknown sentinel (the shape of a first preview at its worst)."""
     if isinstance(value, dict):
+        if SECRET_SIG in value:  # an unknown secret is simply unknown on the wire
+            return UNKNOWN
         return {k: unknown_everywhere(v) for k, v in value.items()}
     if isinstance(value, list):
         return [unknown_everywhere(v) for v in value]
