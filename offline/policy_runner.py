@@ -291,7 +291,7 @@ def _servicer_and_info(policies: Sequence[Any] | None) -> tuple[Any, Any]:
 
 @functools.cache
 def _pack_servicer() -> tuple[Any, Any]:
-    """One servicer for the whole pack; every evaluation re-sends Configure and ConfigureStack, as a new engine run does."""
+    """One servicer for the pack; each evaluation re-sends Configure and ConfigureStack, as a new engine run does."""
     return _servicer_and_info(None)
 
 
