@@ -406,7 +406,8 @@ class ConfluentIngestion(PlatformComponent):
                 network_interface_name=nic_name,
                 opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[pe]),
             )
-            ips[zone] = nic.ip_configurations.apply(_first_private_ip)
+            # Carry the endpoint as a dependency of the address, so the records depend on it by property.
+            ips[zone] = pulumi.Output.all(pe.id, nic.ip_configurations).apply(lambda v: _first_private_ip(v[1]))
 
         self.dns_zone = pl.add_private_dns_zone("confluent", self.network.dns_domain)
         records: list[tuple[str, str, list[pulumi.Output[str]]]] = [("all", "*", list(ips.values()))]

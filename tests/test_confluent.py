@@ -604,3 +604,44 @@ def test_bronze_job_reads_kafka_settings_from_the_confluent_outputs(confluent_pl
     for job in jobs:
         text = json.dumps(job.inputs)
         assert API_SECRET_MARKER not in text and API_KEY_MARKER not in text
+
+
+# ----------------------------------------------------------------------------- the policy pack
+
+
+@pytest.fixture(scope="module")
+def confluent_policy_report(confluent_preview_plan: Plan) -> Any:
+    from offline import policy_runner
+
+    return policy_runner.evaluate(confluent_preview_plan, policy_runner.default_config_for(confluent_preview_plan))
+
+
+def test_confluent_stack_uses_the_dev_policy_config(confluent_preview_plan: Plan) -> None:
+    from offline import policy_runner
+
+    config = policy_runner.default_config_for(confluent_preview_plan)
+    assert config.name == "confluent.json" and config.resolve().name == "dev.json"
+
+
+def test_confluent_policies_pass_on_the_shipped_stack(confluent_policy_report: Any) -> None:
+    confluent = [v for v in confluent_policy_report.violations if v.resource_type.startswith("confluentcloud:")]
+    assert [v for v in confluent if v.mandatory] == []
+    # Advisory only: single-zone dev cluster (CC-06) and no BYOK (CC-02).
+    assert {v.policy for v in confluent} <= {"confluent-cluster-resilience", "confluent-cluster-byok"}
+
+
+@pytest.mark.xfail(
+    reason="NW-07 wants a PrivateDnsZoneGroup on every private endpoint; an alias-connected (Confluent) endpoint "
+    "is registered by explicit wildcard A records instead (Azure fills zone groups only for its own privatelink "
+    "zones). Needs the policy to accept those records; see docs/confluent.md 'DNS'.",
+    strict=False,
+)
+def test_shipped_confluent_stack_passes_every_mandatory_policy(confluent_policy_report: Any) -> None:
+    assert [(v.policy, v.resource) for v in confluent_policy_report.mandatory] == []
+
+
+def test_the_public_choice_is_visible_to_the_policy_pack(public_plan: Plan) -> None:
+    from offline import policy_runner
+
+    report = policy_runner.evaluate(public_plan, policy_runner.CONFIG_DIR / "dev.json")
+    assert "confluent-private-networking" in report.policies_violated(mandatory_only=True)
