@@ -102,6 +102,8 @@ class PolicyReport:
     not_applicable: list[tuple[str, str, str]] = field(default_factory=list)  # (policy, urn, reason)
     warnings: list[str] = field(default_factory=list)
     config_source: str = "(pack defaults)"
+    # Inputs the engine would go on with, for resources a remediation rewrote (secrets still enveloped).
+    remediated_inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -423,6 +425,7 @@ def evaluate(
             changed = bool(rem.properties.fields)
             if changed:
                 inputs = json_format.MessageToDict(rem.properties)
+                report.remediated_inputs[r.urn] = inputs
             report.remediations.append(Remediation(rem.policyName, r.urn, changed, rem.diagnostic))
         collect(servicer.Analyze(request(inputs), None), r, stack_level=False)
         final_inputs[r.urn] = inputs
