@@ -24,6 +24,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from typing import TypeVar
 
 import pulumi
 import pulumi_confluentcloud as confluentcloud
@@ -45,6 +46,7 @@ DEVELOPER_READ = "DeveloperRead"
 DEVELOPER_WRITE = "DeveloperWrite"
 DEVELOPER_MANAGE = "DeveloperManage"
 ALLOWED_ROLES = frozenset({DEVELOPER_READ, DEVELOPER_WRITE, DEVELOPER_MANAGE})
+T = TypeVar("T")
 # Kafka clients over Private Link resolve broker names under the network's DNS domain.
 DNS_TTL_SECONDS = 60
 
@@ -407,7 +409,7 @@ class ConfluentIngestion(PlatformComponent):
                 opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[pe]),
             )
             # Carry the endpoint as a dependency of the address, so the records depend on it by property.
-            ips[zone] = pulumi.Output.all(pe.id, nic.ip_configurations).apply(lambda v: _first_private_ip(v[1]))
+            ips[zone] = _after(pe, nic).apply(lambda r: _first_private_ip(r.ip_configurations))
 
         self.dns_zone = pl.add_private_dns_zone("confluent", self.network.dns_domain)
         records: list[tuple[str, str, list[pulumi.Output[str]]]] = [("all", "*", list(ips.values()))]
@@ -425,6 +427,11 @@ class ConfluentIngestion(PlatformComponent):
                     opts=self._opts(depends_on=[self.dns_zone, *self.private_endpoints.values()]),
                 )
             )
+
+
+def _after(endpoint: network.PrivateEndpoint, nic: pulumi.Output[T]) -> pulumi.Output[T]:
+    """`nic`, carrying `endpoint` as a dependency (invoke outputs do not carry their depends_on)."""
+    return endpoint.id.apply(lambda _: nic)
 
 
 def _aliases(azures: Sequence[confluentcloud.outputs.NetworkAzure] | None) -> dict[str, str]:

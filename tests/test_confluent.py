@@ -303,6 +303,10 @@ def test_wildcard_records_point_at_the_endpoints_ips(confluent_plan: Plan) -> No
         zonal = records[f"confluent-dns-az{z}"]
         assert zonal.inputs["relativeRecordSetName"] == f"*.az{z}"
         assert [a["ipv4Address"] for a in zonal.inputs["aRecords"]] == [all_ips[int(z) - 1]]
+        # The address is the zone's own endpoint's (by property dependency, not only ordering).
+        pe_deps = [u for u in zonal.property_dependencies["aRecords"] if u in {p.urn for p in endpoints.values()}]
+        assert pe_deps == [endpoints[f"confluent-pe-z{z}"].urn]
+    assert {endpoints[f"confluent-pe-z{z}"].urn for z in "123"} <= set(everything.property_dependencies["aRecords"])
     for record in records.values():
         assert record.inputs["privateZoneName"] == zone.inputs["privateZoneName"]
 
