@@ -38,6 +38,7 @@ SUBNET = AZ + "network:Subnet"
 VNET = AZ + "network:VirtualNetwork"
 NIC = AZ + "network:NetworkInterface"
 VNET_LINK = AZ + "privatedns:VirtualNetworkLink"
+RECORD_SET = AZ + "privatedns:PrivateRecordSet"
 SVC = "network"
 
 # Every way a rule can say "any source on the Internet".
@@ -353,8 +354,9 @@ def subnet_no_default_outbound(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         severity=Severity.MEDIUM,
         enforcement=EnforcementLevel.MANDATORY,
         description=(
-            "Every private endpoint is registered in a private DNS zone through a PrivateDnsZoneGroup with at least "
-            "one zone config."
+            "Every private endpoint is registered in a private DNS zone: a PrivateDnsZoneGroup with a zone config, "
+            "or (for endpoints to non-Azure Private Link services, such as Confluent's) A records in a private zone "
+            "fed by the endpoint's address."
         ),
         why=(
             "Without the zone record, clients resolve the service's public name and either fail or go around the "
@@ -362,17 +364,24 @@ def subnet_no_default_outbound(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         ),
         remediation=(
             "Add a network:PrivateDnsZoneGroup with privateEndpointName=<endpoint name>, name='default' and "
-            "privateDnsZoneConfigs=[{privateDnsZoneId: ...}]."
+            "privateDnsZoneConfigs=[{privateDnsZoneId: ...}]; for an alias connection, add privatedns:PrivateRecordSet "
+            "A records whose aRecords take the endpoint's IP."
         ),
         framework=None,
     )
 )
 def dns_zone_group(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     groups = graph.of_type(DNS_ZONE_GROUP)
+    records = [r for r in graph.of_type(RECORD_SET) if lower(r.get("recordType", "A")) in ("a", UNKNOWN)]
     for pe in graph.of_type(PRIVATE_ENDPOINT):
         mine = [g for g in groups if graph.refers_by_name(g, pe, "privateEndpointName", "privateEndpointName")]
         if not mine:
-            yield pe.urn, f"private endpoint {pe.name!r} has no private DNS zone group."
+            # Azure fills zone groups only for its own privatelink zones; alias endpoints register by A record.
+            if any(
+                pe.urn in r.property_dependencies.get("aRecords", ()) and as_list(r.get("aRecords")) for r in records
+            ):
+                continue
+            yield pe.urn, f"private endpoint {pe.name!r} has no private DNS zone group or A record."
             continue
         configs = [c for g in mine for c in as_list(g.get("privateDnsZoneConfigs"))]
         if not any(c is UNKNOWN or is_set(dig(c, "privateDnsZoneId")) for c in configs):

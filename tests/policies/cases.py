@@ -844,6 +844,32 @@ case(
     good=[[_pe, zone_group()], [_pe, zone_group(by_dep=False)]],
     blame="kv-pe",
 )
+RECORD = AZ + "privatedns:PrivateRecordSet"
+_alias_pe = res(
+    PE,
+    "kafka-pe",
+    {
+        "privateEndpointName": "pe-kafka",
+        "location": LOCATION,
+        "tags": TAGS,
+        "manualPrivateLinkServiceConnections": [{"name": "c", "privateLinkServiceId": UNKNOWN}],
+    },
+)
+
+
+def a_record(*endpoints: PlannedResource, name: str = "rec", addresses: Any = None) -> PlannedResource:
+    inputs = {"recordType": "A", "relativeRecordSetName": "*", "privateZoneName": UNKNOWN, "ttl": 60}
+    inputs["aRecords"] = addresses if addresses is not None else [{"ipv4Address": UNKNOWN} for _ in endpoints]
+    return res(RECORD, name, inputs, deps={"aRecords": list(endpoints)})
+
+
+case(
+    "private-endpoint-dns-zone-group",
+    "an alias (non-Azure) endpoint registers through A records fed by its address",
+    bad=[[_alias_pe, a_record(_pe)], [_alias_pe, a_record(_alias_pe, addresses=[])]],
+    good=[[_alias_pe, a_record(_alias_pe)]],
+    blame="kafka-pe",
+)
 LINK = AZ + "privatedns:VirtualNetworkLink"
 case(
     "private-dns-link-no-autoregistration",
