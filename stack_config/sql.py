@@ -227,8 +227,10 @@ class WarehouseConfig(Section):
     size: WarehouseSize = "2X-Small"
     min_clusters: int = Field(default=1, ge=1, le=30)
     max_clusters: int = Field(default=1, ge=1, le=30)
-    # Serverless starts in seconds and stops when idle; a classic/pro warehouse needs >= 10 minutes.
-    serverless: bool = True
+    # PRO runs in the workspace's own (injected) VNet and reaches the private lake through its private
+    # endpoints. Serverless runs in Databricks' network: it needs a network connectivity config with
+    # private endpoint rules to the lake, which this stack does not create -- an explicit choice.
+    serverless: bool = False
     auto_stop_minutes: int = Field(default=10, ge=1, le=1440)
 
     @model_validator(mode="after")
