@@ -634,13 +634,8 @@ def test_confluent_policies_pass_on_the_shipped_stack(confluent_policy_report: A
     assert {v.policy for v in confluent} <= {"confluent-cluster-resilience", "confluent-cluster-byok"}
 
 
-@pytest.mark.xfail(
-    reason="NW-07 wants a PrivateDnsZoneGroup on every private endpoint; an alias-connected (Confluent) endpoint "
-    "is registered by explicit wildcard A records instead (Azure fills zone groups only for its own privatelink "
-    "zones). Needs the policy to accept those records; see docs/confluent.md 'DNS'.",
-    strict=False,
-)
 def test_shipped_confluent_stack_passes_every_mandatory_policy(confluent_policy_report: Any) -> None:
+    # NW-07 accepts the alias-connected endpoints because their wildcard A records depend on them by property.
     assert [(v.policy, v.resource) for v in confluent_policy_report.mandatory] == []
 
 
