@@ -351,8 +351,13 @@ def evaluate(
     *,
     policies: Sequence[Any] | None = None,
     stack_tags: Mapping[str, str] | None = None,
+    only: set[str] | None = None,
 ) -> PolicyReport:
-    """Run the pack over every resource of `plan`, then over the stack, and collect what it reports."""
+    """Run the pack over every resource of `plan`, then over the stack, and collect what it reports.
+
+    `only` (URNs) restricts the per-resource pass to those resources, for re-checking a plan after an edit:
+    a resource policy's verdict depends on its resource alone, the stack pass always sees every resource.
+    """
     servicer, info = _pack_servicer() if policies is None else _servicer_and_info(policies)
     doc, source = load_config(config)
     warnings: list[str] = []
@@ -413,6 +418,9 @@ def evaluate(
 
     for r in plan.resources:
         inputs = dict(r.inputs)
+        if only is not None and r.urn not in only:
+            final_inputs[r.urn] = inputs
+            continue
         provider = _provider(r, by_urn, plan.project, plan.stack)
 
         def request(props: Mapping[str, Any], r: PlannedResource = r, provider: Any = provider) -> Any:
