@@ -1,0 +1,63 @@
+"""The shipped stacks pass every mandatory policy under their own policy config, in preview and in up.
+
+A first preview is the hard case: ids and computed outputs are unknown, so the
+cross-resource policies must match on dependencies, and no policy may fall
+back to the SDK's "can't run during preview" diagnostic.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from offline import policy_runner
+from offline.plan import Plan
+
+PLANS = ["dev_plan", "prod_plan", "dev_preview_plan", "prod_preview_plan"]
+
+
+@pytest.mark.parametrize("fixture", PLANS)
+def test_shipped_stack_passes_every_mandatory_policy(fixture: str, request: pytest.FixtureRequest) -> None:
+    plan: Plan = request.getfixturevalue(fixture)
+    config = policy_runner.default_config_for(plan)
+    assert config.name == f"{plan.stack}.json"
+    report = policy_runner.evaluate(plan, config)
+    assert [(v.policy, v.resource, v.message) for v in report.mandatory] == []
+    assert report.unknowns == []
+    assert report.warnings == []
+
+
+@pytest.mark.parametrize("fixture", ["prod_plan", "prod_preview_plan"])
+def test_prod_passes_even_the_advisory_policies_it_keeps(fixture: str, request: pytest.FixtureRequest) -> None:
+    """Prod is the reference: its few advisory policies are design choices, not debts, so it trips none."""
+    plan: Plan = request.getfixturevalue(fixture)
+    report = policy_runner.evaluate(plan, policy_runner.CONFIG_DIR / "prod.json")
+    assert [(v.policy, v.resource, v.message) for v in report.advisory] == []
+
+
+def test_preview_and_up_agree_on_prod(prod_plan: Plan, prod_preview_plan: Plan) -> None:
+    """Nothing passes in preview only because a value was unknown: up sees the same verdicts."""
+    config = policy_runner.CONFIG_DIR / "prod.json"
+    preview = policy_runner.evaluate(prod_preview_plan, config)
+    up = policy_runner.evaluate(prod_plan, config)
+    assert {(v.policy, v.urn) for v in preview.violations} == {(v.policy, v.urn) for v in up.violations}
+
+
+def test_cross_resource_policies_see_the_stack(prod_preview_plan: Plan) -> None:
+    """The stack policies found their targets by dependency: removing every endpoint trips them all."""
+    plan = Plan(
+        project=prod_preview_plan.project,
+        stack=prod_preview_plan.stack,
+        preview=True,
+        resources=[r for r in prod_preview_plan.resources if r.type != "azure-native:network:PrivateEndpoint"],
+        outputs={},
+    )
+    tripped = policy_runner.evaluate(plan, policy_runner.CONFIG_DIR / "prod.json").policies_violated()
+    expected = {
+        "storage-private-endpoint",
+        "keyvault-private-endpoint",
+        "eventhub-private-endpoint",
+        "sql-private-endpoint",
+    }
+    if plan.of_type("azure-native:databricks:Workspace"):
+        expected.add("databricks-private-endpoint")
+    assert expected <= tripped
