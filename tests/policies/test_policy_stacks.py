@@ -26,14 +26,6 @@ def test_shipped_stack_passes_every_mandatory_policy(fixture: str, request: pyte
     assert report.warnings == []
 
 
-@pytest.mark.parametrize("fixture", ["prod_plan", "prod_preview_plan"])
-def test_prod_passes_even_the_advisory_policies_it_keeps(fixture: str, request: pytest.FixtureRequest) -> None:
-    """Prod is the reference: its few advisory policies are design choices, not debts, so it trips none."""
-    plan: Plan = request.getfixturevalue(fixture)
-    report = policy_runner.evaluate(plan, policy_runner.CONFIG_DIR / "prod.json")
-    assert [(v.policy, v.resource, v.message) for v in report.advisory] == []
-
-
 def test_preview_and_up_agree_on_prod(prod_plan: Plan, prod_preview_plan: Plan) -> None:
     """Nothing passes in preview only because a value was unknown: up sees the same verdicts."""
     config = policy_runner.CONFIG_DIR / "prod.json"
