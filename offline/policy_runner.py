@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib
 import json
 import re
 import sys
@@ -266,9 +267,8 @@ def pack_version() -> str:
 def _import_pack() -> Any:
     if str(POLICY_DIR) not in sys.path:
         sys.path.insert(0, str(POLICY_DIR))
-    import zero_trust  # the same package policies/__main__.py imports when the CLI runs the pack
-
-    return zero_trust
+    # The same package policies/__main__.py imports when the CLI runs the pack.
+    return importlib.import_module("zero_trust")
 
 
 def build_servicer(policies: Sequence[Any] | None = None) -> Any:

@@ -231,7 +231,8 @@ class ZeroTrustResourcePolicy(ResourceValidationPolicy):
         self._fix = fix
         super().__init__(
             validate=self._validate,
-            remediate=self._remediate if fix else None,
+            # The SDK types remediations as async, but its Remediate accepts a plain return value too.
+            remediate=self._remediate if fix else None,  # type: ignore[arg-type]
             **meta.sdk_kwargs(),
         )
 
