@@ -1,0 +1,42 @@
+"""Quarantine reason codes: one vocabulary for the validator, the generator and the tests.
+
+A reason is a short stable code, optionally with the field it concerns
+(`MISSING_FIELD:price`), so the quarantine table can be grouped and alerted on
+without parsing free text.
+"""
+
+from __future__ import annotations
+
+MALFORMED_JSON = "MALFORMED_JSON"
+MISSING_FIELD = "MISSING_FIELD"
+BAD_TYPE = "BAD_TYPE"
+OUT_OF_RANGE = "OUT_OF_RANGE"
+UNKNOWN_SIDE = "UNKNOWN_SIDE"
+UNKNOWN_SYMBOL = "UNKNOWN_SYMBOL"
+# Arrived at bronze more than the watermark after its event time (see README: late events).
+LATE_EVENT = "LATE_EVENT"
+
+# Fields every event must carry, in the order the validator checks them.
+REQUIRED_FIELDS: tuple[str, ...] = ("event_id", "symbol", "side", "price", "quantity", "event_time")
+
+
+def missing(field: str) -> str:
+    return f"{MISSING_FIELD}:{field}"
+
+
+def bad_type(field: str) -> str:
+    return f"{BAD_TYPE}:{field}"
+
+
+def out_of_range(field: str) -> str:
+    return f"{OUT_OF_RANGE}:{field}"
+
+
+def all_codes() -> tuple[str, ...]:
+    """Every reason the validator can emit (the tests check the generator covers each one it claims)."""
+    codes = [MALFORMED_JSON]
+    codes += [missing(f) for f in REQUIRED_FIELDS]
+    codes += [bad_type(f) for f in ("event_id", "price", "quantity", "event_time", "producer_seq")]
+    codes += [out_of_range(f) for f in ("price", "quantity", "event_time")]
+    codes += [UNKNOWN_SIDE, UNKNOWN_SYMBOL, LATE_EVENT]
+    return tuple(codes)
