@@ -644,3 +644,32 @@ def test_the_public_choice_is_visible_to_the_policy_pack(public_plan: Plan) -> N
 
     report = policy_runner.evaluate(public_plan, policy_runner.CONFIG_DIR / "dev.json")
     assert "confluent-private-networking" in report.policies_violated(mandatory_only=True)
+
+
+# ----------------------------------------------------------------------------- component helpers
+
+
+def test_component_cannot_grant_admin_roles() -> None:
+    from components.confluent_ingestion import ALLOWED_ROLES
+
+    assert not ALLOWED_ROLES & FORBIDDEN_ROLES
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "expected"),
+    [
+        (
+            "SASL_SSL://lkc-1.n-1.westeurope.azure.confluent.cloud:9092",
+            "lkc-1.n-1.westeurope.azure.confluent.cloud:9092",
+        ),
+        ("lkc-1.westeurope.azure.confluent.cloud:9092", "lkc-1.westeurope.azure.confluent.cloud:9092"),
+    ],
+)
+def test_bootstrap_endpoint_loses_its_protocol(endpoint: str, expected: str) -> None:
+    assert strip_protocol(endpoint) == expected
+
+
+def test_secret_expiry_is_midnight_utc_of_the_configured_day() -> None:
+    from components.confluent_ingestion import expiry_epoch
+
+    assert expiry_epoch(date(1970, 1, 2)) == 86400
