@@ -6,10 +6,13 @@ stack file stops the run before a single resource is registered.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pulumi
 from pulumi_azure_native import authorization
 
-from components.base import CommonArgs, PrivateEndpointArgs, RoleAssignmentArgs
+from components.base import CommonArgs, DiagnosticsArgs, PrivateEndpointArgs, RoleAssignmentArgs
 from components.confluent_ingestion import (
     ClusterArgs,
     ConfluentCredentials,
@@ -20,6 +23,23 @@ from components.confluent_ingestion import (
     TopicArgs,
 )
 from components.data_lake import DataLake, DataLakeArgs, LifecycleArgs
+from components.databricks_jobs import (
+    ClusterLimits,
+    DatabricksRuntime,
+    DatabricksRuntimeArgs,
+    StreamingJobs,
+    StreamingJobsArgs,
+    StreamingParams,
+    deployable_jobs,
+)
+from components.databricks_workspace import (
+    BROWSER_AUTH,
+    UI_API,
+    DatabricksWorkspace,
+    DatabricksWorkspaceArgs,
+    WorkspaceCmkArgs,
+    WorkspaceNetworkArgs,
+)
 from components.event_streaming import (
     CaptureArgs,
     EventStreaming,
@@ -42,7 +62,9 @@ from components.sql_serving import (
     SqlServing,
     SqlServingArgs,
 )
+from components.unity_catalog import LOCATIONS, CatalogGroups, UnityCatalog, UnityCatalogArgs
 from stack_config import IngestionProvider, StackConfig, load_stack_config
+from stack_config.databricks import DatabricksConfig
 from stack_config.model import PROJECT
 from stack_config.sql import SqlConfig
 
@@ -92,6 +114,151 @@ def sql_serving_args(sql: SqlConfig, **kwargs: object) -> SqlServingArgs:
         security_alert_emails=sql.security_alert_emails,
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+def databricks_vault_roles(databricks: DatabricksConfig | None) -> list[RoleAssignmentArgs]:
+    """The Key Vault-backed secret scope reads secrets as the AzureDatabricks app."""
+    if databricks is None:
+        return []
+    return [
+        RoleAssignmentArgs(
+            principal_id=databricks.azure_databricks_app_object_id,
+            role=BuiltInRole.KEY_VAULT_SECRETS_USER,
+            name="azure-databricks-secret-scope",
+            description="AzureDatabricks app: reads secrets for the Key Vault-backed secret scope",
+        )
+    ]
+
+
+def databricks_layer(
+    db: DatabricksConfig,
+    *,
+    config: StackConfig,
+    naming: Naming,
+    common: CommonArgs,
+    diagnostics: DiagnosticsArgs,
+    net: Network,
+    endpoint: Callable[[str, str | None], PrivateEndpointArgs],
+    processor_identity_id: pulumi.Input[str],
+    vault: KeyVault,
+    lake: DataLake,
+    kafka_source: KafkaSource,
+    serving: SqlServing | None,
+) -> None:
+    """Workspace, then (through its provider) Unity Catalog, guard rails and the streaming jobs."""
+    prefix = f"{config.name_prefix}-{config.environment.value}"
+    cmk = vault.customer_managed_keys.get("databricks")
+    workspace = DatabricksWorkspace(
+        "databricks",
+        DatabricksWorkspaceArgs(
+            common=common,
+            diagnostics=diagnostics,
+            workspace_name=naming.name("dbw"),
+            managed_resource_group_name=naming.name("rg", qualifier="dbw-managed"),
+            access_connector_name=naming.name("dbac"),
+            dbfs_storage_account_name=naming.name("dbfs", "storage", unique=True),
+            network=WorkspaceNetworkArgs(
+                vnet_id=net.vnet_id,
+                host_subnet_id=net.subnet_id("databricks-host"),
+                container_subnet_id=net.subnet_id("databricks-container"),
+                depends_on=(*net.subnets.values(), *([net.nat_gateway] if net.nat_gateway else [])),
+            ),
+            ui_api_endpoint=endpoint(UI_API, "databricks"),
+            browser_auth_endpoint=endpoint(BROWSER_AUTH, "databricks"),
+            dbfs_endpoints=(endpoint("dfs", None), endpoint("blob", None)),
+            access_connector_identity_id=processor_identity_id,
+            provider_auth=db.provider_auth.value,
+            allow_public_front_end=db.allow_public_front_end,
+            customer_managed_key=WorkspaceCmkArgs(
+                key=cmk, key_resource=vault.keys["databricks"], encrypt_dbfs_root=db.encrypt_dbfs_root
+            )
+            if cmk is not None
+            else None,
+        ),
+    )
+    policy = db.cluster_policy
+    limits = ClusterLimits(
+        spark_version=policy.spark_version,
+        node_types=policy.node_types,
+        min_workers=policy.min_workers,
+        max_workers=policy.max_workers,
+        autotermination_minutes=policy.autotermination_minutes,
+    )
+    runtime = DatabricksRuntime(
+        "databricks-runtime",
+        DatabricksRuntimeArgs(
+            common=common,
+            provider=workspace.provider,
+            object_prefix=prefix,
+            limits=limits,
+            key_vault_id=vault.vault_id,
+            key_vault_uri=vault.vault_uri,
+            personal_access_tokens=db.personal_access_tokens.enabled,
+            pat_max_lifetime_days=db.personal_access_tokens.max_lifetime_days,
+            restrict_workspace_admins=db.restrict_workspace_admins,
+            engineers=db.grants.engineers,
+            public_front_end_allowed_ips=db.public_front_end_allowed_ips,
+            depends_on=workspace.ready,
+        ),
+    )
+    entra_kafka = kafka_source.auth_mode is KafkaAuthMode.ENTRA_SERVICE_CREDENTIAL
+    catalog = UnityCatalog(
+        "unity-catalog",
+        UnityCatalogArgs(
+            common=common,
+            provider=workspace.provider,
+            metastore_id=db.metastore_id,
+            workspace_id=workspace.databricks_workspace_id,
+            catalog_name=db.catalog(config.name_prefix, config.environment.value),
+            access_connector_id=workspace.access_connector.id,
+            managed_identity_id=processor_identity_id,
+            location_urls={key: lake.abfss_url(key) for key in LOCATIONS},
+            writer=runtime.application_id,
+            groups=CatalogGroups(
+                consumers=db.grants.consumers, analysts=db.grants.analysts, engineers=db.grants.engineers
+            ),
+            service_credential=entra_kafka,
+            depends_on=(*workspace.ready, *lake.containers.values(), *lake.role_assignments),
+        ),
+    )
+    streaming = db.streaming
+    source_root = Path(__file__).resolve().parent
+    jobs = StreamingJobs(
+        "streaming-jobs",
+        StreamingJobsArgs(
+            common=common,
+            provider=workspace.provider,
+            runtime=runtime,
+            source_root=source_root,
+            object_prefix=prefix,
+            catalog=catalog.catalog.name,
+            schemas={layer: schema.name for layer, schema in catalog.schemas.items()},
+            checkpoint_base=lake.abfss_url("checkpoints", pulumi.get_stack()),
+            kafka=kafka_source,
+            service_credential=catalog.service_credential.name if catalog.service_credential else None,
+            streaming=StreamingParams(
+                symbols=streaming.symbols,
+                watermark=streaming.watermark,
+                window=streaming.window,
+                alert_rules=[rule.model_dump(mode="json") for rule in streaming.alert_rules],
+                starting_offsets=streaming.starting_offsets,
+            ),
+            sql_server=serving.fqdn if serving is not None else None,
+            sql_database=serving.database_name if serving is not None else None,
+            failure_emails=db.jobs.failure_emails,
+            limits=limits,
+            max_retries=db.jobs.max_retries,
+            min_retry_interval_seconds=db.jobs.min_retry_interval_seconds,
+            operators=db.grants.operators,
+            viewers=tuple(g for g in db.grants.engineers if g not in db.grants.operators),
+            jobs=deployable_jobs(source_root),
+            depends_on=catalog.ready,
+        ),
+    )
+    pulumi.export("databricksWorkspaceUrl", workspace.workspace_url)
+    pulumi.export("databricksCatalog", catalog.catalog.name)
+    pulumi.export("databricksJobIds", jobs.job_ids)
+    pulumi.export("streamingJobsCodeHash", jobs.code_hash)
 
 
 def main() -> None:
@@ -183,6 +350,10 @@ def main() -> None:
             cmk_consumers.append(consumer("eventhubs", "eventhubs"))
         if config.sql is not None:
             cmk_consumers.append(consumer("sql", "sql"))
+        if config.databricks is not None:
+            # The AzureDatabricks first-party app (no identity of ours) unwraps the workspace's
+            # managed-services key; the workspace grants its disk and DBFS identities itself.
+            cmk_consumers.append(CmkConsumer("databricks", "", "", config.databricks.azure_databricks_app_object_id))
     vault = KeyVault(
         "keyvault",
         KeyVaultArgs(
@@ -194,6 +365,7 @@ def main() -> None:
             sku=config.key_vault.sku,
             soft_delete_retention_days=config.key_vault.soft_delete_retention_days,
             cmk_consumers=cmk_consumers,
+            role_assignments=databricks_vault_roles(config.databricks),
             key_type=config.encryption.key_type,
             key_size=config.encryption.key_size,
             key_rotation=config.encryption.key_rotation,
@@ -386,6 +558,24 @@ def main() -> None:
             # Names of the Key Vault secrets (never their values) the secret scope serves to jobs.
             pulumi.export("kafkaApiKeySecretName", kafka_source.api_key_secret_name)
             pulumi.export("kafkaApiSecretSecretName", kafka_source.api_secret_secret_name)
+
+    if config.databricks is not None:
+        if kafka_source is None:
+            raise ValueError("databricks needs an ingestion source (eventHubs or confluent)")
+        databricks_layer(
+            config.databricks,
+            config=config,
+            naming=naming,
+            common=common,
+            diagnostics=diagnostics,
+            net=net,
+            endpoint=endpoint,
+            processor_identity_id=identities["processor"].id,
+            vault=vault,
+            lake=lake,
+            kafka_source=kafka_source,
+            serving=serving,
+        )
 
 
 main()

@@ -266,6 +266,26 @@ def package_hash(files: Sequence[PackageFile]) -> str:
     return digest.hexdigest()
 
 
+def deployable_jobs(source_root: Path, jobs: Mapping[str, JobSpec] = JOBS) -> dict[str, JobSpec]:
+    """The manifest's jobs, once their code exists.
+
+    Bootstrap only: while the package has none of its entry files yet, no job is
+    defined (with a warning). As soon as one exists, all must: a missing entry file
+    is an error, never a silently dropped (and so deleted) job.
+    """
+    present = {k for k, s in jobs.items() if (source_root / s.entry_file).is_file()}
+    if not present:
+        pulumi.log.warn(
+            f"streaming jobs not defined: none of their entry files exist yet "
+            f"({sorted(s.entry_file for s in jobs.values())})"
+        )
+        return {}
+    missing = {k: s.entry_file for k, s in jobs.items() if k not in present}
+    if missing:
+        raise FileNotFoundError(f"entry files of jobs {sorted(missing)} are missing: {missing}")
+    return dict(jobs)
+
+
 # ----------------------------------------------------------------------------- jobs
 
 
@@ -333,7 +353,7 @@ class StreamingJobs(PlatformComponent):
         for f in files:
             self.files[f.relative_path] = dbx.WorkspaceFile(
                 f"{name}-file-{f.relative_path.removesuffix('.py').replace('/', '-')}",
-                path=self.upload_root.apply(lambda root, rel=f.relative_path: f"{root}/{rel}"),
+                path=pulumi.Output.concat(self.upload_root, "/", f.relative_path),
                 # Relative to the project directory, so the input is the same on every runner.
                 source=f.relative_path,
                 md5=f.md5,

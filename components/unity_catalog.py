@@ -168,15 +168,6 @@ class UnityCatalog(PlatformComponent):
             [(args.writer, ("READ_FILES", "WRITE_FILES"))],
             self.locations["checkpoints"],
         )
-        for layer in LAYERS:
-            engineers = list(args.groups.members("engineers"))
-            if engineers:
-                self._grant(
-                    f"{name}-grants-location-{layer}",
-                    {"external_location": self.locations[layer].name},
-                    [(g, ("READ_FILES",)) for g in engineers],
-                    self.locations[layer],
-                )
         if self.service_credential is not None:
             self._grant(
                 f"{name}-grants-eventhubs-credential",

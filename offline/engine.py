@@ -238,6 +238,14 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 workspaceUrl=f"adb-{int(seed[:12], 16) % 10**16}.7.azuredatabricks.net",
                 workspaceId=str(int(seed[:12], 16) % 10**16),
             )
+            # Databricks creates these identities when the workspace has a CMK (disks) or prepares one (DBFS).
+            entities = (args.inputs.get("encryption") or {}).get("entities") or {}
+            if "managedDisk" in entities:
+                outputs["managedDiskIdentity"] = {"principalId": _guid(f"disk/{name}"), "tenantId": TENANT_ID,
+                                                  "type": "SystemAssigned"}
+            if ((args.inputs.get("parameters") or {}).get("prepareEncryption") or {}).get("value"):
+                outputs["storageAccountIdentity"] = {"principalId": _guid(f"dbfs/{name}"), "tenantId": TENANT_ID,
+                                                     "type": "SystemAssigned"}
         elif token == "azure-native:sql:Server":
             outputs.update(fullyQualifiedDomainName=f"{args.inputs.get('serverName', name)}.database.windows.net")
         elif token == "azure-native:keyvault:Key":
@@ -256,7 +264,10 @@ class PlatformMocks(pulumi.runtime.Mocks):
         elif token.startswith("databricks:"):
             outputs.setdefault("name", args.inputs.get("name", name))
             if token in ("databricks:index/servicePrincipal:ServicePrincipal",):
-                outputs.update(applicationId=guid)
+                outputs.update(applicationId=guid, home=f"/Users/{guid}")
+            elif token == "databricks:index/workspaceFile:WorkspaceFile":
+                path = str(args.inputs.get("path", ""))
+                outputs.update(workspacePath=f"/Workspace{path}", objectId=int(seed[:8], 16))
         return outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:

@@ -100,7 +100,7 @@ class GrantsConfig(Section):
     consumers: tuple[GroupName, ...] = ()
     # SELECT on silver and gold.
     analysts: tuple[GroupName, ...] = ()
-    # SELECT on bronze, silver, gold; READ FILES on the layer locations; may use the interactive cluster policy.
+    # SELECT on bronze, silver and gold; may start clusters under the interactive cluster policy.
     engineers: tuple[GroupName, ...] = ()
     # May restart, pause and view the streaming jobs (CAN_MANAGE_RUN), nothing more.
     operators: tuple[GroupName, ...] = ()

@@ -30,6 +30,7 @@ SUBNET = "azure-native:network:Subnet"
 VNET = "azure-native:network:VirtualNetwork"
 SQL_SERVER = "azure-native:sql:Server"  # its master database's audit stream
 SQL_DB = "azure-native:sql:Database"
+DBW = "azure-native:databricks:Workspace"
 
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
@@ -277,7 +278,7 @@ def test_diagnostic_settings_depend_on_their_target_in_a_first_preview(prod_prev
     for setting in prod_preview_plan.of_type(DIAG):
         assert setting.inputs["resourceUri"] == UNKNOWN
         targets = [by_urn[u].type for u in setting.property_dependencies["resourceUri"]]
-        assert targets and targets[0] in (STORAGE, VAULT, EH_NS, NSG, LAW, SQL_SERVER, SQL_DB), setting.name
+        assert targets and targets[0] in (STORAGE, VAULT, EH_NS, NSG, LAW, SQL_SERVER, SQL_DB, DBW), setting.name
 
 
 # --------------------------------------------------------------------------- identities and roles
