@@ -41,6 +41,10 @@ SECRET_SCOPE = DATABRICKS + "secretScope:SecretScope"
 GRANTS = DATABRICKS + "grants:Grants"
 GRANT = DATABRICKS + "grant:Grant"
 STORAGE_CREDENTIAL = DATABRICKS + "storageCredential:StorageCredential"
+SERVICE_CREDENTIAL = DATABRICKS + "credential:Credential"
+RESTRICT_ADMINS = DATABRICKS + "restrictWorkspaceAdminsSetting:RestrictWorkspaceAdminsSetting"
+DISABLE_LEGACY_DBFS = DATABRICKS + "disableLegacyDbfsSetting:DisableLegacyDbfsSetting"
+DISABLE_LEGACY_ACCESS = DATABRICKS + "disableLegacyAccessSetting:DisableLegacyAccessSetting"
 SVC = "databricks"
 
 # Unity Catalog-capable access modes (classic names and their newer aliases).
@@ -463,8 +467,8 @@ def no_broad_manage(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         severity=Severity.MEDIUM,
         enforcement=EnforcementLevel.ADVISORY,
         description=(
-            "Unity Catalog storage credentials use an access connector's managed identity, not a service principal "
-            "secret."
+            "Unity Catalog storage and service credentials use an access connector's managed identity, not a service "
+            "principal secret."
         ),
         why="A managed identity has no secret to leak or rotate.",
         remediation=(
@@ -473,13 +477,56 @@ def no_broad_manage(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         ),
         framework=None,
     ),
-    [STORAGE_CREDENTIAL],
+    [STORAGE_CREDENTIAL, SERVICE_CREDENTIAL],
 )
 def storage_credential_mi(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
     if r.get("azureServicePrincipal") is not None:
         yield "azureServicePrincipal is set: the credential uses a client secret."
     elif not is_set(r.get("azureManagedIdentity.accessConnectorId")) and not is_unknown(r.get("azureManagedIdentity")):
         yield "azureManagedIdentity.accessConnectorId is not set."
+
+
+_HARDENING = (
+    (RESTRICT_ADMINS, "restrictWorkspaceAdmins.status", "RESTRICT_TOKENS_AND_JOB_RUN_AS"),
+    (DISABLE_LEGACY_DBFS, "disableLegacyDbfs.value", True),
+    (DISABLE_LEGACY_ACCESS, "disableLegacyAccess.value", True),
+)
+
+
+@stack_policy(
+    Meta(
+        name="databricks-workspace-hardening-settings",
+        control="PD-08",
+        service=SVC,
+        severity=Severity.MEDIUM,
+        enforcement=EnforcementLevel.ADVISORY,
+        description=(
+            "Workspaces restrict admins (RESTRICT_TOKENS_AND_JOB_RUN_AS) and disable legacy DBFS and legacy access, "
+            "through the workspace setting resources."
+        ),
+        why=(
+            "Unrestricted workspace admins can mint tokens for and run jobs as any service principal; DBFS root "
+            "and legacy access modes bypass Unity Catalog."
+        ),
+        remediation=(
+            "Add RestrictWorkspaceAdminsSetting(status RESTRICT_TOKENS_AND_JOB_RUN_AS), DisableLegacyDbfsSetting and "
+            "DisableLegacyAccessSetting (value true)."
+        ),
+        framework=sat("GOV-35", anchors="SAT GOV-35, DP-10, GOV-37"),
+    )
+)
+def workspace_hardening(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
+    if not any(n.type.startswith(DATABRICKS) for n in graph.nodes):
+        return
+    for type_, path, wanted in _HARDENING:
+        settings = graph.of_type(type_)
+        kind = type_.rsplit(":", 1)[-1]
+        if not settings:
+            yield None, f"no {kind}: the workspace keeps the default ({path} not {wanted})."
+        for node in settings:
+            value = node.get(path)
+            if not is_unknown(value) and (as_bool(value) if isinstance(wanted, bool) else value) != wanted:
+                yield node.urn, f"{kind} {node.name!r} sets {path}={value!r}; {wanted!r} is required."
 
 
 POLICIES = [
@@ -493,4 +540,5 @@ POLICIES = [
     job_run_as_sp,
     no_broad_manage,
     storage_credential_mi,
+    workspace_hardening,
 ]

@@ -1401,3 +1401,49 @@ case(
     bad=[kafka(dedicated={"cku": 2}, network={"id": "n"})],
     good=[kafka(dedicated={"cku": 2}, network={"id": "n"}, byokKey={"id": UNKNOWN}), kafka(enterprises=[{}])],
 )
+
+RESTRICT = DB + "restrictWorkspaceAdminsSetting:RestrictWorkspaceAdminsSetting"
+NO_DBFS = DB + "disableLegacyDbfsSetting:DisableLegacyDbfsSetting"
+NO_LEGACY = DB + "disableLegacyAccessSetting:DisableLegacyAccessSetting"
+
+
+def hardening(
+    status: str = "RESTRICT_TOKENS_AND_JOB_RUN_AS", dbfs: Any = True, legacy: Any = True
+) -> list[PlannedResource]:
+    return [
+        res(RESTRICT, "restrict", {"restrictWorkspaceAdmins": {"status": status}}),
+        res(NO_DBFS, "no-dbfs", {"disableLegacyDbfs": {"value": dbfs}}),
+        res(NO_LEGACY, "no-legacy", {"disableLegacyAccess": {"value": legacy}}),
+    ]
+
+
+case(
+    "databricks-workspace-hardening-settings",
+    "admins restricted, legacy DBFS and access off",
+    bad=[hardening(status="ALLOW_ALL"), hardening(dbfs=False)],
+    good=[hardening(), hardening(status=UNKNOWN)],
+)
+case(
+    "databricks-workspace-hardening-settings",
+    "a missing setting resource leaves the workspace default: the stack is blamed",
+    bad=[hardening()[:2]],
+    blame="",
+)
+case(
+    "databricks-storage-credential-managed-identity",
+    "service credentials too",
+    bad=[
+        res(
+            DB + "credential:Credential",
+            "sc1",
+            {"name": "evh", "purpose": "SERVICE", "azureServicePrincipal": {"applicationId": "a"}},
+        )
+    ],
+    good=[
+        res(
+            DB + "credential:Credential",
+            "sc2",
+            {"name": "evh", "purpose": "SERVICE", "azureManagedIdentity": {"accessConnectorId": UNKNOWN}},
+        )
+    ],
+)

@@ -433,6 +433,12 @@ def _users_manage(plan: Plan) -> bool:
     return True
 
 
+edit(
+    "databricks-workspace-hardening-settings",
+    DB + "restrictWorkspaceAdminsSetting:RestrictWorkspaceAdminsSetting",
+    {"restrictWorkspaceAdmins.status": "ALLOW_ALL"},
+)
+
 # ----------------------------------------------------------------------------- confluent
 
 KC = CC + "kafkaCluster:KafkaCluster"
