@@ -1,0 +1,1 @@
+"""Trade-event generator: a seeded market simulator plus sinks (landing directory, Event Hubs)."""
