@@ -81,16 +81,27 @@ def cluster_policy_definition(limits: ClusterLimits, tags: Mapping[str, str], *,
         "cluster_type": {"type": "fixed", "value": "all-purpose" if interactive else "job"},
         "spark_version": {"type": "fixed", "value": limits.spark_version},
         # Dedicated (single user) for jobs; shared clusters may use standard (user isolation).
-        "data_security_mode": {"type": "allowlist", "values": ["USER_ISOLATION", "SINGLE_USER"],
-                               "defaultValue": "USER_ISOLATION"}
+        "data_security_mode": {
+            "type": "allowlist",
+            "values": ["USER_ISOLATION", "SINGLE_USER"],
+            "defaultValue": "USER_ISOLATION",
+        }
         if interactive
         else {"type": "fixed", "value": "SINGLE_USER"},
         "node_type_id": {"type": "allowlist", "values": nodes, "defaultValue": nodes[0]},
         "driver_node_type_id": {"type": "allowlist", "values": nodes, "defaultValue": nodes[0]},
-        "autoscale.min_workers": {"type": "range", "minValue": 1, "maxValue": limits.max_workers,
-                                  "defaultValue": limits.min_workers},
-        "autoscale.max_workers": {"type": "range", "minValue": 1, "maxValue": limits.max_workers,
-                                  "defaultValue": limits.max_workers},
+        "autoscale.min_workers": {
+            "type": "range",
+            "minValue": 1,
+            "maxValue": limits.max_workers,
+            "defaultValue": limits.min_workers,
+        },
+        "autoscale.max_workers": {
+            "type": "range",
+            "minValue": 1,
+            "maxValue": limits.max_workers,
+            "defaultValue": limits.max_workers,
+        },
         "num_workers": {"type": "range", "minValue": 0, "maxValue": limits.max_workers},
         # Streams must not lose nodes to spot eviction.
         "azure_attributes.availability": {"type": "fixed", "value": "ON_DEMAND_AZURE"},
@@ -98,7 +109,9 @@ def cluster_policy_definition(limits: ClusterLimits, tags: Mapping[str, str], *,
     }
     if interactive:
         definition["autotermination_minutes"] = {
-            "type": "range", "minValue": 10, "maxValue": limits.autotermination_minutes,
+            "type": "range",
+            "minValue": 10,
+            "maxValue": limits.autotermination_minutes,
             "defaultValue": limits.autotermination_minutes,
         }
     for key, value in sorted(tags.items()):
@@ -411,8 +424,10 @@ class StreamingJobs(PlatformComponent):
                         retry_on_timeout=False,
                     )
                 ],
-                tags={**{k: v for k, v in self.tags.items() if k in ("project", "environment")},
-                      "code_hash": self.code_hash[:16]},
+                tags={
+                    **{k: v for k, v in self.tags.items() if k in ("project", "environment")},
+                    "code_hash": self.code_hash[:16],
+                },
                 opts=self._db_opts([*self.files.values(), runtime.job_policy, *args.depends_on]),
             )
             access = [
@@ -436,9 +451,7 @@ class StreamingJobs(PlatformComponent):
         return pulumi.ResourceOptions(parent=self, provider=self._provider, depends_on=list(depends_on))
 
     @staticmethod
-    def _parameters(
-        name: str, spec: JobSpec, args: StreamingJobsArgs, checkpoint_root: str
-    ) -> list[pulumi.Input[str]]:
+    def _parameters(name: str, spec: JobSpec, args: StreamingJobsArgs, checkpoint_root: str) -> list[pulumi.Input[str]]:
         """The job's command line, filled from Pulumi outputs and config; checked against the manifest."""
         s = args.streaming
         available: dict[str, pulumi.Input[str] | None] = {

@@ -236,9 +236,7 @@ class DatabricksWorkspace(PlatformComponent):
                 ),
             ]
             self.key_grants = list(
-                self.add_role_assignments(
-                    f"{name}-key", {None: (cmk.key_resource, cmk.key_resource.id)}, grants
-                )
+                self.add_role_assignments(f"{name}-key", {None: (cmk.key_resource, cmk.key_resource.id)}, grants)
             )
             self.ready += self.key_grants
         self.add_role_assignments(name, {None: (self.workspace, self.workspace.id)}, args.role_assignments)

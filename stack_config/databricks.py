@@ -194,9 +194,7 @@ class DatabricksConfig(Section):
     def _front_end(self) -> DatabricksConfig:
         problems: list[str] = []
         if self.allow_public_front_end and not self.public_front_end_allowed_ips:
-            problems.append(
-                "publicFrontEndAllowedIps must list the CIDRs allowed in when allowPublicFrontEnd is true"
-            )
+            problems.append("publicFrontEndAllowedIps must list the CIDRs allowed in when allowPublicFrontEnd is true")
         if not self.allow_public_front_end and self.public_front_end_allowed_ips:
             problems.append("publicFrontEndAllowedIps is only valid with allowPublicFrontEnd true")
         for cidr in self.public_front_end_allowed_ips:
