@@ -241,11 +241,17 @@ class PlatformMocks(pulumi.runtime.Mocks):
             # Databricks creates these identities when the workspace has a CMK (disks) or prepares one (DBFS).
             entities = (args.inputs.get("encryption") or {}).get("entities") or {}
             if "managedDisk" in entities:
-                outputs["managedDiskIdentity"] = {"principalId": _guid(f"disk/{name}"), "tenantId": TENANT_ID,
-                                                  "type": "SystemAssigned"}
+                outputs["managedDiskIdentity"] = {
+                    "principalId": _guid(f"disk/{name}"),
+                    "tenantId": TENANT_ID,
+                    "type": "SystemAssigned",
+                }
             if ((args.inputs.get("parameters") or {}).get("prepareEncryption") or {}).get("value"):
-                outputs["storageAccountIdentity"] = {"principalId": _guid(f"dbfs/{name}"), "tenantId": TENANT_ID,
-                                                     "type": "SystemAssigned"}
+                outputs["storageAccountIdentity"] = {
+                    "principalId": _guid(f"dbfs/{name}"),
+                    "tenantId": TENANT_ID,
+                    "type": "SystemAssigned",
+                }
         elif token == "azure-native:sql:Server":
             outputs.update(fullyQualifiedDomainName=f"{args.inputs.get('serverName', name)}.database.windows.net")
         elif token == "azure-native:keyvault:Key":
