@@ -14,17 +14,19 @@ Everything is created through the workspace's Databricks provider:
   the gold alerts table holds a row for the rule within the look-back window
   and mails an email notification destination.
 
-The queries are built from `GoldModel`, the gold tables' names and columns as
-`streaming_jobs/serving/schema.py` defines them (the same module the DDL is
-written against), so the dashboard reads exactly the tables the migrations
-create. Pure builders (`dashboard_definition`, `alert_query`) are separate
-from the resources so tests can check the SQL without an engine.
+The queries read the gold serving views exactly as `streaming_jobs/serving/
+schema.py` defines them -- the module the migrations (Azure SQL) and the gold
+job's Unity Catalog views are written against -- so the dashboard and Power BI
+show the same figures; an unknown view or column fails the preview. The pure
+builders (`trading_visuals`, `dashboard_definition`, `alert_query`) render the
+same SQL in Databricks SQL or SQLite (the time window is the only difference),
+so tests run the dashboard's queries against the migrated local database.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,60 +34,39 @@ import pulumi
 import pulumi_databricks as dbx
 
 from components.base import CommonArgs, PlatformComponent
+from streaming_jobs.serving.schema import GOLD_VIEWS, View
 
 # ----------------------------------------------------------------------------- the gold model
 
-
-@dataclass(frozen=True)
-class GoldTable:
-    """One gold table: its name and the columns the DDL gives it."""
-
-    name: str
-    columns: tuple[str, ...]
-
-    def col(self, column: str) -> str:
-        """A backquoted column of this table; unknown columns are a programming error, caught at preview."""
-        if column not in self.columns:
-            raise ValueError(f"gold table {self.name!r} has no column {column!r}; columns: {list(self.columns)}")
-        return f"`{column}`"
-
-    @property
-    def ref(self) -> str:
-        return f"`{self.name}`"
+# The dialects a visual's SQL is rendered in: Databricks SQL for the dashboard, SQLite for local tests.
+DIALECTS = ("spark", "sqlite")
 
 
-@dataclass(frozen=True)
-class GoldModel:
-    """The gold tables the visuals and alerts read, and which column plays which part."""
+def _q(identifier: str) -> str:
+    """Backquoted identifier: valid in Databricks SQL and SQLite alike."""
+    return f"`{identifier}`"
 
-    transactions_by_type: GoldTable
-    price_trend: GoldTable
-    cumulative_quantity: GoldTable
-    quantity_by_symbol: GoldTable
-    volume_share: GoldTable
-    alerts: GoldTable
-    # Column roles (names are checked against each table's columns when a query is built).
-    window_end: str = "window_end"
-    trade_type: str = "trade_type"
-    transaction_count: str = "transaction_count"
-    symbol: str = "symbol"
-    average_price: str = "avg_price"
-    cumulative_quantity_column: str = "cumulative_quantity"
-    total_quantity: str = "total_quantity"
-    volume_share_column: str = "volume_share"
-    alert_time: str = "alert_time"
-    alert_rule: str = "rule_name"
-    alert_columns: tuple[str, ...] = ()  # shown in the alerts table widget; empty = every column
 
-    def tables(self) -> list[GoldTable]:
-        return [
-            self.transactions_by_type,
-            self.price_trend,
-            self.cumulative_quantity,
-            self.quantity_by_symbol,
-            self.volume_share,
-            self.alerts,
-        ]
+def _since(column: str, minutes: int, dialect: str) -> str:
+    """`column` within the last `minutes` -- the one place the two dialects differ."""
+    if dialect == "spark":
+        return f"{_q(column)} >= current_timestamp() - INTERVAL {int(minutes)} MINUTES"
+    if dialect == "sqlite":
+        return f"{_q(column)} >= datetime('now', '-{int(minutes)} minutes')"
+    raise ValueError(f"unknown dialect {dialect!r}; known: {DIALECTS}")
+
+
+def _view(name: str) -> View:
+    if name not in GOLD_VIEWS:
+        raise ValueError(f"no gold view {name!r} in streaming_jobs/serving/schema.py; views: {sorted(GOLD_VIEWS)}")
+    return GOLD_VIEWS[name]
+
+
+def _select(view: View, columns: Sequence[str]) -> str:
+    unknown = [c for c in columns if c not in view.columns]
+    if unknown:
+        raise ValueError(f"gold view {view.name!r} has no columns {unknown}; columns: {list(view.columns)}")
+    return ", ".join(_q(c) for c in columns)
 
 
 # ----------------------------------------------------------------------------- the dashboard
@@ -93,118 +74,133 @@ class GoldModel:
 
 @dataclass(frozen=True)
 class Visual:
-    """One dataset (a SQL query over one gold table) and the widget that draws it."""
+    """One dataset (a SQL query over one gold view) and the widget that draws it."""
 
     key: str
     title: str
-    table: GoldTable
+    view: str  # the gold view it reads (streaming_jobs/serving/schema.py GOLD_VIEWS)
+    columns: tuple[str, ...]  # what the dataset selects (all columns of the view)
     sql: str
     widget_type: str  # bar | line | area | pie | table
     encodings: dict[str, Any]
-    fields: tuple[str, ...]  # the dataset columns the widget uses
 
 
-def _since(column: str, minutes: int) -> str:
-    return f"{column} >= current_timestamp() - INTERVAL {int(minutes)} MINUTES"
+def trading_visuals(*, window_minutes: int = 60, dialect: str = "spark") -> list[Visual]:
+    """The five trading visuals and the active-alerts table, one per gold serving view.
 
-
-def trading_visuals(gold: GoldModel, *, window_minutes: int = 60) -> list[Visual]:
-    """The five trading visuals and the alerts table, over the gold tables."""
-    t, p, c, q, v, a = gold.tables()
+    Time series show the last `window_minutes`; totals and shares cover all of gold, like the
+    views Power BI reads.
+    """
 
     def axis(name: str, kind: str, display: str) -> dict[str, Any]:
         return {"fieldName": name, "scale": {"type": kind}, "displayName": display}
 
-    alert_columns = gold.alert_columns or a.columns
+    def visual(
+        key: str,
+        title: str,
+        view_name: str,
+        widget: str,
+        encodings: dict[str, Any],
+        *,
+        recent_by: str | None = None,
+        order_by: str | None = None,
+        limit: int | None = None,
+    ) -> Visual:
+        view = _view(view_name)
+        columns = view.columns
+        sql = f"SELECT {_select(view, columns)} FROM {_q(view.name)}"
+        if recent_by:
+            _select(view, [recent_by])
+            sql += f" WHERE {_since(recent_by, window_minutes, dialect)}"
+        if order_by:
+            sql += f" ORDER BY {_select(view, [order_by])} DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        for enc in encodings.values():
+            for field_name in [c["fieldName"] for c in enc] if isinstance(enc, list) else [enc["fieldName"]]:
+                _select(view, [field_name])
+        return Visual(key, title, view.name, columns, sql, widget, encodings)
+
     return [
-        Visual(
+        visual(
             "transactions_by_type",
-            "Transactions by type",
-            t,
-            f"SELECT {t.col(gold.trade_type)} AS trade_type, SUM({t.col(gold.transaction_count)}) AS transactions "
-            f"FROM {t.ref} WHERE {_since(t.col(gold.window_end), window_minutes)} GROUP BY {t.col(gold.trade_type)}",
+            "Transaction count by type",
+            "v_transaction_count_by_type",
             "bar",
             {
-                "x": axis("trade_type", "categorical", "Type"),
-                "y": axis("transactions", "quantitative", "Transactions"),
+                "x": axis("window_start", "temporal", "Window"),
+                "y": axis("trade_count", "quantitative", "Transactions"),
+                "color": axis("side", "categorical", "Type"),
             },
-            ("trade_type", "transactions"),
+            recent_by="window_start",
         ),
-        Visual(
+        visual(
             "price_trend",
             "Price trend per symbol",
-            p,
-            f"SELECT {p.col(gold.window_end)} AS window_end, {p.col(gold.symbol)} AS symbol, "
-            f"{p.col(gold.average_price)} AS avg_price "
-            f"FROM {p.ref} WHERE {_since(p.col(gold.window_end), window_minutes)}",
+            "v_price_trend",
             "line",
             {
-                "x": axis("window_end", "temporal", "Time"),
+                "x": axis("window_start", "temporal", "Window"),
                 "y": axis("avg_price", "quantitative", "Average price"),
                 "color": axis("symbol", "categorical", "Symbol"),
             },
-            ("window_end", "symbol", "avg_price"),
+            recent_by="window_start",
         ),
-        Visual(
+        visual(
             "cumulative_quantity",
-            "Cumulative quantity",
-            c,
-            f"SELECT {c.col(gold.window_end)} AS window_end, {c.col(gold.symbol)} AS symbol, "
-            f"{c.col(gold.cumulative_quantity_column)} AS cumulative_quantity "
-            f"FROM {c.ref} WHERE {_since(c.col(gold.window_end), window_minutes)}",
+            "Cumulative quantity (today)",
+            "v_cumulative_quantity",
             "area",
             {
-                "x": axis("window_end", "temporal", "Time"),
+                "x": axis("window_start", "temporal", "Window"),
                 "y": axis("cumulative_quantity", "quantitative", "Cumulative quantity"),
-                "color": axis("symbol", "categorical", "Symbol"),
             },
-            ("window_end", "symbol", "cumulative_quantity"),
+            recent_by="window_start",
         ),
-        Visual(
-            "quantity_by_symbol",
+        visual(
+            "total_quantity_by_symbol",
             "Total quantity by symbol",
-            q,
-            f"SELECT {q.col(gold.symbol)} AS symbol, {q.col(gold.total_quantity)} AS total_quantity FROM {q.ref}",
+            "v_total_quantity_by_symbol",
             "bar",
             {
                 "x": axis("symbol", "categorical", "Symbol"),
                 "y": axis("total_quantity", "quantitative", "Total quantity"),
             },
-            ("symbol", "total_quantity"),
         ),
-        Visual(
+        visual(
             "volume_share",
             "Share of volume",
-            v,
-            f"SELECT {v.col(gold.symbol)} AS symbol, {v.col(gold.volume_share_column)} AS volume_share FROM {v.ref}",
+            "v_volume_share",
             "pie",
             {
-                "angle": axis("volume_share", "quantitative", "Share of volume"),
+                "angle": axis("share_pct", "quantitative", "Share of volume (%)"),
                 "color": axis("symbol", "categorical", "Symbol"),
             },
-            ("symbol", "volume_share"),
         ),
-        Visual(
-            "latest_alerts",
-            "Latest alerts",
-            a,
-            f"SELECT {', '.join(a.col(col) for col in alert_columns)} FROM {a.ref} "
-            f"WHERE {_since(a.col(gold.alert_time), window_minutes)} ORDER BY {a.col(gold.alert_time)} DESC LIMIT 200",
+        visual(
+            "active_alerts",
+            "Active alerts",
+            "v_active_alerts",
             "table",
-            {"columns": [{"fieldName": col, "displayName": col.replace("_", " ")} for col in alert_columns]},
-            tuple(alert_columns),
+            {
+                "columns": [
+                    {"fieldName": c, "displayName": c.replace("_", " ")} for c in _view("v_active_alerts").columns
+                ]
+            },
+            order_by="detected_at",
+            limit=200,
         ),
     ]
 
 
-# Two charts per row on the 6-column grid; the alerts table spans the full width.
+# Two charts per row on the 6-column grid.
 _POSITIONS = {
     "transactions_by_type": (0, 0, 3, 6),
     "price_trend": (3, 0, 3, 6),
     "cumulative_quantity": (0, 6, 3, 6),
-    "quantity_by_symbol": (3, 6, 3, 6),
-    "volume_share": (0, 12, 3, 6),
-    "latest_alerts": (3, 12, 3, 6),
+    "total_quantity_by_symbol": (3, 6, 3, 6),
+    "volume_share": (0, 12, 2, 6),
+    "active_alerts": (2, 12, 4, 6),
 }
 _WIDGET_VERSIONS = {"bar": 3, "line": 3, "area": 3, "pie": 3, "table": 1}
 
@@ -224,7 +220,7 @@ def dashboard_definition(visuals: Sequence[Visual], *, title: str) -> dict[str, 
                             "name": "main_query",
                             "query": {
                                 "datasetName": f"ds_{v.key}",
-                                "fields": [{"name": f, "expression": f"`{f}`"} for f in v.fields],
+                                "fields": [{"name": f, "expression": f"`{f}`"} for f in v.columns],
                                 "disaggregated": True,
                             },
                         }
@@ -267,13 +263,19 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def alert_query(gold: GoldModel, rule: AlertRuleArgs, *, catalog: str, schema: str, lookback_minutes: int) -> str:
-    """How many times the rule fired within the look-back window (the alert triggers above 0)."""
-    a = gold.alerts
+ALERTS_VIEW = "v_active_alerts"
+
+
+def alert_query(rule: AlertRuleArgs, *, lookback_minutes: int, prefix: str = "", dialect: str = "spark") -> str:
+    """How many (symbol, window) matches of the rule became active within the look-back (fires above 0).
+
+    `prefix` qualifies the view (`catalog`.`schema`.) -- a SQL alert has no default catalog.
+    """
+    view = _view(ALERTS_VIEW)
+    _select(view, ["rule_name", "detected_at"])
     return (
-        f"SELECT COUNT(*) AS fired FROM `{catalog}`.`{schema}`.{a.ref} "
-        f"WHERE {a.col(gold.alert_rule)} = {_sql_string(rule.name)} "
-        f"AND {_since(a.col(gold.alert_time), lookback_minutes)}"
+        f"SELECT COUNT(*) AS fired FROM {prefix}{_q(view.name)} "
+        f"WHERE {_q('rule_name')} = {_sql_string(rule.name)} AND {_since('detected_at', lookback_minutes, dialect)}"
     )
 
 
@@ -296,7 +298,6 @@ class ServingDashboardsArgs:
     object_prefix: str  # "rta-dev"
     catalog: pulumi.Input[str]
     gold_schema: pulumi.Input[str]
-    gold: GoldModel
     warehouse: WarehouseArgs
     notification_emails: Sequence[str]
     alert_rules: Sequence[AlertRuleArgs] = ()
@@ -346,7 +347,7 @@ class ServingDashboards(PlatformComponent):
             f"{name}-folder", path=args.folder, delete_recursive=False, opts=self._db_opts(args.depends_on)
         )
 
-        visuals = trading_visuals(args.gold, window_minutes=args.window_minutes)
+        visuals = trading_visuals(window_minutes=args.window_minutes)
         self.visuals = visuals
         self.serialized_dashboard: str = json.dumps(
             dashboard_definition(visuals, title="Trading"), sort_keys=True, separators=(",", ":")
@@ -378,7 +379,7 @@ class ServingDashboards(PlatformComponent):
         for rule in args.alert_rules:
             query = pulumi.Output.all(args.catalog, args.gold_schema).apply(
                 lambda cs, r=rule: alert_query(  # type: ignore[misc]
-                    args.gold, r, catalog=cs[0], schema=cs[1], lookback_minutes=args.alert_lookback_minutes
+                    r, lookback_minutes=args.alert_lookback_minutes, prefix=f"{_q(cs[0])}.{_q(cs[1])}."
                 )
             )
             self.alerts[rule.name] = dbx.AlertV2(
@@ -444,26 +445,3 @@ class ServingDashboards(PlatformComponent):
 
     def _db_opts(self, depends_on: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self._provider, depends_on=list(depends_on))
-
-
-def gold_model_from_tables(tables: Mapping[str, Sequence[str]], **names: str) -> GoldModel:
-    """A GoldModel from {table name: columns}; `names` maps each model slot to its table name."""
-    slots = (
-        "transactions_by_type",
-        "price_trend",
-        "cumulative_quantity",
-        "quantity_by_symbol",
-        "volume_share",
-        "alerts",
-    )
-    missing = [s for s in slots if s not in names]
-    if missing:
-        raise ValueError(f"no gold table named for {missing}")
-    unknown = {s: names[s] for s in slots if names[s] not in tables}
-    if unknown:
-        raise ValueError(f"gold tables {unknown} are not in the schema (known: {sorted(tables)})")
-    roles = {k: v for k, v in names.items() if k not in slots}
-    return GoldModel(
-        **{s: GoldTable(names[s], tuple(tables[names[s]])) for s in slots},  # type: ignore[arg-type]
-        **roles,  # type: ignore[arg-type]
-    )
