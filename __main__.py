@@ -7,6 +7,7 @@ stack file stops the run before a single resource is registered.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
@@ -130,6 +131,16 @@ def databricks_vault_roles(databricks: DatabricksConfig | None) -> list[RoleAssi
     ]
 
 
+@dataclass(frozen=True)
+class DatabricksLayer:
+    """What later layers build on: the workspace (and its provider), the catalog, the runtime, the jobs."""
+
+    workspace: DatabricksWorkspace
+    catalog: UnityCatalog
+    runtime: DatabricksRuntime
+    jobs: StreamingJobs
+
+
 def databricks_layer(
     db: DatabricksConfig,
     *,
@@ -144,7 +155,7 @@ def databricks_layer(
     lake: DataLake,
     kafka_source: KafkaSource,
     serving: SqlServing | None,
-) -> None:
+) -> DatabricksLayer:
     """Workspace, then (through its provider) Unity Catalog, guard rails and the streaming jobs."""
     prefix = f"{config.name_prefix}-{config.environment.value}"
     cmk = vault.customer_managed_keys.get("databricks")
@@ -201,7 +212,6 @@ def databricks_layer(
             depends_on=workspace.ready,
         ),
     )
-    entra_kafka = kafka_source.auth_mode is KafkaAuthMode.ENTRA_SERVICE_CREDENTIAL
     catalog = UnityCatalog(
         "unity-catalog",
         UnityCatalogArgs(
@@ -217,7 +227,7 @@ def databricks_layer(
             groups=CatalogGroups(
                 consumers=db.grants.consumers, analysts=db.grants.analysts, engineers=db.grants.engineers
             ),
-            service_credential=entra_kafka,
+            service_credential=True,
             depends_on=(*workspace.ready, *lake.containers.values(), *lake.role_assignments),
         ),
     )
@@ -259,6 +269,7 @@ def databricks_layer(
     pulumi.export("databricksCatalog", catalog.catalog.name)
     pulumi.export("databricksJobIds", jobs.job_ids)
     pulumi.export("streamingJobsCodeHash", jobs.code_hash)
+    return DatabricksLayer(workspace, catalog, runtime, jobs)
 
 
 def main() -> None:

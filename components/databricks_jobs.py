@@ -327,7 +327,7 @@ class StreamingJobsArgs:
     streaming: StreamingParams
     failure_emails: Sequence[str]
     limits: ClusterLimits
-    # Unity Catalog service credential for the Kafka source (ENTRA_SERVICE_CREDENTIAL only).
+    # Unity Catalog service credential of the processor identity (Event Hubs with Entra ID, Azure SQL).
     service_credential: pulumi.Input[str] | None = None
     # Azure SQL serving target for gold (optional until the serving layer exists).
     sql_server: pulumi.Input[str] | None = None
@@ -471,10 +471,10 @@ class StreamingJobs(PlatformComponent):
             "--sql-server": args.sql_server,
             "--sql-database": args.sql_database,
         }
+        available["--service-credential"] = args.service_credential
         if args.kafka.auth_mode is KafkaAuthMode.ENTRA_SERVICE_CREDENTIAL:
             if args.service_credential is None:
                 raise ValueError(f"{name}: Kafka auth {args.kafka.auth_mode.value} needs a service credential")
-            available["--service-credential"] = args.service_credential
         else:
             if not (args.kafka.api_key_secret_name and args.kafka.api_secret_secret_name):
                 raise ValueError(f"{name}: Kafka auth {args.kafka.auth_mode.value} needs the API key secret names")

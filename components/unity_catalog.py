@@ -64,7 +64,8 @@ class UnityCatalogArgs:
     # Application id of the service principal the jobs run as: the only writer.
     writer: pulumi.Input[str]
     groups: CatalogGroups = CatalogGroups()
-    # A Unity Catalog service credential for the Kafka source (Event Hubs with Entra ID).
+    # A Unity Catalog service credential for the processor identity: the Kafka source on Event Hubs
+    # and the gold job's Azure SQL connection get Entra tokens through it (no secret anywhere).
     service_credential: bool = True
     # What must exist before the first call to the workspace (private endpoints, key grants).
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
@@ -103,10 +104,10 @@ class UnityCatalog(PlatformComponent):
         self.service_credential: dbx.Credential | None = None
         if args.service_credential:
             self.service_credential = dbx.Credential(
-                f"{name}-eventhubs-credential",
-                name=f"{catalog}_eventhubs",
+                f"{name}-processor-credential",
+                name=f"{catalog}_processor",
                 purpose="SERVICE",
-                comment="Kafka source on Event Hubs: Entra ID token of the access connector's identity",
+                comment="Entra tokens of the access connector's identity: Event Hubs (Kafka source), Azure SQL (gold)",
                 azure_managed_identity=dbx.CredentialAzureManagedIdentityArgs(
                     access_connector_id=args.access_connector_id, managed_identity_id=args.managed_identity_id
                 ),
@@ -170,7 +171,7 @@ class UnityCatalog(PlatformComponent):
         )
         if self.service_credential is not None:
             self._grant(
-                f"{name}-grants-eventhubs-credential",
+                f"{name}-grants-processor-credential",
                 {"credential": self.service_credential.name},
                 [(args.writer, ("ACCESS",))],
                 self.service_credential,

@@ -343,11 +343,11 @@ def test_broad_principals_cannot_be_granted_from_config() -> None:
     assert "account users" in str(info.value.cause) and "analysts" in str(info.value.cause)
 
 
-def test_service_credential_serves_the_kafka_source_on_event_hubs(stack_plan: Plan) -> None:
+def test_service_credential_gives_jobs_the_processor_identity_without_a_secret(stack_plan: Plan) -> None:
     credential = only(stack_plan, CREDENTIAL)
     assert credential.inputs["purpose"] == "SERVICE"
     assert credential.inputs["azureManagedIdentity"]["accessConnectorId"] == only(stack_plan, CONNECTOR).id
-    grant = stack_plan.one(GRANTS, "unity-catalog-grants-eventhubs-credential")
+    grant = stack_plan.one(GRANTS, "unity-catalog-grants-processor-credential")
     assert grant.inputs["credential"] == credential.inputs["name"]
     writer = only(stack_plan, SP).outputs["applicationId"]
     assert grant.inputs["grants"] == [{"principal": writer, "privileges": ["ACCESS"]}]
