@@ -44,6 +44,8 @@ JOBS: dict[str, JobSpec] = {
             "--api-key-secret",
             "--api-secret-secret",
             "--starting-offsets",
+            "--max-offsets-per-trigger",
+            "--trigger-interval",
         ),
         queries=("bronze_trades",),
     ),
@@ -59,6 +61,14 @@ JOBS: dict[str, JobSpec] = {
             "--symbols",
             "--watermark",
         ),
+        optional_params=(
+            "--sides",
+            "--max-future-skew",
+            "--max-price",
+            "--max-quantity",
+            "--max-files-per-trigger",
+            "--trigger-interval",
+        ),
         queries=("silver_trades", "silver_quarantine"),
     ),
     "gold": JobSpec(
@@ -73,7 +83,18 @@ JOBS: dict[str, JobSpec] = {
             "--window",
             "--alert-rules",
         ),
-        optional_params=("--sql-server", "--sql-database"),
+        optional_params=(
+            "--sql-server",
+            "--sql-database",
+            # Same values as the silver job's: gold keeps window state for watermark + skew.
+            "--watermark",
+            "--max-future-skew",
+            # The Unity Catalog service credential whose identity gets the Azure SQL token.
+            "--service-credential",
+            "--sql-migrate",
+            "--max-files-per-trigger",
+            "--trigger-interval",
+        ),
         queries=("gold_metrics",),
     ),
 }

@@ -1,0 +1,1 @@
+"""The three streaming jobs: argument parsing, wiring of edges to transforms, query start-up."""

@@ -1,0 +1,311 @@
+"""Gold: silver -> windowed metrics and alerts, MERGEd into gold Delta tables and upserted into Azure SQL.
+
+Every micro-batch is written by one foreachBatch call: the aggregate rows of
+the batch go to each configured gold sink (Delta on Databricks, the SQL
+serving database on Databricks and locally). Both writes are idempotent, so
+Spark re-running a batch after a failure changes nothing that was committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F  # noqa: N812 (PySpark convention)
+from pyspark.sql import types as T  # noqa: N812
+from pyspark.sql.streaming import StreamingQuery
+
+from streaming_jobs.config import AlertRule, ConfigError, Interval, parse_alert_rules, parse_interval
+from streaming_jobs.io.streams import Trigger, checkpoint_for
+from streaming_jobs.jobs.common import (
+    JobArgumentParser,
+    add_trigger_args,
+    configure,
+    run_until_terminated,
+    trigger_from,
+)
+from streaming_jobs.manifest import JOBS
+from streaming_jobs.serving.connections import SqlSession
+from streaming_jobs.serving.schema import ALERTS, SIDE_WINDOW_METRICS, SYMBOL_WINDOW_METRICS, WINDOW_TOTALS
+from streaming_jobs.serving.upsert import ALERT_CLEAR_COLUMNS, GoldBatch, apply_batch
+from streaming_jobs.transforms.aggregate import (
+    side_window_rows,
+    symbol_window_rows,
+    window_aggregates,
+    window_total_rows,
+)
+from streaming_jobs.transforms.alerts import evaluate_alerts
+
+log = logging.getLogger("streaming_jobs.gold")
+QUERY = JOBS["gold"].queries[0]
+MIGRATE_MODES = ("apply", "verify", "off")
+
+
+def build_parser() -> JobArgumentParser:
+    p = JobArgumentParser(prog="gold_aggregate", description=JOBS["gold"].description)
+    p.add_argument("--catalog", required=True)
+    p.add_argument("--silver-schema", required=True)
+    p.add_argument("--gold-schema", required=True)
+    p.add_argument("--checkpoint-root", required=True)
+    p.add_argument("--window", required=True, help="tumbling window, e.g. '1 minute'")
+    p.add_argument("--alert-rules", required=True, help="JSON list of {name, metric, operator, threshold, symbols}")
+    p.add_argument("--watermark", default="30 seconds", help="the silver job's watermark (same value)")
+    p.add_argument("--max-future-skew", default="1 minute", help="the silver job's max future skew (same value)")
+    p.add_argument("--sql-server", help="Azure SQL server FQDN; with --sql-database enables the SQL upsert")
+    p.add_argument("--sql-database", help="the gold database")
+    p.add_argument("--service-credential", help="Unity Catalog service credential whose identity gets the SQL token")
+    p.add_argument("--sql-migrate", default="apply", choices=MIGRATE_MODES, help="start-up migration step")
+    p.add_argument("--max-files-per-trigger", type=int, help="cap on silver files per micro-batch")
+    add_trigger_args(p)
+    return p
+
+
+@dataclass(frozen=True)
+class GoldConfig:
+    catalog: str
+    silver_schema: str
+    gold_schema: str
+    checkpoint_root: str
+    window: Interval
+    state_watermark: Interval
+    alert_rules: tuple[AlertRule, ...]
+    sql_server: str | None
+    sql_database: str | None
+    service_credential: str | None
+    sql_migrate: str
+    trigger: Trigger
+    max_files_per_trigger: int | None
+
+
+def parse_args(argv: Sequence[str]) -> GoldConfig:
+    a: argparse.Namespace = build_parser().parse_args(argv)
+    if bool(a.sql_server) != bool(a.sql_database):
+        raise ConfigError("--sql-server and --sql-database go together (both or neither)")
+    watermark = parse_interval(a.watermark, "--watermark")
+    skew = parse_interval(a.max_future_skew, "--max-future-skew")
+    return GoldConfig(
+        catalog=a.catalog,
+        silver_schema=a.silver_schema,
+        gold_schema=a.gold_schema,
+        checkpoint_root=a.checkpoint_root,
+        window=parse_interval(a.window, "--window"),
+        state_watermark=watermark + skew,
+        alert_rules=parse_alert_rules(a.alert_rules),
+        sql_server=a.sql_server,
+        sql_database=a.sql_database,
+        service_credential=a.service_credential,
+        sql_migrate=a.sql_migrate,
+        trigger=trigger_from(a),
+        max_files_per_trigger=a.max_files_per_trigger,
+    )
+
+
+# ----------------------------------------------------------------------------- per-batch frames
+
+
+@dataclass
+class GoldFrames:
+    """One micro-batch of gold, per table (alerts: every rule x symbol row, matching or not)."""
+
+    batch_id: int
+    symbol: DataFrame
+    side: DataFrame
+    totals: DataFrame
+    alerts: DataFrame | None
+
+
+def gold_frames(aggregates: DataFrame, batch_id: int, rules: tuple[AlertRule, ...]) -> GoldFrames:
+    symbol = symbol_window_rows(aggregates, batch_id)
+    return GoldFrames(
+        batch_id=batch_id,
+        symbol=symbol,
+        side=side_window_rows(aggregates, batch_id),
+        totals=window_total_rows(aggregates, batch_id),
+        alerts=evaluate_alerts(symbol, rules),
+    )
+
+
+class GoldSink:
+    def write(self, frames: GoldFrames, query_id: str) -> None: ...
+
+
+# ----------------------------------------------------------------------------- SQL serving sink
+
+_TS_FORMAT = "yyyy-MM-dd HH:mm:ss.SSS"
+
+
+def _plain(df: DataFrame) -> DataFrame:
+    """Timestamps as UTC text and booleans as 0/1: the parameter values both SQL dialects take."""
+    cols = []
+    for f in df.schema.fields:
+        if isinstance(f.dataType, T.TimestampType):
+            cols.append(F.date_format(F.col(f.name), _TS_FORMAT).alias(f.name))
+        elif isinstance(f.dataType, T.BooleanType):
+            cols.append(F.col(f.name).cast("int").alias(f.name))
+        else:
+            cols.append(F.col(f.name))
+    return df.select(*cols)
+
+
+def _tuples(rows: list[Any], columns: Sequence[str]) -> list[tuple[Any, ...]]:
+    return [tuple(r[c] for c in columns) for r in rows]
+
+
+def sql_batch(frames: GoldFrames, query_id: str) -> GoldBatch:
+    """Collect one gold batch into rows for the SQL upsert (gold batches are windows x symbols: small)."""
+    batch = GoldBatch(query_id=query_id, batch_id=frames.batch_id)
+    for table, df in ((SYMBOL_WINDOW_METRICS, frames.symbol), (SIDE_WINDOW_METRICS, frames.side)):
+        batch.rows[table.name] = _tuples(_plain(df).collect(), table.column_names)
+    batch.rows[WINDOW_TOTALS.name] = _tuples(_plain(frames.totals).collect(), WINDOW_TOTALS.column_names)
+    if frames.alerts is not None:
+        evaluated = _plain(frames.alerts).collect()
+        hits = [r for r in evaluated if r["active"]]
+        batch.rows[ALERTS.name] = [
+            tuple(
+                r["batch_id"] if c == "first_batch_id" else r["updated_at"] if c == "detected_at" else r[c]
+                for c in ALERTS.column_names
+            )
+            for r in hits
+        ]
+        batch.alert_clears = _tuples([r for r in evaluated if not r["active"]], ALERT_CLEAR_COLUMNS)
+    return batch
+
+
+@dataclass
+class SqlGoldSink(GoldSink):
+    """The serving database (Azure SQL on Databricks, SQLite locally), one transaction per batch."""
+
+    session_factory: Callable[[], SqlSession]
+    _session: SqlSession | None = None
+    applied: int = 0
+    skipped: int = 0
+
+    def write(self, frames: GoldFrames, query_id: str) -> None:
+        batch = sql_batch(frames, query_id)
+        if self._session is None:
+            self._session = self.session_factory()
+        try:
+            if apply_batch(self._session, batch):
+                self.applied += 1
+            else:
+                self.skipped += 1
+                log.info("gold batch %s of query %s already in the serving ledger: skipped", batch.batch_id, query_id)
+        except Exception:
+            # A broken connection must not be reused by the retried batch.
+            self._session.close()
+            self._session = None
+            raise
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+@dataclass
+class DeltaGoldWriter(GoldSink):
+    """Gold Delta tables (Databricks)."""
+
+    catalog: str
+    schema: str
+
+    def write(self, frames: GoldFrames, query_id: str) -> None:
+        from streaming_jobs.io.delta import DeltaGoldSink
+
+        sink = DeltaGoldSink(self.catalog, self.schema)
+        sink.write_table(SYMBOL_WINDOW_METRICS, frames.symbol)
+        sink.write_table(SIDE_WINDOW_METRICS, frames.side)
+        sink.write_table(WINDOW_TOTALS, frames.totals)
+        if frames.alerts is not None:
+            alerts = frames.alerts.withColumn("first_batch_id", F.col("batch_id")).withColumn(
+                "detected_at", F.col("updated_at")
+            )
+            sink.write_table(ALERTS, alerts.select(*ALERTS.column_names))
+
+
+# ----------------------------------------------------------------------------- the query
+
+
+@dataclass
+class GoldBatchWriter:
+    """The foreachBatch function: every sink gets the batch; then `on_commit` (latency measurement)."""
+
+    rules: tuple[AlertRule, ...]
+    sinks: list[GoldSink]
+    on_commit: Callable[[str, int], None] | None = None
+    # Test hook: raise after the sinks committed but before Spark records the batch (a crash).
+    fail_after_commit: Callable[[int], bool] | None = None
+    batches: int = field(default=0)
+
+    def __call__(self, aggregates: DataFrame, batch_id: int) -> None:
+        spark = aggregates.sparkSession
+        # The streaming query's id: stable across restarts from the same checkpoint.
+        query_id = spark.sparkContext.getLocalProperty("sql.streaming.queryId") or QUERY
+        aggregates.persist()
+        try:
+            frames = gold_frames(aggregates, batch_id, self.rules)
+            for sink in self.sinks:
+                sink.write(frames, query_id)
+        finally:
+            aggregates.unpersist()
+        self.batches += 1
+        if self.on_commit is not None:
+            self.on_commit(query_id, batch_id)
+        if self.fail_after_commit is not None and self.fail_after_commit(batch_id):
+            raise RuntimeError(f"injected failure after committing gold batch {batch_id}")
+
+
+def gold_stream(silver: DataFrame, window: Interval, state_watermark: Interval) -> DataFrame:
+    return window_aggregates(silver, window, state_watermark)
+
+
+def start_gold(
+    silver: DataFrame,
+    window: Interval,
+    state_watermark: Interval,
+    writer: GoldBatchWriter,
+    checkpoint_root: str,
+    trigger: Trigger,
+) -> StreamingQuery:
+    writer_stream = (
+        gold_stream(silver, window, state_watermark)
+        .writeStream.queryName(QUERY)
+        .outputMode("update")
+        .option("checkpointLocation", checkpoint_for(checkpoint_root, QUERY))
+        .foreachBatch(writer)
+    )
+    return trigger.apply(writer_stream).start()
+
+
+def main(argv: Sequence[str]) -> None:
+    cfg = parse_args(argv)
+    from streaming_jobs.io.delta import SILVER_TABLE, DeltaTableSource, ensure_gold_objects, table_name
+    from streaming_jobs.serving.connections import JdbcSqlServerSession, default_credential
+    from streaming_jobs.serving.migrate import migrate
+
+    source = DeltaTableSource(table_name(cfg.catalog, cfg.silver_schema, SILVER_TABLE), cfg.max_files_per_trigger)
+    spark = configure(SparkSession.builder.getOrCreate())
+    ensure_gold_objects(spark, cfg.catalog, cfg.gold_schema)
+    sinks: list[GoldSink] = [DeltaGoldWriter(cfg.catalog, cfg.gold_schema)]
+    if cfg.sql_server and cfg.sql_database:
+        server, database = cfg.sql_server, cfg.sql_database
+        credential = default_credential(cfg.service_credential, spark)
+
+        def connect() -> SqlSession:
+            return JdbcSqlServerSession(spark, server, database, credential)
+
+        if cfg.sql_migrate != "off":
+            session = connect()
+            try:
+                report = migrate(session, apply=cfg.sql_migrate == "apply")
+            finally:
+                session.close()
+            log.info("serving migrations: applied %s, already applied %s", report.applied, report.already_applied)
+        sinks.append(SqlGoldSink(connect))
+    writer = GoldBatchWriter(cfg.alert_rules, sinks)
+    query = start_gold(source.read(spark), cfg.window, cfg.state_watermark, writer, cfg.checkpoint_root, cfg.trigger)
+    run_until_terminated(spark, [query])
