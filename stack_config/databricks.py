@@ -209,11 +209,13 @@ class DatabricksConfig(Section):
             raise ValueError("; ".join(problems))
         return self
 
-    def environment_problems(self, *, is_prod: bool) -> list[str]:
-        """Rules that need the environment; StackConfig calls this (keys are fully named)."""
-        if not is_prod:
-            return []
+    def environment_problems(self, *, is_prod: bool, customer_managed_keys: bool = False) -> list[str]:
+        """Rules that need the environment or other sections; StackConfig calls this (keys are fully named)."""
         problems = []
+        if self.encrypt_dbfs_root and not customer_managed_keys:
+            problems.append("databricks.encryptDbfsRoot needs encryption.customerManagedKeys true")
+        if not is_prod:
+            return problems
         if self.allow_public_front_end:
             problems.append("databricks.allowPublicFrontEnd must be false in prod")
         if self.personal_access_tokens.enabled:

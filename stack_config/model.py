@@ -291,7 +291,11 @@ class StackConfig(Section):
         elif self.is_prod:
             problems.append("sql is required in prod (the serving layer)")
         if self.databricks is not None:
-            problems.extend(self.databricks.environment_problems(is_prod=self.is_prod))
+            problems.extend(
+                self.databricks.environment_problems(
+                    is_prod=self.is_prod, customer_managed_keys=self.encryption.customer_managed_keys
+                )
+            )
         elif self.is_prod:
             problems.append("databricks is required in prod (the processing layer)")
         if problems:

@@ -594,6 +594,12 @@ BROKEN: list[tuple[str, str, dict[str, Any], str]] = [
         },
         "databricks.allowPublicFrontEnd must be false in prod",
     ),
+    (
+        "DBFS root CMK without customer-managed keys",
+        "dev",
+        _databricks(encryptDbfsRoot=True),
+        "databricks.encryptDbfsRoot needs encryption.customerManagedKeys true",
+    ),
     ("prod without the processing layer", "prod", {f"{NS}:databricks": None}, "databricks is required in prod"),
 ]
 
