@@ -589,10 +589,25 @@ def _parameter_lists(value: Any) -> list[list[Any]]:
     return found
 
 
+def test_the_secret_scope_serves_the_vault_holding_the_processor_key(confluent_plan: Plan) -> None:
+    scopes = confluent_plan.of_type("databricks:index/secretScope:SecretScope")
+    if not scopes:
+        pytest.skip("the Databricks layer is not in the confluent stack")
+    vault = only(confluent_plan, "azure-native:keyvault:Vault")
+    (scope,) = [s for s in scopes if s.inputs.get("backendType") == "AZURE_KEYVAULT"]
+    assert scope.inputs["keyvaultMetadata"]["resourceId"] == vault.id
+    processor_secrets = [
+        r for r in confluent_plan.of_type(KV_SECRET) if r.inputs["secretName"].startswith("confluent-processor-")
+    ]
+    assert {r.inputs["vaultName"] for r in processor_secrets} == {vault.inputs["vaultName"]}
+
+
 def test_bronze_job_reads_kafka_settings_from_the_confluent_outputs(confluent_plan: Plan) -> None:
     jobs = confluent_plan.of_type("databricks:index/job:Job")
     if not jobs:
-        pytest.skip("the Databricks streaming jobs are not wired into the stack yet (components/databricks_jobs.py)")
+        pytest.skip(
+            "no Databricks jobs in the plan: StreamingJobs defines them once streaming_jobs/entrypoints/*.py exist"
+        )
     bronze = [j for j in jobs if "bronze" in j.name]
     assert bronze, [j.name for j in jobs]
     (params,) = _parameter_lists(bronze[0].inputs)
