@@ -13,8 +13,8 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(_HERE)))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from streaming_jobs.jobs.common import entry  # noqa: E402
 from streaming_jobs.jobs.bronze import main  # noqa: E402
+from streaming_jobs.jobs.common import entry  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(entry(main))

@@ -1,0 +1,196 @@
+"""The whole pipeline on local Spark: landing dir -> bronze -> silver (+ quarantine) -> gold (SQLite).
+
+The same job functions and transformations as on Databricks; only the edges
+differ: the landing directory replaces Kafka, parquet directories (written by
+Spark's exactly-once file sink) replace Delta tables, and a SQLite file
+replaces Azure SQL behind the same migration runner and upsert.
+Used by the local run command, the tests and the benchmark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+from pyspark.sql.streaming import StreamingQuery
+
+from streaming_jobs.config import AlertRule, Interval, ValidationRules
+from streaming_jobs.io.files import LandingSource, ParquetSink, ParquetSource
+from streaming_jobs.io.streams import Trigger
+from streaming_jobs.jobs.bronze import start_bronze
+from streaming_jobs.jobs.common import HDFS, JOB_CONF, ROCKSDB
+from streaming_jobs.jobs.gold import GoldBatchWriter, SqlGoldSink, start_gold
+from streaming_jobs.jobs.silver import start_silver
+from streaming_jobs.metrics import LatencyTracker, observe_event_times
+from streaming_jobs.schemas import BRONZE_SCHEMA, SILVER_SCHEMA
+from streaming_jobs.serving.connections import SqliteSession
+from streaming_jobs.serving.migrate import migrate
+
+STATE_STORES = {"rocksdb": ROCKSDB, "hdfs": HDFS}
+
+
+def local_session(
+    app: str = "rta-local",
+    *,
+    cores: int = 2,
+    shuffle_partitions: int = 2,
+    state_store: str = "rocksdb",
+    driver_memory: str = "4g",
+) -> SparkSession:
+    """A local[cores] session with the jobs' settings; no UI, quiet logs."""
+    builder = (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName(app)
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.memory", driver_memory)
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        .config("spark.sql.streaming.noDataMicroBatches.enabled", "false")
+    )
+    for key, value in {**JOB_CONF, "spark.sql.streaming.stateStore.providerClass": STATE_STORES[state_store]}.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+@dataclass(frozen=True)
+class LocalPaths:
+    root: Path
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def bronze(self) -> Path:
+        return self.root / "bronze" / "trades_raw"
+
+    @property
+    def silver(self) -> Path:
+        return self.root / "silver" / "trades"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "silver" / "trades_quarantine"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def gold_db(self) -> Path:
+        return self.root / "gold.db"
+
+    def create(self) -> None:
+        self.landing.mkdir(parents=True, exist_ok=True)
+        self.checkpoints.mkdir(parents=True, exist_ok=True)
+        # A file-sink directory must carry its _spark_metadata log before a stream reads it, so the reader
+        # only ever sees committed files (never a half-written batch).
+        for table in (self.bronze, self.silver, self.quarantine):
+            (table / "_spark_metadata").mkdir(parents=True, exist_ok=True)
+
+
+@dataclass
+class PipelineSettings:
+    rules: ValidationRules
+    window: Interval
+    alert_rules: tuple[AlertRule, ...] = ()
+    trigger: Trigger = field(default_factory=Trigger)
+    max_files_per_trigger: int | None = None  # landing files per bronze batch
+    max_bronze_files_per_trigger: int | None = None
+    max_silver_files_per_trigger: int | None = None
+    observe_latency: bool = False
+    latency_sample_every: int = 1
+
+
+@dataclass
+class LocalPipeline:
+    queries: dict[str, StreamingQuery]
+    gold_sink: SqlGoldSink
+    writer: GoldBatchWriter
+
+    def stop(self) -> None:
+        for q in self.queries.values():
+            if q.isActive:
+                q.stop()
+        self.gold_sink.close()
+
+    def failed(self) -> str | None:
+        for name, q in self.queries.items():
+            exc = q.exception()
+            if exc is not None:
+                return f"{name}: {exc}"
+        return None
+
+
+def prepare_gold_db(paths: LocalPaths) -> None:
+    session = SqliteSession(paths.gold_db)
+    try:
+        migrate(session)
+    finally:
+        session.close()
+
+
+def start_stage(
+    stage: str,
+    spark: SparkSession,
+    paths: LocalPaths,
+    settings: PipelineSettings,
+    *,
+    tracker: LatencyTracker | None = None,
+    fail_after_commit: Callable[[int], bool] | None = None,
+    trigger: Trigger | None = None,
+) -> tuple[dict[str, StreamingQuery], LocalPipeline | None]:
+    """Start one stage (bronze, silver or gold) on the local edges."""
+    trig = trigger or settings.trigger
+    root = str(paths.checkpoints)
+    if stage == "bronze":
+        src = LandingSource(str(paths.landing), settings.max_files_per_trigger).read(spark)
+        q = start_bronze(src, ParquetSink(str(paths.bronze)), root, trig)
+        return {q.name: q}, None
+    if stage == "silver":
+        src = ParquetSource(str(paths.bronze), BRONZE_SCHEMA, settings.max_bronze_files_per_trigger).read(spark)
+        qs = start_silver(
+            src, settings.rules, ParquetSink(str(paths.silver)), ParquetSink(str(paths.quarantine)), root, trig
+        )
+        return {q.name: q for q in qs}, None
+    if stage == "gold":
+        prepare_gold_db(paths)
+        gold_db = paths.gold_db
+        sink = SqlGoldSink(lambda: SqliteSession(gold_db))
+        writer = GoldBatchWriter(
+            settings.alert_rules,
+            [sink],
+            on_commit=tracker.committed if tracker is not None else None,
+            fail_after_commit=fail_after_commit,
+        )
+        src = ParquetSource(str(paths.silver), SILVER_SCHEMA, settings.max_silver_files_per_trigger).read(spark)
+        if settings.observe_latency:
+            src = observe_event_times(src, settings.latency_sample_every)
+        q = start_gold(src, settings.window, settings.rules.state_watermark, writer, root, trig)
+        return {q.name: q}, LocalPipeline({q.name: q}, sink, writer)
+    raise ValueError(f"unknown stage {stage!r}")
+
+
+def start_local_pipeline(
+    spark: SparkSession,
+    paths: LocalPaths,
+    settings: PipelineSettings,
+    *,
+    tracker: LatencyTracker | None = None,
+) -> LocalPipeline:
+    """Start bronze, silver and gold as concurrent streams (sinks before the sources that read them)."""
+    paths.create()
+    if tracker is not None:
+        spark.streams.addListener(tracker)
+    queries: dict[str, StreamingQuery] = {}
+    for stage in ("bronze", "silver"):
+        started, _ = start_stage(stage, spark, paths, settings)
+        queries.update(started)
+    started, gold = start_stage("gold", spark, paths, settings, tracker=tracker)
+    assert gold is not None
+    queries.update(started)
+    return LocalPipeline(queries, gold.gold_sink, gold.writer)
