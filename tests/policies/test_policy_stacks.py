@@ -7,6 +7,10 @@ back to the SDK's "can't run during preview" diagnostic.
 
 from __future__ import annotations
 
+import io
+import json
+from pathlib import Path
+
 import pytest
 
 from offline import policy_runner
@@ -53,3 +57,19 @@ def test_cross_resource_policies_see_the_stack(prod_preview_plan: Plan) -> None:
     if plan.of_type("azure-native:databricks:Workspace"):
         expected.add("databricks-private-endpoint")
     assert expected <= tripped
+
+
+def test_offline_preview_fails_on_a_mandatory_violation(tmp_path: Path) -> None:
+    """End to end: the offline preview prints each violation and exits 1 when one is mandatory."""
+    from offline import preview
+
+    config = tmp_path / "eastus-only.json"
+    config.write_text(json.dumps({"allowed-regions": {"enforcementLevel": "mandatory", "allowedRegions": ["eastus"]}}))
+    out = io.StringIO()
+    code = preview.main(
+        ["--stack", "dev", "--quiet", "--policy-config", str(config), "--json", str(tmp_path / "plan.json")], out
+    )
+    text = out.getvalue()
+    assert code == preview.EXIT_POLICY
+    assert "[mandatory] [medium] allowed-regions" in text
+    assert "location 'westeurope' is not one of ['eastus']" in text
