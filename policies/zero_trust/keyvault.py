@@ -13,6 +13,7 @@ from pulumi_policy import EnforcementLevel, Severity
 from ._core import (
     AZ,
     UNKNOWN,
+    Framework,
     Graph,
     Meta,
     Res,
@@ -247,7 +248,7 @@ _RISKY = {"all", "purge"}
         ),
         why="Dormant access policies come back into force the moment RBAC authorization is switched off.",
         remediation="Remove properties.accessPolicies (use RBAC) or list only the operations each principal needs.",
-        framework=None,
+        framework=Framework("PSRule for Azure", "Azure.KeyVault.AccessPolicy"),
     ),
     [VAULT],
 )

@@ -17,6 +17,7 @@ from pulumi_policy import EnforcementLevel, Severity
 from ._core import (
     AZ,
     UNKNOWN,
+    Framework,
     Graph,
     Meta,
     Res,
@@ -276,7 +277,7 @@ def no_internet_ingress(r: Res, config: Mapping[str, Any]) -> Iterator[str]:
             "Replace the destination with the service tags the workload needs (Storage, EventHub, AzureDatabricks, "
             "Sql)."
         ),
-        framework=None,
+        framework=Framework("PSRule for Azure", "Azure.NSG.LateralTraversal", None, "Trivy AZU-0051"),
     ),
     [NSG, RULE],
 )
@@ -333,7 +334,7 @@ def subnet_has_nsg(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         description="Subnets are private: defaultOutboundAccess=false (delegated and gateway subnets excepted).",
         why="Default outbound access gives VMs an implicit, unaudited public egress IP.",
         remediation="Set defaultOutboundAccess=false and give the subnet explicit egress (NAT gateway or firewall).",
-        framework=None,
+        framework=Framework("Azure Policy", "7bca8353", None, "Azure.VNET.PrivateSubnet"),
     ),
     [SUBNET, VNET],
 )
@@ -367,7 +368,12 @@ def subnet_no_default_outbound(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
             "privateDnsZoneConfigs=[{privateDnsZoneId: ...}]; for an alias connection, add privatedns:PrivateRecordSet "
             "A records whose aRecords take the endpoint's IP."
         ),
-        framework=None,
+        framework=Framework(
+            "Azure Policy",
+            "ac673a9a-f77d-4846-b2d8-a57f8e1c01d4",
+            None,
+            "DNS DINE family: ed66d4f5, 0eddd7f3, 75973700, 83c6fe0f",
+        ),
     )
 )
 def dns_zone_group(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:

@@ -10,6 +10,7 @@ from pulumi_policy import EnforcementLevel, Severity
 from ._core import (
     AZ,
     UNKNOWN,
+    Framework,
     Graph,
     Meta,
     Res,
@@ -239,7 +240,7 @@ def infrastructure_encryption(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
             "told otherwise."
         ),
         remediation="Set isLocalUserEnabled=false and leave isSftpEnabled unset or false.",
-        framework=None,
+        framework=Framework("Checkov", "CKV_AZURE_244"),
     ),
     [ACCOUNT],
 )
@@ -268,7 +269,7 @@ def no_local_users(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
             "control."
         ),
         remediation="Set allowCrossTenantReplication=false.",
-        framework=None,
+        framework=Framework("Azure Policy", "92a89a79"),
     ),
     [ACCOUNT],
 )
@@ -322,7 +323,7 @@ def private_endpoint(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str |
             "trusted-service path."
         ),
         remediation='Set networkRuleSet.bypass="AzureServices" (comma-combine with Logging/Metrics if needed).',
-        framework=None,
+        framework=Framework("Checkov", "CKV_AZURE_36", None, "Azure Policy c9d007d0; Trivy AZU-0010"),
     ),
     [ACCOUNT],
 )
@@ -374,7 +375,7 @@ def customer_managed_key(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
             "On storage:BlobServiceProperties set deleteRetentionPolicy and containerDeleteRetentionPolicy to "
             "enabled=true with days."
         ),
-        framework=None,
+        framework=Framework("PSRule for Azure", "Azure.Storage.SoftDelete", None, "CKV2_AZURE_38; Trivy AZU-0056"),
     ),
     [BLOB_SERVICE],
 )
