@@ -38,8 +38,8 @@ from components.ingestion import KafkaAuthMode, KafkaSource
 from streaming_jobs.manifest import JOBS, JobSpec
 
 PACKAGE = "streaming_jobs"
-# What is uploaded from the package: code and small config files, never tests or caches.
-UPLOAD_SUFFIXES = (".py", ".json")
+# What is uploaded from the package: code, SQL migrations and small config files, never tests or caches.
+UPLOAD_SUFFIXES = (".py", ".json", ".sql")
 _SKIP_PARTS = ("__pycache__", "tests", "test")
 
 

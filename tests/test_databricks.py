@@ -254,11 +254,12 @@ def test_every_databricks_object_goes_through_that_provider_under_its_component(
     assert len(objects) > 20
     for r in objects:
         assert _provider_urn(r.provider) == provider.urn, r.name
-        assert components.get(r.parent or "") in (
-            "rta:platform:UnityCatalog",
-            "rta:platform:DatabricksRuntime",
-            "rta:platform:StreamingJobs",
-        ), r.name
+        # Under a platform component, never loose in the stack (later layers, e.g. dashboards, add their own).
+        assert components.get(r.parent or "", "").startswith("rta:platform:"), r.name
+    ours = {"rta:platform:UnityCatalog", "rta:platform:DatabricksRuntime", "rta:platform:StreamingJobs"}
+    for kind in (ASSIGNMENT, *UC_TYPES, JOB, FILE, POLICY, SP):
+        for r in plan.of_type(kind):
+            assert components[r.parent or ""] in ours, r.name
     assert components[provider.parent or ""] == "rta:platform:DatabricksWorkspace"
     assert components[only(plan, WORKSPACE).parent or ""] == "rta:platform:DatabricksWorkspace"
 
