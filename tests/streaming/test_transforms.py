@@ -1,0 +1,167 @@
+"""The pure transformations on static DataFrames: boundaries and properties the stream tests cannot pin."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F  # noqa: N812
+
+from streaming_jobs import reasons as rc
+from streaming_jobs.config import ValidationRules, parse_alert_rules, parse_interval
+from streaming_jobs.generator.events import GeneratorConfig, MarketSimulator, Trade, trade_payload
+from streaming_jobs.jobs.gold import GoldBatchWriter, SqlGoldSink
+from streaming_jobs.serving.connections import SqliteSession
+from streaming_jobs.serving.migrate import migrate
+from streaming_jobs.serving.schema import GOLD_SCHEMA
+from streaming_jobs.transforms.aggregate import window_aggregates
+from streaming_jobs.transforms.alerts import evaluate_alerts
+from streaming_jobs.transforms.parse import parse_events
+from streaming_jobs.transforms.validate import quarantine_events, valid_events
+from tests.streaming.conftest import ALERT_RULES
+from tests.streaming.gold_checks import assert_gold_matches
+from tests.streaming.reference import gold_reference
+
+pytestmark = pytest.mark.spark
+
+INGEST = datetime(2026, 3, 2, 14, 30, 0, tzinfo=UTC)
+RULES = ValidationRules(symbols=("AAPL", "MSFT"), watermark=parse_interval("30 seconds", "w"))
+
+
+def _bronze(spark: SparkSession, payloads: list[str]) -> DataFrame:
+    rows = [(p, "t", 0, i, None, INGEST.replace(tzinfo=None)) for i, p in enumerate(payloads)]
+    return spark.createDataFrame(
+        rows, "payload string, topic string, partition int, offset long, source_file string, ingest_time timestamp"
+    )
+
+
+def _classify(spark: SparkSession, payloads: list[str], rules: ValidationRules = RULES) -> list[str]:
+    parsed = parse_events(_bronze(spark, payloads))
+    valid = {r.offset for r in valid_events(parsed, rules).collect()}
+    quarantined = {r.offset: r.reasons for r in quarantine_events(parsed, rules).collect()}
+    out = []
+    for i in range(len(payloads)):
+        assert (i in valid) != (i in quarantined), f"record {i} must be in exactly one of silver and quarantine"
+        out.append("VALID" if i in valid else ",".join(quarantined[i]))
+    return out
+
+
+def _trade(event_time: datetime, **overrides: Any) -> str:
+    t = Trade("e-1", "AAPL", "BUY", Decimal("100.25"), 10, event_time, "p", 1)
+    return (
+        trade_payload(t)
+        .replace('"symbol":"AAPL"', f'"symbol":"{overrides.get("symbol", "AAPL")}"')
+        .replace('"side":"BUY"', f'"side":"{overrides.get("side", "BUY")}"')
+    )
+
+
+def test_lateness_and_future_boundaries(spark: SparkSession) -> None:
+    w, skew = timedelta(seconds=30), timedelta(minutes=1)
+    ms = timedelta(milliseconds=1)
+    got = _classify(
+        spark,
+        [
+            _trade(INGEST - w),  # exactly the watermark late: still counts
+            _trade(INGEST - w - ms),
+            _trade(INGEST + skew),  # exactly the allowed skew ahead
+            _trade(INGEST + skew + ms),
+        ],
+    )
+    assert got == ["VALID", rc.LATE_EVENT, "VALID", rc.out_of_range("event_time")]
+
+
+def test_symbol_and_side_are_normalised(spark: SparkSession) -> None:
+    got = _classify(spark, [_trade(INGEST, symbol=" aapl ", side="sell"), _trade(INGEST, symbol="msft", side="Buy")])
+    assert got == ["VALID", "VALID"]
+    row = valid_events(parse_events(_bronze(spark, [_trade(INGEST, symbol=" aapl ", side="sell")])), RULES).first()
+    assert row is not None and (row.symbol, row.side) == ("AAPL", "SELL")
+
+
+def test_every_failed_check_is_listed(spark: SparkSession) -> None:
+    payload = '{"event_id":"x","symbol":"ZZZ","side":"HOLD","price":-1,"quantity":"many","event_time":"bad"}'
+    assert _classify(spark, [payload]) == [
+        ",".join(
+            [
+                rc.bad_type("quantity"),
+                rc.bad_type("event_time"),
+                rc.out_of_range("price"),
+                rc.UNKNOWN_SIDE,
+                rc.UNKNOWN_SYMBOL,
+            ]
+        )
+    ]
+
+
+ODD_PAYLOADS = [
+    ("", rc.MALFORMED_JSON),
+    ("   ", rc.MALFORMED_JSON),
+    ("null", rc.MALFORMED_JSON),
+    ("42", rc.MALFORMED_JSON),
+    ('"a string"', rc.MALFORMED_JSON),
+    ("{}", ",".join(rc.missing(f) for f in rc.REQUIRED_FIELDS)),
+    (_trade(INGEST).replace('"e-1"', '"a b"'), rc.bad_type("event_id")),
+    (_trade(INGEST).replace('"price":100.25', '"price":"100.25"'), "VALID"),  # a quoted number is still a number
+]
+
+
+def test_odd_payloads(spark: SparkSession) -> None:
+    """One Spark job for all of them: each collect costs more than the check."""
+    got = _classify(spark, [p for p, _ in ODD_PAYLOADS])
+    assert got == [reason for _, reason in ODD_PAYLOADS]
+
+
+def test_generated_mix_is_split_exactly(spark: SparkSession) -> None:
+    sim = MarketSimulator(GeneratorConfig(seed=99, malformed_rate=0.3, late_rate=0.05, late_by=timedelta(hours=1)))
+    items = sim.every_malformed_kind(INGEST) + sim.events(400, INGEST - timedelta(seconds=4), 100)
+    rules = ValidationRules(symbols=tuple(sim.config.symbols), watermark=parse_interval("10 minutes", "w"))
+    got = _classify(spark, [e.payload for e in items], rules)
+    assert [g.split(",")[0] for g in got] == [e.expected_reason or "VALID" for e in items]
+
+
+def test_aggregates_and_alerts_equal_the_reference_on_a_static_frame(spark: SparkSession, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The gold math without streaming: window_aggregates -> the gold writer -> SQLite -> reference."""
+    sim = MarketSimulator(GeneratorConfig(seed=5, jump_probability=0.02, duplicate_rate=0, malformed_rate=0))
+    trades = [e.trade for e in sim.events(1500, INGEST - timedelta(seconds=40), 40) if e.trade]
+    silver = spark.createDataFrame(
+        [(t.event_id, t.symbol, t.side, t.price, t.quantity, t.event_time.replace(tzinfo=None)) for t in trades],
+        "event_id string, symbol string, side string, price decimal(18,4), quantity long, event_time timestamp",
+    )
+    window, rules = parse_interval("10 seconds", "w"), parse_alert_rules(ALERT_RULES)
+    aggregates = window_aggregates(silver, window, parse_interval("1 minute", "w"))
+    db_path = tmp_path / "gold.db"
+    db = SqliteSession(db_path)
+    migrate(db)
+    sink = SqlGoldSink(lambda: SqliteSession(db_path))
+    writer = GoldBatchWriter(rules, [sink])
+    writer(aggregates, 0)
+    snapshot = db.query(f"SELECT * FROM {GOLD_SCHEMA}.symbol_window_metrics ORDER BY 1, 3")
+    writer(aggregates, 0)  # the same batch again, through the same code path: skipped, nothing changes
+    assert sink.applied == 1 and sink.skipped == 1
+    assert db.query(f"SELECT * FROM {GOLD_SCHEMA}.symbol_window_metrics ORDER BY 1, 3") == snapshot
+    assert_gold_matches(db, gold_reference(trades, 10, rules))
+    db.close()
+    sink.close()
+
+
+def test_alert_expression_is_the_python_rule(spark: SparkSession) -> None:
+    rules = parse_alert_rules(ALERT_RULES)
+    rows = [("GOOGL", 3000, 1.0, -1.0), ("TSLA", 2999, 0.99, -0.99), ("AAPL", 5000, None, -2.0)]
+    df = spark.createDataFrame(
+        rows, "symbol string, volume long, price_range_pct double, price_change_pct double"
+    ).select(
+        "*",
+        F.lit(None).cast("timestamp").alias("window_start"),
+        F.lit(None).cast("timestamp").alias("window_end"),
+        F.lit(0).cast("long").alias("batch_id"),
+        F.current_timestamp().alias("updated_at"),
+    )
+    evaluated = evaluate_alerts(df, rules)
+    assert evaluated is not None
+    got = {(r.rule_name, r.symbol): r.active for r in evaluated.collect()}
+    metrics = {s: {"volume": v, "price_range_pct": pr, "price_change_pct": pc} for s, v, pr, pc in rows}
+    expected = {(rule.name, s): rule.matches(metrics[s][rule.metric], s) for rule in rules for s in metrics}
+    assert got == expected
+    assert got[("volume_surge", "GOOGL")] and not got[("volume_surge", "AAPL")]
