@@ -362,6 +362,12 @@ class StreamingJobs(PlatformComponent):
         self.upload_root: pulumi.Output[str] = runtime.service_principal.home.apply(
             lambda home: f"{home.rstrip('/')}/rta-platform"
         )
+        # Created explicitly (with its parents): the service principal's home may not exist before its first login.
+        self.directory = dbx.Directory(
+            f"{name}-code-directory",
+            path=self.upload_root,
+            opts=self._db_opts([runtime.service_principal, *args.depends_on]),
+        )
         self.files: dict[str, dbx.WorkspaceFile] = {}
         for f in files:
             self.files[f.relative_path] = dbx.WorkspaceFile(
@@ -370,7 +376,7 @@ class StreamingJobs(PlatformComponent):
                 # Relative to the project directory, so the input is the same on every runner.
                 source=f.relative_path,
                 md5=f.md5,
-                opts=self._db_opts([runtime.service_principal, *args.depends_on]),
+                opts=self._db_opts([self.directory]),
             )
 
         self.jobs: dict[str, dbx.Job] = {}
