@@ -10,6 +10,7 @@ only be known at apply time is judged at `pulumi up`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -293,15 +294,23 @@ def _raw_get(props: Mapping[str, Any], key: str) -> Any:
 
 @dataclass
 class Node:
-    """One stack resource with its dependency edges resolved to URNs."""
+    """One stack resource with its dependency edges resolved to URNs.
+
+    `raw` is converted to plain props on first use: each stack policy sees the
+    whole stack but reads the properties of only the few types it judges.
+    """
 
     type: str
     name: str
     urn: str
-    props: Mapping[str, Any]
+    raw: Any
     parent: str | None
     dependencies: frozenset[str]
     property_dependencies: Mapping[str, frozenset[str]]
+
+    @functools.cached_property
+    def props(self) -> Mapping[str, Any]:
+        return plain(self.raw)
 
     def get(self, path: str | Sequence[str], default: Any = None) -> Any:
         return dig(self.props, path, default)
@@ -335,7 +344,7 @@ class Graph:
                 type=r.resource_type,
                 name=r.name,
                 urn=r.urn,
-                props=plain(r.props),
+                raw=r.props,
                 parent=r.parent.urn if r.parent is not None else r.opts.parent,
                 dependencies=frozenset(d.urn for d in r.dependencies),
                 property_dependencies={k: frozenset(d.urn for d in v) for k, v in r.property_dependencies.items()},
