@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import authorization
@@ -55,6 +56,7 @@ from components.naming import Naming
 from components.network import Network, NetworkArgs, SubnetSpec
 from components.resource_group import PlatformResourceGroup, ResourceGroupArgs
 from components.roles import BuiltInRole
+from components.serving_dashboards import AlertRuleArgs, ServingDashboards, ServingDashboardsArgs, WarehouseArgs
 from components.sql_serving import (
     LongTermRetentionArgs,
     SqlAdminGroupArgs,
@@ -67,7 +69,7 @@ from components.unity_catalog import LOCATIONS, CatalogGroups, UnityCatalog, Uni
 from stack_config import IngestionProvider, StackConfig, load_stack_config
 from stack_config.databricks import DatabricksConfig
 from stack_config.model import PROJECT
-from stack_config.sql import SqlConfig
+from stack_config.sql import DashboardsConfig, SqlConfig
 
 
 def platform_tags(config: StackConfig) -> dict[str, str]:
@@ -79,12 +81,12 @@ def platform_tags(config: StackConfig) -> dict[str, str]:
     }
 
 
-def sql_serving_args(sql: SqlConfig, **kwargs: object) -> SqlServingArgs:
+def sql_serving_args(sql: SqlConfig, *, tenant_id: pulumi.Input[str], **kwargs: Any) -> SqlServingArgs:
     """The `rta-platform:sql` section as the SQL component's args (the rest comes from the stack)."""
     db, backup, ltr = sql.database, sql.backup, sql.backup.long_term_retention
     return SqlServingArgs(
         admin_group=SqlAdminGroupArgs(
-            login=sql.admin_group.name, object_id=sql.admin_group.object_id, tenant_id=kwargs.pop("tenant_id")
+            login=sql.admin_group.name, object_id=sql.admin_group.object_id, tenant_id=tenant_id
         ),
         database=SqlDatabaseArgs(
             name=db.name,
@@ -113,7 +115,7 @@ def sql_serving_args(sql: SqlConfig, **kwargs: object) -> SqlServingArgs:
         ),
         audit_retention_days=sql.audit_retention_days,
         security_alert_emails=sql.security_alert_emails,
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
 
 
@@ -270,6 +272,51 @@ def databricks_layer(
     pulumi.export("databricksJobIds", jobs.job_ids)
     pulumi.export("streamingJobsCodeHash", jobs.code_hash)
     return DatabricksLayer(workspace, catalog, runtime, jobs)
+
+
+def serving_dashboards(
+    dash: DashboardsConfig, *, config: StackConfig, common: CommonArgs, layer: DatabricksLayer
+) -> ServingDashboards:
+    """SQL warehouse, trading dashboard and SQL alerts, through the workspace's provider."""
+    db = config.databricks
+    assert db is not None  # StackConfig: dashboards needs databricks
+    w = dash.warehouse
+    dashboards = ServingDashboards(
+        "serving-dashboards",
+        ServingDashboardsArgs(
+            common=common,
+            provider=layer.workspace.provider,
+            object_prefix=f"{config.name_prefix}-{config.environment.value}",
+            catalog=layer.catalog.catalog.name,
+            gold_schema=layer.catalog.schemas["gold"].name,
+            warehouse=WarehouseArgs(
+                size=w.size,
+                min_clusters=w.min_clusters,
+                max_clusters=w.max_clusters,
+                serverless=w.serverless,
+                auto_stop_minutes=w.auto_stop_minutes,
+            ),
+            notification_emails=dash.notification_emails,
+            alert_rules=[
+                AlertRuleArgs(
+                    rule.name,
+                    f"{rule.metric} {rule.operator} {rule.threshold:g} on "
+                    f"{', '.join(rule.symbols) if rule.symbols else 'every symbol'}",
+                )
+                for rule in db.streaming.alert_rules
+            ],
+            alert_interval_minutes=dash.alert_interval_minutes,
+            alert_lookback_minutes=dash.alert_lookback_minutes,
+            timezone=dash.timezone,
+            folder=dash.folder,
+            run_as_service_principal=layer.runtime.application_id,
+            viewers=tuple(dict.fromkeys((*db.grants.consumers, *db.grants.analysts))),
+            depends_on=layer.catalog.ready,
+        ),
+    )
+    pulumi.export("dashboardWarehouseId", dashboards.warehouse.id)
+    pulumi.export("dashboardId", dashboards.dashboard.id)
+    return dashboards
 
 
 def main() -> None:
@@ -573,7 +620,7 @@ def main() -> None:
     if config.databricks is not None:
         if kafka_source is None:
             raise ValueError("databricks needs an ingestion source (eventHubs or confluent)")
-        databricks_layer(
+        layer = databricks_layer(
             config.databricks,
             config=config,
             naming=naming,
@@ -587,6 +634,8 @@ def main() -> None:
             kafka_source=kafka_source,
             serving=serving,
         )
+        if config.dashboards is not None:
+            serving_dashboards(config.dashboards, config=config, common=common, layer=layer)
 
 
 main()

@@ -430,7 +430,7 @@ class ServingDashboards(PlatformComponent):
                 f"{name}-dashboard-permissions",
                 dashboard_id=self.dashboard.id,
                 access_controls=[
-                    dbx.PermissionsAccessControlArgs(group_name=g, permission_level="CAN_READ") for g in args.viewers
+                    dbx.PermissionsAccessControlArgs(group_name=g, permission_level="CAN_RUN") for g in args.viewers
                 ],
                 opts=self._db_opts([self.dashboard]),
             )

@@ -290,6 +290,8 @@ class StackConfig(Section):
             problems.extend(self.sql.stack_problems(is_prod=self.is_prod, cmk_key_size=key_size))
         elif self.is_prod:
             problems.append("sql is required in prod (the serving layer)")
+        if self.dashboards is not None and self.databricks is None:
+            problems.append("dashboards needs databricks (the workspace its warehouse, dashboard and alerts live in)")
         if self.databricks is not None:
             problems.extend(
                 self.databricks.environment_problems(

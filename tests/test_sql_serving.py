@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -572,3 +573,247 @@ def test_the_gold_writer_is_the_processor_identity_named_for_create_user(stack_p
         "objectId": processor.outputs["principalId"],
         "clientId": processor.outputs["clientId"],
     }
+
+
+# --------------------------------------------------------------------------- dashboards and alerts as code
+
+WAREHOUSE = "databricks:index/sqlEndpoint:SqlEndpoint"
+DASHBOARD = "databricks:index/dashboard:Dashboard"
+ALERT = "databricks:index/alertV2:AlertV2"
+DESTINATION = "databricks:index/notificationDestination:NotificationDestination"
+PERMISSIONS = "databricks:index/permissions:Permissions"
+CATALOG = "databricks:index/catalog:Catalog"
+UC_SCHEMA = "databricks:index/schema:Schema"
+PROVIDER = "pulumi:providers:databricks"
+# The five trading visuals of the issue, and the alerts table.
+TRADING_VIEWS = {
+    "v_transaction_count_by_type": "bar",
+    "v_price_trend": "line",
+    "v_cumulative_quantity": "area",
+    "v_total_quantity_by_symbol": "bar",
+    "v_volume_share": "pie",
+    "v_active_alerts": "table",
+}
+_FROM = re.compile(r"\bFROM\s+((?:`[^`]+`\.)*`[^`]+`)", re.IGNORECASE)
+
+
+def _dashboards_config(stack: str) -> dict[str, Any]:
+    values, _ = stack_config_values(stack)
+    return json.loads(values[f"{NS}:dashboards"])
+
+
+def _dashboard_document(plan: Plan) -> dict[str, Any]:
+    return json.loads(only(plan, DASHBOARD).inputs["serializedDashboard"])
+
+
+def _from_target(sql: str) -> str:
+    found = _FROM.findall(sql)
+    assert len(found) == 1, sql
+    return found[0].split(".")[-1].strip("`")
+
+
+def test_dashboard_objects_are_created_through_the_workspace_provider(stack_plan: Plan) -> None:
+    providers = [r for r in stack_plan.resources if r.type == PROVIDER]
+    assert len(providers) == 1
+    for token in (WAREHOUSE, DASHBOARD, ALERT, DESTINATION):
+        for r in stack_plan.of_type(token):
+            assert r.provider and r.provider.startswith(providers[0].urn), r.name
+
+
+def test_sql_warehouse_is_sized_per_environment_and_runs_in_the_workspace_vnet(stack_plan: Plan) -> None:
+    warehouse = only(stack_plan, WAREHOUSE).inputs
+    configured = _dashboards_config(stack_plan.stack)["warehouse"]
+    assert warehouse["clusterSize"] == configured["size"]
+    assert (warehouse["minNumClusters"], warehouse["maxNumClusters"]) == (
+        configured["minClusters"],
+        configured["maxClusters"],
+    )
+    assert warehouse["autoStopMins"] == configured["autoStopMinutes"]
+    # PRO, not serverless: it reaches the private lake through the workspace's own network.
+    assert warehouse["warehouseType"] == "PRO" and warehouse["enableServerlessCompute"] is False
+
+
+def test_warehouse_sizes_differ_between_dev_and_prod(dev_plan: Plan, prod_plan: Plan) -> None:
+    dev, prod = only(dev_plan, WAREHOUSE).inputs, only(prod_plan, WAREHOUSE).inputs
+    assert (dev["clusterSize"], dev["maxNumClusters"]) == ("2X-Small", 1)
+    assert (prod["clusterSize"], prod["maxNumClusters"]) == ("Small", 3)
+
+
+def test_dashboard_has_the_five_trading_visuals_over_the_gold_serving_views(stack_plan: Plan) -> None:
+    from streaming_jobs.serving.schema import GOLD_VIEWS
+
+    dashboard = only(stack_plan, DASHBOARD)
+    catalog = only(stack_plan, CATALOG).inputs["name"]
+    gold = next(s for s in stack_plan.of_type(UC_SCHEMA) if s.name.endswith("-gold")).inputs["name"]
+    assert dashboard.inputs["datasetCatalog"] == catalog and dashboard.inputs["datasetSchema"] == gold
+    assert dashboard.inputs["warehouseId"] == only(stack_plan, WAREHOUSE).id
+    assert dashboard.inputs["embedCredentials"] is False, "viewers must query with their own grants"
+
+    document = _dashboard_document(stack_plan)
+    datasets = {d["name"]: d for d in document["datasets"]}
+    widgets = [item["widget"] for page in document["pages"] for item in page["layout"]]
+    drawn: dict[str, str] = {}
+    for widget in widgets:
+        query = widget["queries"][0]["query"]
+        sql = " ".join(datasets[query["datasetName"]]["queryLines"])
+        view = _from_target(sql)
+        assert view in GOLD_VIEWS, f"{widget['name']} reads {view!r}, not a gold serving view"
+        selected = re.findall(r"`([^`]+)`", sql.split(" FROM ")[0])
+        assert selected and set(selected) <= set(GOLD_VIEWS[view].columns), (view, selected)
+        fields = {f["name"] for f in query["fields"]}
+        assert fields <= set(selected)
+        encodings = widget["spec"]["encodings"]
+        used = (
+            [c["fieldName"] for c in encodings["columns"]]
+            if "columns" in encodings
+            else [e["fieldName"] for e in encodings.values()]
+        )
+        assert set(used) <= fields, (widget["name"], used)
+        drawn[view] = widget["spec"]["widgetType"]
+    assert drawn == TRADING_VIEWS
+
+
+def test_the_dashboard_queries_run_on_the_gold_database_the_migrations_create(tmp_path: Path) -> None:
+    """Local SQLite through the same migration and upsert code the gold job runs; the dashboard's SQL
+    rendered for SQLite differs from the Databricks SQL only in the time window (the one dialect difference)."""
+    from components.serving_dashboards import AlertRuleArgs, alert_query, trading_visuals
+    from streaming_jobs.serving.connections import SqliteSession
+    from streaming_jobs.serving.migrate import migrate
+    from streaming_jobs.serving.schema import ALERTS, GOLD_TABLES, GOLD_VIEWS
+    from streaming_jobs.serving.upsert import GoldBatch, apply_batch
+
+    session = SqliteSession(tmp_path / "gold.db")
+    try:
+        assert migrate(session).applied == [1]
+        assert migrate(session).applied == []  # idempotent: the second run applies nothing
+        for name, view in GOLD_VIEWS.items():
+            columns = [row[1] for row in session.query(f"PRAGMA gold.table_info({name})")]
+            assert columns == list(view.columns), name
+
+        now = datetime.now(UTC)
+        start, end = now - timedelta(seconds=30), now
+        ts = lambda t: t.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]  # noqa: E731
+
+        def row(table: str, **values: Any) -> list[Any]:
+            defaults = {"window_start": ts(start), "window_end": ts(end), "batch_id": 7, "updated_at": ts(now)}
+            merged = {**defaults, **values}
+            return [merged.get(c, 0) for c in GOLD_TABLES[table].column_names]
+
+        batch = GoldBatch(
+            query_id="gold_metrics",
+            batch_id=7,
+            rows={
+                "symbol_window_metrics": [
+                    row("symbol_window_metrics", symbol="MSFT", trade_count=3, volume=300, avg_price=410.5),
+                    row("symbol_window_metrics", symbol="AAPL", trade_count=1, volume=100, avg_price=190.25),
+                ],
+                "side_window_metrics": [row("side_window_metrics", side="BUY", trade_count=4, volume=400)],
+                "window_totals": [row("window_totals", trade_count=4, volume=400)],
+                "alerts": [
+                    row(
+                        ALERTS.name,
+                        rule_name="volume_surge",
+                        symbol="MSFT",
+                        metric="volume",
+                        operator=">",
+                        threshold=250.0,
+                        metric_value=300.0,
+                        active=1,
+                        first_batch_id=7,
+                        detected_at=ts(now),
+                    )
+                ],
+            },
+        )
+        assert apply_batch(session, batch) is True
+
+        sqlite_visuals = {v.key: v for v in trading_visuals(window_minutes=60, dialect="sqlite")}
+        spark_visuals = {v.key: v for v in trading_visuals(window_minutes=60, dialect="spark")}
+        results = {key: session.query(v.sql) for key, v in sqlite_visuals.items()}
+        for key, v in sqlite_visuals.items():
+            window = "current_timestamp() - INTERVAL 60 MINUTES"
+            assert spark_visuals[key].sql == v.sql.replace("datetime('now', '-60 minutes')", window)
+        assert {r[2] for r in results["price_trend"]} == {"MSFT", "AAPL"}
+        assert [(r[2], r[3]) for r in results["transactions_by_type"]] == [("BUY", 4)]
+        assert [r[-1] for r in results["cumulative_quantity"]] == [400]
+        assert dict((r[0], r[1]) for r in results["total_quantity_by_symbol"]) == {"MSFT": 300, "AAPL": 100}
+        assert dict((r[0], r[2]) for r in results["volume_share"]) == {"MSFT": 75.0, "AAPL": 25.0}
+        assert [r[0] for r in results["active_alerts"]] == ["volume_surge"]
+
+        fired = alert_query(AlertRuleArgs("volume_surge"), lookback_minutes=5, dialect="sqlite")
+        quiet = alert_query(AlertRuleArgs("price_spike"), lookback_minutes=5, dialect="sqlite")
+        assert session.query(fired) == [(1,)] and session.query(quiet) == [(0,)]
+        # A replayed batch changes nothing the dashboard shows.
+        assert apply_batch(session, batch) is False
+        assert session.query(sqlite_visuals["volume_share"].sql) == results["volume_share"]
+    finally:
+        session.close()
+
+
+def test_one_sql_alert_per_alert_rule_mails_the_configured_destination(stack_plan: Plan) -> None:
+    values, _ = stack_config_values(stack_plan.stack)
+    rules = [r["name"] for r in json.loads(values[f"{NS}:databricks"])["streaming"]["alertRules"]]
+    dashboards = _dashboards_config(stack_plan.stack)
+    destination = only(stack_plan, DESTINATION)
+    assert destination.inputs["config"] == {"email": {"addresses": dashboards["notificationEmails"]}}
+    catalog = only(stack_plan, CATALOG).inputs["name"]
+    alerts = {a.name.removeprefix("serving-dashboards-alert-"): a for a in stack_plan.of_type(ALERT)}
+    assert sorted(alerts) == sorted(rules) and rules
+    runtime_sp = next(r for r in stack_plan.resources if r.type == "databricks:index/servicePrincipal:ServicePrincipal")
+    for rule, alert in alerts.items():
+        inputs = alert.inputs
+        assert inputs["queryText"].startswith(f"SELECT COUNT(*) AS fired FROM `{catalog}`.`gold`.`v_active_alerts` ")
+        assert f"`rule_name` = '{rule}'" in inputs["queryText"]
+        assert f"INTERVAL {dashboards['alertLookbackMinutes']} MINUTES" in inputs["queryText"]
+        evaluation = inputs["evaluation"]
+        assert evaluation["source"] == {"name": "fired"}
+        assert evaluation["comparisonOperator"] == "GREATER_THAN"
+        assert evaluation["threshold"] == {"value": {"doubleValue": 0}}
+        assert evaluation["notification"]["subscriptions"] == [{"destinationId": destination.id}]
+        assert inputs["schedule"]["quartzCronSchedule"] == f"0 0/{dashboards['alertIntervalMinutes']} * * * ?"
+        assert inputs["warehouseId"] == only(stack_plan, WAREHOUSE).id
+        assert inputs["runAs"] == {"servicePrincipalName": runtime_sp.outputs["applicationId"]}
+
+
+def test_viewers_may_use_the_warehouse_and_run_the_dashboard_nothing_more(stack_plan: Plan) -> None:
+    levels = {
+        p.name: {a["permissionLevel"] for a in p.inputs["accessControls"]}
+        for p in stack_plan.of_type(PERMISSIONS)
+        if p.name.startswith("serving-dashboards")
+    }
+    assert levels == {
+        "serving-dashboards-warehouse-permissions": {"CAN_USE"},
+        "serving-dashboards-dashboard-permissions": {"CAN_RUN"},
+    }
+
+
+def test_dashboards_need_the_databricks_workspace() -> None:
+    with pytest.raises(StackProgramError) as info:
+        run_stack("dev", preview=True, config_overrides={f"{NS}:databricks": None})
+    assert "dashboards needs databricks" in str(info.value.cause)
+
+
+BROKEN_DASHBOARDS: list[tuple[str, dict[str, Any], str]] = [
+    ("no notification email", {"notificationEmails": []}, f"{NS}:dashboards.notificationEmails"),
+    ("unknown warehouse size", {"warehouse": {"size": "Huge"}}, f"{NS}:dashboards.warehouse.size"),
+    ("max clusters below min", {"warehouse": {"minClusters": 3, "maxClusters": 1}}, "maxClusters 1 must be >= min"),
+    ("classic warehouse stopping too soon", {"warehouse": {"autoStopMinutes": 5}}, "autoStopMinutes 5 must be at"),
+    (
+        "look-back shorter than the interval",
+        {"alertIntervalMinutes": 10, "alertLookbackMinutes": 5},
+        "alertLookbackMinutes 5 must be >= alertIntervalMinutes 10",
+    ),
+    ("not an email", {"notificationEmails": ["ops"]}, f"{NS}:dashboards.notificationEmails[0]"),
+]
+
+
+@pytest.mark.parametrize(("case", "changes", "expected"), BROKEN_DASHBOARDS, ids=[b[0] for b in BROKEN_DASHBOARDS])
+def test_broken_dashboards_config_is_rejected_naming_the_key(case: str, changes: dict[str, Any], expected: str) -> None:
+    section = _dashboards_config("dev")
+    for key, value in changes.items():
+        section[key] = {**section[key], **value} if isinstance(value, dict) else value
+    with pytest.raises(StackProgramError) as info:
+        run_stack("dev", preview=True, config_overrides={f"{NS}:dashboards": section})
+    assert isinstance(info.value.cause, ConfigError), f"{case}: {info.value.cause!r}"
+    assert expected in str(info.value.cause), str(info.value.cause)
+    assert info.value.registered == 0
