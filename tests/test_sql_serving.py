@@ -20,7 +20,7 @@ import pytest
 
 from components.power_bi import pbids_document, validate_pbids
 from offline.engine import TENANT_ID, StackProgramError, run_stack, stack_config_values
-from offline.plan import UNKNOWN, Plan
+from offline.plan import UNKNOWN, Plan, PlannedResource
 from stack_config import ConfigError
 from tests.plan_queries import (
     DIAG,
@@ -817,3 +817,33 @@ def test_broken_dashboards_config_is_rejected_naming_the_key(case: str, changes:
     assert isinstance(info.value.cause, ConfigError), f"{case}: {info.value.cause!r}"
     assert expected in str(info.value.cause), str(info.value.cause)
     assert info.value.registered == 0
+
+
+# --------------------------------------------------------------------------- the serving job's parameters
+
+
+def _params(job: PlannedResource) -> dict[str, str]:
+    args = job.inputs["tasks"][0]["sparkPythonTask"]["parameters"]
+    return dict(zip(args[::2], args[1::2], strict=True))
+
+
+def test_the_gold_job_upserts_into_the_stacks_server_as_the_processor_identity(stack_plan: Plan) -> None:
+    gold = next(j for j in stack_plan.of_type("databricks:index/job:Job") if j.name.endswith("-gold"))
+    params = _params(gold)
+    assert (
+        params["--sql-server"]
+        == stack_plan.outputs["sqlServerFqdn"]
+        == only(stack_plan, SERVER).outputs["fullyQualifiedDomainName"]
+    )
+    assert params["--sql-database"] == stack_plan.outputs["sqlDatabaseName"]
+    # The token comes from the Unity Catalog service credential of the processor identity: the same
+    # identity the stack names as the database's contained user (sqlGoldWriter).
+    credential = next(
+        c
+        for c in stack_plan.of_type("databricks:index/credential:Credential")
+        if c.inputs["name"] == params["--service-credential"]
+    )
+    processor = next(i for i in stack_plan.of_type(IDENTITY) if i.name == "identities-processor")
+    assert credential.inputs["azureManagedIdentity"]["managedIdentityId"] == processor.id
+    assert stack_plan.outputs["sqlGoldWriter"]["objectId"] == processor.outputs["principalId"]
+    assert not [p for p in params if "password" in p.lower() or "secret" in p.lower()]
