@@ -26,7 +26,7 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
-from offline import confluent_mocks
+from offline import confluent_mocks, lazy_sdk
 from offline.plan import UNKNOWN, Invocation, Plan, PlannedResource
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +35,10 @@ TENANT_ID = "00000000-0000-0000-0000-00000000bbbb"
 DEPLOYER_OBJECT_ID = "00000000-0000-0000-0000-00000000cccc"
 # What a `secure:` config value becomes offline: the real ciphertext needs the stack's key.
 OFFLINE_SECRET_PLACEHOLDER = "offline-placeholder-secret"
+
+
+# Provider SDKs whose eager __init__ dominates the preview's start-up (see offline/lazy_sdk.py).
+LAZY_SDKS = ("pulumi_databricks", "pulumi_confluentcloud")
 
 
 class StackProgramError(Exception):
@@ -417,6 +421,8 @@ def run_stack(
     `config_overrides` replaces (value) or removes (None) fully qualified keys,
     which is how tests feed a broken config through the real program.
     """
+    for package in LAZY_SDKS:
+        lazy_sdk.install(package)
     values, secret_keys = stack_config_values(stack, root)
     for key, value in (config_overrides or {}).items():
         if value is None:

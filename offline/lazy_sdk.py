@@ -1,0 +1,93 @@
+"""Load a generated Pulumi provider SDK on demand, for the offline engine only.
+
+`import pulumi_databricks` executes all ~390 resource modules of the SDK's
+`__init__` (about 2.8 s and 160 MB here), although the stack uses about twenty.
+The offline preview has a 5-second budget, so the engine installs a stand-in
+package module that resolves each public name from the module that defines it
+the first time it is used. The classes are the SDK's own, unchanged; only the
+eager `from .x import *` lines are skipped. The SDK's resource-module
+registration (used to rehydrate resource references) still runs, from the
+SDK's own `__init__` text. The real `pulumi up` imports the SDK normally.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import re
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+_STAR_IMPORT = re.compile(r"^from \.(\w+) import \*$", re.MULTILINE)
+_ALL = re.compile(r"^__all__ = \[(.*?)\]", re.MULTILINE | re.DOTALL)
+_NAME = re.compile(r"'(\w+)'")
+_REGISTER = re.compile(r"^_utilities\.register\(.*?^\)$", re.MULTILINE | re.DOTALL)
+
+
+def _exported_names(source: Path) -> list[str]:
+    match = _ALL.search(source.read_text(encoding="utf-8"))
+    return _NAME.findall(match.group(1)) if match else []
+
+
+class _LazyPackage(types.ModuleType):
+    """A package whose import of a submodule never shadows the same-named function it exports.
+
+    Importing `pkg.get_x` binds the submodule to `pkg.get_x`; the eager `__init__`
+    then re-binds the name to the function via `from .get_x import *`. Here the
+    binding of a submodule over an exported name is simply not made.
+    """
+
+    _exported: frozenset[str] = frozenset()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and name in self._exported:
+            return
+        super().__setattr__(name, value)
+
+
+def install(package: str) -> bool:
+    """Replace `package` in sys.modules by a lazy stand-in; False if it was already imported or absent."""
+    if package in sys.modules:
+        return False
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        return False
+    init = Path(spec.origin)
+    init_source = init.read_text(encoding="utf-8")
+    index: dict[str, str] = {}
+    star_modules = _STAR_IMPORT.findall(init_source)
+    for submodule in star_modules:
+        if submodule != "_inputs":  # large; its names are the fallback below
+            for name in _exported_names(init.parent / f"{submodule}.py"):
+                index[name] = submodule  # later star-imports win, as in the eager __init__
+
+    module = _LazyPackage(package, f"lazy stand-in for {package} (offline engine)")
+    module._exported = frozenset(index)
+    module.__file__ = str(init)
+    module.__path__ = [str(init.parent)]
+    module.__package__ = package
+    module.__spec__ = spec
+
+    def __getattr__(name: str) -> Any:  # noqa: N807 - PEP 562 hook
+        if name in index:
+            value = getattr(importlib.import_module(f"{package}.{index[name]}"), name)
+        elif "_inputs" in star_modules and (name.endswith(("Args", "ArgsDict")) or name[:1].isupper()):
+            value = getattr(importlib.import_module(f"{package}._inputs"), name, None)
+            if value is None:
+                raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        elif name in ("config", "outputs") or (init.parent / f"{name}.py").exists() or (init.parent / name).is_dir():
+            value = importlib.import_module(f"{package}.{name}")
+        else:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        setattr(module, name, value)
+        return value
+
+    module.__getattr__ = __getattr__  # type: ignore[method-assign]
+    sys.modules[package] = module
+    utilities = importlib.import_module(f"{package}._utilities")
+    register = _REGISTER.search(init_source)
+    if register:
+        exec(register.group(0), {"_utilities": utilities})  # the SDK's own registration call
+    return True
