@@ -38,7 +38,27 @@ OFFLINE_SECRET_PLACEHOLDER = "offline-placeholder-secret"
 
 
 # Provider SDKs whose eager __init__ dominates the preview's start-up (see offline/lazy_sdk.py).
-LAZY_SDKS = ("pulumi_databricks", "pulumi_confluentcloud")
+LAZY_SDKS = (
+    "pulumi_databricks",
+    "pulumi_confluentcloud",
+    *(
+        f"pulumi_azure_native.{sub}"
+        for sub in (
+            "authorization",
+            "databricks",
+            "eventhub",
+            "keyvault",
+            "managedidentity",
+            "monitor",
+            "network",
+            "operationalinsights",
+            "privatedns",
+            "resources",
+            "sql",
+            "storage",
+        )
+    ),
+)
 
 
 class StackProgramError(Exception):
@@ -215,8 +235,12 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 f"{inputs.get('vaultName')}/keys/{inputs.get('keyName', args.name)}",
             )
         if token == "sql:Database":
-            return _arm_id(SUBSCRIPTION_ID, rg, "Microsoft.Sql/servers",
-                           f"{inputs.get('serverName')}/databases/{inputs.get('databaseName', args.name)}")
+            return _arm_id(
+                SUBSCRIPTION_ID,
+                rg,
+                "Microsoft.Sql/servers",
+                f"{inputs.get('serverName')}/databases/{inputs.get('databaseName', args.name)}",
+            )
         if token == "keyvault:Secret":
             return _arm_id(
                 SUBSCRIPTION_ID,

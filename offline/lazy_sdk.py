@@ -49,7 +49,12 @@ class _LazyPackage(types.ModuleType):
 
 def install(package: str) -> bool:
     """Replace `package` in sys.modules by a lazy stand-in; False if it was already imported or absent."""
-    if package in sys.modules:
+    parent_name, _, child = package.rpartition(".")
+    parent = importlib.import_module(parent_name) if parent_name else None
+    existing = sys.modules.get(package)
+    # A parent SDK may have registered the subpackage with importlib's LazyLoader; that
+    # placeholder (not yet loaded: type() does not trigger loading) may be replaced.
+    if existing is not None and type(existing).__name__ != "_LazyModule":
         return False
     spec = importlib.util.find_spec(package)
     if spec is None or spec.origin is None:
@@ -86,8 +91,10 @@ def install(package: str) -> bool:
 
     module.__getattr__ = __getattr__  # type: ignore[method-assign]
     sys.modules[package] = module
-    utilities = importlib.import_module(f"{package}._utilities")
+    if parent is not None:
+        setattr(parent, child, module)
     register = _REGISTER.search(init_source)
     if register:
+        utilities = importlib.import_module(f"{package}._utilities")
         exec(register.group(0), {"_utilities": utilities})  # the SDK's own registration call
     return True
