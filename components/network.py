@@ -44,22 +44,6 @@ class NetworkArgs:
     dns_zone_keys: tuple[str, ...] = tuple(PRIVATE_DNS_ZONES)
 
 
-def _deny_internet_inbound() -> network.SecurityRuleArgs:
-    """Explicit, highest-numbered deny so no later allow can open the subnet to the Internet by accident."""
-    return network.SecurityRuleArgs(
-        name="deny-internet-inbound",
-        priority=4000,
-        direction=network.SecurityRuleDirection.INBOUND,
-        access=network.SecurityRuleAccess.DENY,
-        protocol=network.SecurityRuleProtocol.ASTERISK,
-        source_address_prefix="Internet",
-        source_port_range="*",
-        destination_address_prefix="*",
-        destination_port_range="*",
-        description="Zero trust: nothing from the Internet reaches this subnet.",
-    )
-
-
 class Network(PlatformComponent):
     """VNet, NSG-protected subnets, NAT egress for Databricks, and linked private DNS zones."""
 
@@ -106,14 +90,32 @@ class Network(PlatformComponent):
         self.subnets: dict[str, network.Subnet] = {}
         previous: pulumi.Resource | None = None
         for spec in args.subnets:
+            # Rules are standalone SecurityRule resources, never inline: Databricks adds its own
+            # rules to the delegated subnets' NSGs, which an inline list would fight on every up.
             nsg = network.NetworkSecurityGroup(
                 f"{name}-nsg-{spec.key}",
                 network_security_group_name=f"nsg-{args.vnet_name}-{spec.key}",
                 resource_group_name=c.resource_group_name,
                 location=c.location,
-                security_rules=[_deny_internet_inbound()],
                 tags=dict(self.tags),
-                opts=self._opts(),
+                opts=self._opts(ignore_changes=["securityRules"]),
+            )
+            network.SecurityRule(
+                f"{name}-nsg-{spec.key}-deny-internet",
+                security_rule_name="deny-internet-inbound",
+                network_security_group_name=nsg.name,
+                resource_group_name=c.resource_group_name,
+                # Explicit and last-but-one: no later allow can open the subnet to the Internet by accident.
+                priority=4000,
+                direction=network.SecurityRuleDirection.INBOUND,
+                access=network.SecurityRuleAccess.DENY,
+                protocol=network.SecurityRuleProtocol.ASTERISK,
+                source_address_prefix="Internet",
+                source_port_range="*",
+                destination_address_prefix="*",
+                destination_port_range="*",
+                description="Zero trust: nothing from the Internet reaches this subnet.",
+                opts=self._opts(depends_on=[nsg]),
             )
             self.add_diagnostics(f"{name}-nsg-{spec.key}", nsg, nsg.id, args.diagnostics, metrics=False)
             subnet = network.Subnet(
