@@ -21,15 +21,24 @@ from pyspark.sql.streaming import StreamingQueryListener
 OBSERVATION = "gold_input_event_times"
 
 
-def observe_event_times(silver: DataFrame, sample_every: int = 1) -> DataFrame:
-    """Adds a per-batch metric: the event times (epoch ms) of the rows gold reads.
+# Observed metrics travel in the query progress JSON: keep the list short (large ones overflow Spark's
+# stack when the progress is processed).
+MAX_SAMPLES_PER_BATCH = 2000
 
-    sample_every > 1 keeps a deterministic 1-in-n sample (hash of the id), to bound the metric's size.
+
+def observe_event_times(silver: DataFrame, sample_every: int = 1) -> DataFrame:
+    """Adds a per-batch metric: the event times (epoch ms) of a deterministic sample of the rows gold reads.
+
+    The sample is 1 in `sample_every` by a hash of the event id, at most MAX_SAMPLES_PER_BATCH per batch.
     """
     ms = F.unix_millis(F.col("event_time"))
     if sample_every > 1:
         ms = F.when(F.abs(F.xxhash64("event_id")) % sample_every == 0, ms)
-    return silver.observe(OBSERVATION, F.count(F.lit(1)).alias("rows"), F.collect_list(ms).alias("event_ms"))
+    return silver.observe(
+        OBSERVATION,
+        F.count(F.lit(1)).alias("rows"),
+        F.slice(F.collect_list(ms), 1, MAX_SAMPLES_PER_BATCH).alias("event_ms"),
+    )
 
 
 @dataclass
