@@ -26,7 +26,7 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
-from offline import confluent_mocks, lazy_sdk
+from offline import alias_urns, confluent_mocks, lazy_sdk
 from offline.plan import UNKNOWN, Invocation, Plan, PlannedResource
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -447,6 +447,7 @@ def run_stack(
     """
     for package in LAZY_SDKS:
         lazy_sdk.install(package)
+    alias_urns.install()
     values, secret_keys = stack_config_values(stack, root)
     for key, value in (config_overrides or {}).items():
         if value is None:
