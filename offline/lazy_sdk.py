@@ -68,10 +68,11 @@ def install(package: str) -> bool:
             for name in _exported_names(init.parent / f"{submodule}.py"):
                 index[name] = submodule  # later star-imports win, as in the eager __init__
 
+    module: _LazyPackage
     if existing is not None:
         # Convert the placeholder in place: code that already holds it keeps a working module.
-        module = existing
-        module.__class__ = _LazyPackage
+        existing.__class__ = _LazyPackage
+        module = existing  # type: ignore[assignment]
     else:
         module = _LazyPackage(package, f"lazy stand-in for {package} (offline engine)")
     module._exported = frozenset(index)
