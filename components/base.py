@@ -30,6 +30,8 @@ class DiagnosticsArgs:
     # "allLogs" covers audit too; metrics are sent where the resource has them.
     category_groups: Sequence[str] = ("allLogs",)
     metrics: bool = True
+    # Individual log categories, for targets that have no category groups (e.g. a SQL database's audit).
+    categories: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,11 @@ class PlatformComponent(pulumi.ComponentResource):
             workspace_id=diagnostics.workspace_id,
             log_analytics_destination_type="Dedicated",
             logs=[
-                monitor.DiagnosticsLogSettingsArgs(category_group=g, enabled=True) for g in diagnostics.category_groups
+                *(
+                    monitor.DiagnosticsLogSettingsArgs(category_group=g, enabled=True)
+                    for g in diagnostics.category_groups
+                ),
+                *(monitor.DiagnosticsLogSettingsArgs(category=c, enabled=True) for c in diagnostics.categories),
             ]
             if logs
             else None,

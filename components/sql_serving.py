@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_azure_native import monitor, sql
+from pulumi_azure_native import sql
 
 from components.base import (
     CommonArgs,
@@ -283,14 +283,16 @@ class SqlServing(PlatformComponent):
         c = args.common
         # Server audit events are emitted by the master database: send that stream to the workspace
         # first, then switch the audit policy's Azure Monitor target on.
-        self.audit_diagnostics = monitor.DiagnosticSetting(
-            f"{name}-master-audit-diag",
-            name="audit-to-platform-workspace",
-            resource_uri=pulumi.Output.concat(self.server.id, "/databases/master"),
-            workspace_id=args.diagnostics.workspace_id,
-            log_analytics_destination_type="Dedicated",
-            logs=[monitor.DiagnosticsLogSettingsArgs(category=AUDIT_LOG_CATEGORY, enabled=True)],
-            opts=self._opts(depends_on=[self.server]),
+        self.audit_diagnostics = self.add_diagnostics(
+            f"{name}-master-audit",
+            self.server,
+            pulumi.Output.concat(self.server.id, "/databases/master"),
+            DiagnosticsArgs(
+                workspace_id=args.diagnostics.workspace_id,
+                category_groups=(),
+                categories=(AUDIT_LOG_CATEGORY,),
+                metrics=False,
+            ),
         )
         self.auditing = sql.ServerBlobAuditingPolicy(
             f"{name}-auditing",
