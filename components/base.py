@@ -210,3 +210,25 @@ class PlatformComponent(pulumi.ComponentResource):
                 )
             )
         return created
+
+
+class ProviderScopedComponent(PlatformComponent):
+    """A component whose children all go through one explicit provider (the workspace's Databricks provider).
+
+    `_db_opts` is the only way its children get options, so none can fall back to
+    an ambient default provider pointing somewhere else.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        common: CommonArgs,
+        provider: pulumi.ProviderResource,
+        opts: pulumi.ResourceOptions | None,
+    ) -> None:
+        super().__init__(kind, name, common, opts)
+        self._provider = provider
+
+    def _db_opts(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self._provider, depends_on=list(depends_on))

@@ -33,7 +33,7 @@ from typing import Any
 import pulumi
 import pulumi_databricks as dbx
 
-from components.base import CommonArgs, PlatformComponent
+from components.base import CommonArgs, ProviderScopedComponent
 from components.ingestion import KafkaAuthMode, KafkaSource
 from streaming_jobs.manifest import JOBS, JobSpec
 
@@ -119,12 +119,11 @@ def cluster_policy_definition(limits: ClusterLimits, tags: Mapping[str, str], *,
     return definition
 
 
-class DatabricksRuntime(PlatformComponent):
+class DatabricksRuntime(ProviderScopedComponent):
     """`job_policy`, `interactive_policy`, `service_principal`, `secret_scope`, `workspace_conf`."""
 
     def __init__(self, name: str, args: DatabricksRuntimeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("DatabricksRuntime", name, args.common, opts)
-        self._provider = args.provider
+        super().__init__("DatabricksRuntime", name, args.common, args.provider, opts)
         after_workspace = list(args.depends_on)
         prefix = args.object_prefix
 
@@ -242,9 +241,6 @@ class DatabricksRuntime(PlatformComponent):
             }
         )
 
-    def _db_opts(self, depends_on: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, provider=self._provider, depends_on=list(depends_on))
-
 
 # ----------------------------------------------------------------------------- uploads
 
@@ -340,12 +336,11 @@ class StreamingJobsArgs:
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
-class StreamingJobs(PlatformComponent):
+class StreamingJobs(ProviderScopedComponent):
     """`files[relative_path]`, `jobs[key]`, `checkpoint_roots[key]`, `code_hash`."""
 
     def __init__(self, name: str, args: StreamingJobsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("StreamingJobs", name, args.common, opts)
-        self._provider = args.provider
+        super().__init__("StreamingJobs", name, args.common, args.provider, opts)
         runtime = args.runtime
         files = package_files(args.source_root)
         self.code_hash = package_hash(files)
@@ -452,9 +447,6 @@ class StreamingJobs(PlatformComponent):
         self.register_outputs(
             {"job_ids": self.job_ids, "code_hash": self.code_hash, "checkpoint_roots": self.checkpoint_roots}
         )
-
-    def _db_opts(self, depends_on: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, provider=self._provider, depends_on=list(depends_on))
 
     @staticmethod
     def _parameters(name: str, spec: JobSpec, args: StreamingJobsArgs, checkpoint_root: str) -> list[pulumi.Input[str]]:

@@ -33,7 +33,7 @@ from typing import Any
 import pulumi
 import pulumi_databricks as dbx
 
-from components.base import CommonArgs, PlatformComponent
+from components.base import CommonArgs, ProviderScopedComponent
 from streaming_jobs.serving.schema import GOLD_VIEWS, View
 
 # ----------------------------------------------------------------------------- the gold model
@@ -313,12 +313,11 @@ class ServingDashboardsArgs:
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
-class ServingDashboards(PlatformComponent):
+class ServingDashboards(ProviderScopedComponent):
     """`warehouse`, `dashboard`, `alerts[rule]`, `notification_destination`; `serialized_dashboard` (a str)."""
 
     def __init__(self, name: str, args: ServingDashboardsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("ServingDashboards", name, args.common, opts)
-        self._provider = args.provider
+        super().__init__("ServingDashboards", name, args.common, args.provider, opts)
         w = args.warehouse
         prefix = args.object_prefix
 
@@ -442,6 +441,3 @@ class ServingDashboards(PlatformComponent):
                 "alert_ids": {k: a.id for k, a in self.alerts.items()},
             }
         )
-
-    def _db_opts(self, depends_on: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, provider=self._provider, depends_on=list(depends_on))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_databricks as dbx
 
-from components.base import CommonArgs, PlatformComponent
+from components.base import CommonArgs, ProviderScopedComponent
 
 LAYERS = ("bronze", "silver", "gold")
 LOCATIONS = (*LAYERS, "checkpoints")
@@ -71,15 +71,14 @@ class UnityCatalogArgs:
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
-class UnityCatalog(PlatformComponent):
+class UnityCatalog(ProviderScopedComponent):
     """`assignment`, `catalog`, `schemas[layer]`, `locations[key]`, `service_credential`; `ready` = all grants."""
 
     def __init__(self, name: str, args: UnityCatalogArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("UnityCatalog", name, args.common, opts)
+        super().__init__("UnityCatalog", name, args.common, args.provider, opts)
         missing = [k for k in LOCATIONS if k not in args.location_urls]
         if missing:
             raise ValueError(f"{name}: location_urls lacks {missing}")
-        self._provider = args.provider
         catalog = args.catalog_name
 
         self.assignment = dbx.MetastoreAssignment(
@@ -185,9 +184,6 @@ class UnityCatalog(PlatformComponent):
                 "locations": {k: v.url for k, v in self.locations.items()},
             }
         )
-
-    def _db_opts(self, depends_on: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, provider=self._provider, depends_on=list(depends_on))
 
     def _grant(
         self,
