@@ -9,7 +9,7 @@ knows one component knows them all and no component re-implements them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -82,6 +82,20 @@ class CommonArgs:
     location: str
     tags: Mapping[str, str]
     subscription_id: pulumi.Input[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceArgs:
+    """The cross-cutting inputs every data-service component takes, by the same names.
+
+    A service is reachable only through its private endpoints, so there is no
+    default for them: forgetting them is an error, not a public service.
+    """
+
+    common: CommonArgs
+    diagnostics: DiagnosticsArgs
+    private_endpoints: Sequence[PrivateEndpointArgs]
+    role_assignments: Sequence[RoleAssignmentArgs] = ()
 
 
 class PlatformComponent(pulumi.ComponentResource):
@@ -172,6 +186,22 @@ class PlatformComponent(pulumi.ComponentResource):
             opts=self._opts(depends_on=[pe]),
         )
         return pe, zone_group
+
+    def add_private_endpoints(
+        self,
+        logical_name: str,
+        target: pulumi.Resource,
+        target_id: pulumi.Input[str],
+        endpoints: Sequence[PrivateEndpointArgs],
+        endpoint_name: Callable[[PrivateEndpointArgs], str],
+    ) -> list[tuple[network.PrivateEndpoint, network.PrivateDnsZoneGroup]]:
+        """One endpoint (with its DNS zone group) per sub-resource; at least one is required."""
+        if not endpoints:
+            raise ValueError(f"{logical_name}: a private service needs at least one private endpoint")
+        return [
+            self.add_private_endpoint(logical_name, target, target_id, endpoint, endpoint_name(endpoint))
+            for endpoint in endpoints
+        ]
 
     def add_role_assignments(
         self,

@@ -7,18 +7,15 @@ connector, Event Hubs capture, operators -- authenticates with Entra ID.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 from pulumi_azure_native import storage
 
 from components.base import (
-    CommonArgs,
     CustomerManagedKeyArgs,
-    DiagnosticsArgs,
     PlatformComponent,
-    PrivateEndpointArgs,
-    RoleAssignmentArgs,
+    ServiceArgs,
 )
 
 CONTAINERS = ("landing", "bronze", "silver", "gold", "checkpoints")
@@ -32,17 +29,12 @@ class LifecycleArgs:
     containers: Sequence[str] = ("landing", "bronze")
 
 
-@dataclass(frozen=True)
-class DataLakeArgs:
-    common: CommonArgs
-    diagnostics: DiagnosticsArgs
+@dataclass(frozen=True, kw_only=True)
+class DataLakeArgs(ServiceArgs):
     account_name: str
-    # One endpoint per sub-resource: "dfs" (ABFS, Spark) and "blob" (capture, tooling).
-    private_endpoints: Sequence[PrivateEndpointArgs]
     replication: str = "ZRS"
     lifecycle: LifecycleArgs = LifecycleArgs()
     customer_managed_key: CustomerManagedKeyArgs | None = None
-    role_assignments: Sequence[RoleAssignmentArgs] = field(default_factory=tuple)
 
 
 class DataLake(PlatformComponent):
@@ -121,10 +113,13 @@ class DataLake(PlatformComponent):
             self.account.id.apply(lambda account_id: f"{account_id}/blobServices/default"),
             args.diagnostics,
         )
-        for endpoint in args.private_endpoints:
-            self.add_private_endpoint(
-                name, self.account, self.account.id, endpoint, f"pe-{args.account_name}-{endpoint.group_id}"
-            )
+        self.add_private_endpoints(
+            name,
+            self.account,
+            self.account.id,
+            args.private_endpoints,
+            lambda e: f"pe-{args.account_name}-{e.group_id}",
+        )
         scopes: dict[str | None, tuple[pulumi.Resource, pulumi.Input[str]]] = {None: (self.account, self.account.id)}
         scopes.update({k: (v, v.id) for k, v in self.containers.items()})
         self.role_assignments = self.add_role_assignments(name, scopes, args.role_assignments)

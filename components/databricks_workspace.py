@@ -25,12 +25,11 @@ import pulumi_databricks as dbx
 from pulumi_azure_native import databricks, keyvault
 
 from components.base import (
-    CommonArgs,
     CustomerManagedKeyArgs,
-    DiagnosticsArgs,
     PlatformComponent,
     PrivateEndpointArgs,
     RoleAssignmentArgs,
+    ServiceArgs,
 )
 from components.roles import BuiltInRole
 
@@ -61,19 +60,15 @@ class WorkspaceCmkArgs:
     encrypt_dbfs_root: bool = False
 
 
-@dataclass(frozen=True)
-class DatabricksWorkspaceArgs:
-    common: CommonArgs
-    diagnostics: DiagnosticsArgs
+@dataclass(frozen=True, kw_only=True)
+class DatabricksWorkspaceArgs(ServiceArgs):
     workspace_name: str
     managed_resource_group_name: str
     access_connector_name: str
     dbfs_storage_account_name: str
     network: WorkspaceNetworkArgs
-    # Front end (and back end, with NoAzureDatabricksRules): group id databricks_ui_api.
-    ui_api_endpoint: PrivateEndpointArgs
-    # Entra SSO callback for a private front end: group id browser_authentication.
-    browser_auth_endpoint: PrivateEndpointArgs
+    # private_endpoints: databricks_ui_api (front end, and back end with NoAzureDatabricksRules) and
+    # browser_authentication (Entra SSO callback for a private front end; skipped with a public one).
     # The workspace storage account's "dfs" and "blob" endpoints (its firewall is on).
     dbfs_endpoints: Sequence[PrivateEndpointArgs]
     # User-assigned identity the access connector carries (Unity Catalog and the workspace storage use it).
@@ -83,7 +78,6 @@ class DatabricksWorkspaceArgs:
     # Explicit, named convenience; the back end stays private either way.
     allow_public_front_end: bool = False
     customer_managed_key: WorkspaceCmkArgs | None = None
-    role_assignments: Sequence[RoleAssignmentArgs] = field(default_factory=tuple)
 
 
 def _text(value: pulumi.Input[str]) -> databricks.WorkspaceCustomStringParameterArgs:
@@ -196,13 +190,17 @@ class DatabricksWorkspace(PlatformComponent):
         self.add_diagnostics(name, self.workspace, self.workspace.id, args.diagnostics, metrics=False)
 
         self.ready: list[pulumi.Resource] = [self.workspace]
-        endpoints = [(args.ui_api_endpoint, "ui")]
-        if not args.allow_public_front_end:
-            endpoints.append((args.browser_auth_endpoint, "auth"))
-        for endpoint, suffix in endpoints:
-            pe, zone_group = self.add_private_endpoint(
-                name, self.workspace, self.workspace.id, endpoint, f"pe-{args.workspace_name}-{suffix}"
-            )
+        endpoints = [
+            e for e in args.private_endpoints if not (args.allow_public_front_end and e.group_id == BROWSER_AUTH)
+        ]
+        suffixes = {UI_API: "ui", BROWSER_AUTH: "auth"}
+        for pe, zone_group in self.add_private_endpoints(
+            name,
+            self.workspace,
+            self.workspace.id,
+            endpoints,
+            lambda e: f"pe-{args.workspace_name}-{suffixes.get(e.group_id, e.group_id)}",
+        ):
             self.ready += [pe, zone_group]
 
         # The workspace storage account sits in the managed resource group, behind its firewall.

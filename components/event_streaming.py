@@ -13,12 +13,9 @@ import pulumi
 from pulumi_azure_native import eventhub
 
 from components.base import (
-    CommonArgs,
     CustomerManagedKeyArgs,
-    DiagnosticsArgs,
     PlatformComponent,
-    PrivateEndpointArgs,
-    RoleAssignmentArgs,
+    ServiceArgs,
 )
 
 
@@ -42,11 +39,8 @@ class CaptureArgs:
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
-@dataclass(frozen=True)
-class EventStreamingArgs:
-    common: CommonArgs
-    diagnostics: DiagnosticsArgs
-    private_endpoint: PrivateEndpointArgs
+@dataclass(frozen=True, kw_only=True)
+class EventStreamingArgs(ServiceArgs):
     namespace_name: str
     sku: str  # Standard | Premium | Dedicated
     capacity: int
@@ -58,8 +52,6 @@ class EventStreamingArgs:
     dedicated_cluster_id: str | None = None
     capture: CaptureArgs | None = None
     customer_managed_key: CustomerManagedKeyArgs | None = None
-    # sub_scope = hub name for hub-scoped grants.
-    role_assignments: Sequence[RoleAssignmentArgs] = field(default_factory=tuple)
 
 
 class EventStreaming(PlatformComponent):
@@ -126,8 +118,8 @@ class EventStreaming(PlatformComponent):
             self.hubs[hub.name] = self._hub(name, args, hub)
 
         self.add_diagnostics(name, self.namespace, self.namespace.id, args.diagnostics)
-        self.add_private_endpoint(
-            name, self.namespace, self.namespace.id, args.private_endpoint, f"pe-{args.namespace_name}"
+        self.add_private_endpoints(
+            name, self.namespace, self.namespace.id, args.private_endpoints, lambda _: f"pe-{args.namespace_name}"
         )
         scopes: dict[str | None, tuple[pulumi.Resource, pulumi.Input[str]]] = {
             None: (self.namespace, self.namespace.id)

@@ -14,12 +14,10 @@ import pulumi
 from pulumi_azure_native import keyvault
 
 from components.base import (
-    CommonArgs,
     CustomerManagedKeyArgs,
-    DiagnosticsArgs,
     PlatformComponent,
-    PrivateEndpointArgs,
     RoleAssignmentArgs,
+    ServiceArgs,
 )
 from components.roles import BuiltInRole
 
@@ -34,16 +32,12 @@ class CmkConsumer:
     identity_principal_id: pulumi.Input[str]
 
 
-@dataclass(frozen=True)
-class KeyVaultArgs:
-    common: CommonArgs
-    diagnostics: DiagnosticsArgs
-    private_endpoint: PrivateEndpointArgs
+@dataclass(frozen=True, kw_only=True)
+class KeyVaultArgs(ServiceArgs):
     vault_name: str
     tenant_id: pulumi.Input[str]
     sku: str = "standard"
     soft_delete_retention_days: int = 90
-    role_assignments: Sequence[RoleAssignmentArgs] = field(default_factory=tuple)
     cmk_consumers: Sequence[CmkConsumer] = field(default_factory=tuple)
     key_type: str = "RSA"
     key_size: int = 3072
@@ -86,7 +80,9 @@ class KeyVault(PlatformComponent):
         self.vault_uri: str = f"https://{args.vault_name}.vault.azure.net/"
         self.vault_id: pulumi.Output[str] = self.vault.id
         self.add_diagnostics(name, self.vault, self.vault.id, args.diagnostics)
-        self.add_private_endpoint(name, self.vault, self.vault.id, args.private_endpoint, f"pe-{args.vault_name}")
+        self.add_private_endpoints(
+            name, self.vault, self.vault.id, args.private_endpoints, lambda _: f"pe-{args.vault_name}"
+        )
         self.add_role_assignments(name, {None: (self.vault, self.vault.id)}, args.role_assignments)
 
         self.keys: dict[str, keyvault.Key] = {}

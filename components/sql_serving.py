@@ -25,12 +25,10 @@ import pulumi
 from pulumi_azure_native import sql
 
 from components.base import (
-    CommonArgs,
     CustomerManagedKeyArgs,
     DiagnosticsArgs,
     PlatformComponent,
-    PrivateEndpointArgs,
-    RoleAssignmentArgs,
+    ServiceArgs,
 )
 from components.power_bi import pbids_json
 
@@ -91,11 +89,8 @@ class SqlBackupArgs:
     long_term: LongTermRetentionArgs | None = None
 
 
-@dataclass(frozen=True)
-class SqlServingArgs:
-    common: CommonArgs
-    diagnostics: DiagnosticsArgs
-    private_endpoint: PrivateEndpointArgs
+@dataclass(frozen=True, kw_only=True)
+class SqlServingArgs(ServiceArgs):
     server_name: str
     admin_group: SqlAdminGroupArgs
     database: SqlDatabaseArgs
@@ -106,7 +101,6 @@ class SqlServingArgs:
     audit_retention_days: int = 90
     security_alert_emails: Sequence[str] = field(default_factory=tuple)
     # sub_scope None = the server, "database" = the gold database (control plane only: data access is SQL users).
-    role_assignments: Sequence[RoleAssignmentArgs] = field(default_factory=tuple)
     dns_suffix: str = SQL_DNS_SUFFIX
 
 
@@ -175,8 +169,8 @@ class SqlServing(PlatformComponent):
         self._auditing_and_defender(name, args)
 
         self.add_diagnostics(f"{name}-db", self.database, self.database.id, args.diagnostics)
-        self.private_endpoint, self.private_dns_zone_group = self.add_private_endpoint(
-            name, self.server, self.server.id, args.private_endpoint, f"pe-{args.server_name}"
+        ((self.private_endpoint, self.private_dns_zone_group),) = self.add_private_endpoints(
+            name, self.server, self.server.id, args.private_endpoints, lambda _: f"pe-{args.server_name}"
         )
         self.add_role_assignments(
             name,
