@@ -126,7 +126,7 @@ def render(state: ViewState, pipeline: Any, tracker: Any, db: Any, spark: Any, p
     p50, p99 = tracker.percentiles(50, 99)
     lines.append(f"end-to-end latency (event time -> gold row in SQL): p50 {_fmt(p50)}  p99 {_fmt(p99)}")
     lines.append("")
-    latest = db.query("SELECT MAX(window_start) FROM gold.window_totals")[0][0]
+    latest = db.query("SELECT MAX(window_start) FROM gold.side_window_metrics")[0][0]
     if latest is None:
         lines.append("gold: waiting for the first window ...")
         return "\n".join(lines)

@@ -106,9 +106,10 @@ def gold_view_sql(qualified_schema: str) -> list[str]:
         f"CREATE OR REPLACE VIEW {s}.v_price_trend AS SELECT window_start, window_end, symbol, avg_price, vwap, "
         f"open_price, close_price, high_price, low_price, price_change_pct FROM {s}.symbol_window_metrics",
         f"CREATE OR REPLACE VIEW {s}.v_cumulative_quantity AS SELECT to_date(window_start) AS trading_day, "
-        f"window_start, window_end, volume AS quantity, SUM(volume) OVER (PARTITION BY to_date(window_start) "
+        f"window_start, window_end, quantity, SUM(quantity) OVER (PARTITION BY to_date(window_start) "
         f"ORDER BY window_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative_quantity "
-        f"FROM {s}.window_totals",
+        f"FROM (SELECT window_start, MAX(window_end) AS window_end, SUM(volume) AS quantity "
+        f"FROM {s}.side_window_metrics GROUP BY window_start) AS t",
         f"CREATE OR REPLACE VIEW {s}.v_total_quantity_by_symbol AS SELECT symbol, SUM(volume) AS total_quantity, "
         f"SUM(trade_count) AS trade_count FROM {s}.symbol_window_metrics GROUP BY symbol",
         f"CREATE OR REPLACE VIEW {s}.v_volume_share AS SELECT symbol, SUM(volume) AS total_quantity, "

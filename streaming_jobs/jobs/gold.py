@@ -30,13 +30,12 @@ from streaming_jobs.jobs.common import (
 )
 from streaming_jobs.manifest import JOBS
 from streaming_jobs.serving.connections import SqlSession
-from streaming_jobs.serving.schema import ALERTS, SIDE_WINDOW_METRICS, SYMBOL_WINDOW_METRICS, WINDOW_TOTALS
+from streaming_jobs.serving.schema import ALERTS, SIDE_WINDOW_METRICS, SYMBOL_WINDOW_METRICS
 from streaming_jobs.serving.upsert import ALERT_CLEAR_COLUMNS, GoldBatch, apply_batch
 from streaming_jobs.transforms.aggregate import (
     side_window_rows,
     symbol_window_rows,
     window_aggregates,
-    window_total_rows,
 )
 from streaming_jobs.transforms.alerts import evaluate_alerts
 
@@ -114,7 +113,6 @@ class GoldFrames:
     batch_id: int
     symbol: DataFrame
     side: DataFrame
-    totals: DataFrame
     alerts: DataFrame | None
 
 
@@ -124,7 +122,6 @@ def gold_frames(aggregates: DataFrame, batch_id: int, rules: tuple[AlertRule, ..
         batch_id=batch_id,
         symbol=symbol,
         side=side_window_rows(aggregates, batch_id),
-        totals=window_total_rows(aggregates, batch_id),
         alerts=evaluate_alerts(symbol, rules),
     )
 
@@ -160,7 +157,6 @@ def sql_batch(frames: GoldFrames, query_id: str) -> GoldBatch:
     batch = GoldBatch(query_id=query_id, batch_id=frames.batch_id)
     for table, df in ((SYMBOL_WINDOW_METRICS, frames.symbol), (SIDE_WINDOW_METRICS, frames.side)):
         batch.rows[table.name] = _tuples(_plain(df).collect(), table.column_names)
-    batch.rows[WINDOW_TOTALS.name] = _tuples(_plain(frames.totals).collect(), WINDOW_TOTALS.column_names)
     if frames.alerts is not None:
         evaluated = _plain(frames.alerts).collect()
         hits = [r for r in evaluated if r["active"]]
@@ -219,7 +215,6 @@ class DeltaGoldWriter(GoldSink):
         sink = DeltaGoldSink(self.catalog, self.schema)
         sink.write_table(SYMBOL_WINDOW_METRICS, frames.symbol)
         sink.write_table(SIDE_WINDOW_METRICS, frames.side)
-        sink.write_table(WINDOW_TOTALS, frames.totals)
         if frames.alerts is not None:
             alerts = frames.alerts.withColumn("first_batch_id", F.col("batch_id")).withColumn(
                 "detected_at", F.col("updated_at")

@@ -107,7 +107,8 @@ SYMBOL_WINDOW_METRICS = Table(
 
 SIDE_WINDOW_METRICS = Table(
     name="side_window_metrics",
-    description="Per transaction type (BUY/SELL) and window: transaction count and volume",
+    description="Per transaction type (BUY/SELL) and window: transaction count and volume (summed over the "
+    "types, the per-window totals the cumulative-quantity view runs over)",
     columns=(
         *_WINDOW,
         _c("side", "VARCHAR(8)"),
@@ -117,19 +118,6 @@ SIDE_WINDOW_METRICS = Table(
         *_LINEAGE,
     ),
     key=("window_start", "side"),
-)
-
-WINDOW_TOTALS = Table(
-    name="window_totals",
-    description="All symbols per window: the series the cumulative-quantity view sums",
-    columns=(
-        *_WINDOW,
-        _c("trade_count", "BIGINT"),
-        _c("volume", "BIGINT"),
-        _c("notional", MONEY),
-        *_LINEAGE,
-    ),
-    key=("window_start",),
 )
 
 ALERTS = Table(
@@ -179,7 +167,7 @@ SCHEMA_HISTORY = Table(
 
 # Tables the gold job writes, in upsert order.
 GOLD_TABLES: dict[str, Table] = {
-    t.name: t for t in (SYMBOL_WINDOW_METRICS, SIDE_WINDOW_METRICS, WINDOW_TOTALS, ALERTS, SERVING_BATCHES)
+    t.name: t for t in (SYMBOL_WINDOW_METRICS, SIDE_WINDOW_METRICS, ALERTS, SERVING_BATCHES)
 }
 # Every table the migrations define (GOLD_TABLES plus the runner's history table).
 ALL_TABLES: dict[str, Table] = {**GOLD_TABLES, SCHEMA_HISTORY.name: SCHEMA_HISTORY}
@@ -215,7 +203,7 @@ GOLD_VIEWS: dict[str, View] = {
             "v_cumulative_quantity",
             ("trading_day", "window_start", "window_end", "quantity", "cumulative_quantity"),
             "Running total of traded quantity, restarting each UTC trading day",
-            ("window_totals",),
+            ("side_window_metrics",),
         ),
         View(
             "v_total_quantity_by_symbol",

@@ -21,7 +21,7 @@ from streaming_jobs.serving.schema import ALERTS, GOLD_TABLES, SERVING_BATCHES
 Row = Sequence[Any]
 
 # Tables filled from the aggregate, in the order they are written (the ledger goes last).
-UPSERT_TABLES = ("symbol_window_metrics", "side_window_metrics", "window_totals", "alerts")
+UPSERT_TABLES = ("symbol_window_metrics", "side_window_metrics", "alerts")
 # An alert that no longer matches is kept but marked inactive; one that never matched is not written.
 ALERT_CLEAR_COLUMNS = ("metric_value", "batch_id", "updated_at", "rule_name", "symbol", "window_start")
 

@@ -1,11 +1,12 @@
-"""Gold: windowed trade metrics per symbol, per transaction type and in total, from one aggregation.
+"""Gold: windowed trade metrics per symbol and per transaction type, from one aggregation.
 
-One streaming aggregation with grouping sets (window x symbol, window x side,
-window) keeps a single state store and reads silver once. In update mode every
+One streaming aggregation with grouping sets (window x symbol, window x side)
+keeps a single state store and reads silver once. In update mode every
 micro-batch emits the full current figures of each group it touched, so writing
 them is an overwrite by key: applying a batch twice gives the same table.
-Cumulative quantity, totals per symbol and share of volume are sums over these
-rows and live in the serving views (serving/migrations), not in streaming state.
+Window totals, cumulative quantity, totals per symbol and share of volume are
+sums over these rows and live in the serving views (serving/migrations), not in
+streaming state.
 """
 
 from __future__ import annotations
@@ -14,19 +15,19 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F  # noqa: N812 (PySpark convention)
 
 from streaming_jobs.config import Interval
-from streaming_jobs.serving.schema import SIDE_WINDOW_METRICS, SYMBOL_WINDOW_METRICS, WINDOW_TOTALS
+from streaming_jobs.serving.schema import SIDE_WINDOW_METRICS, SYMBOL_WINDOW_METRICS
 
-GRAIN_SYMBOL, GRAIN_SIDE, GRAIN_TOTAL = "symbol", "side", "total"
+GRAIN_SYMBOL, GRAIN_SIDE = "symbol", "side"
 
 
 def window_aggregates(silver: DataFrame, window: Interval, state_watermark: Interval) -> DataFrame:
-    """Silver trades -> one row per (window, symbol), (window, side) and window, tagged by `grain`."""
+    """Silver trades -> one row per (window, symbol) and per (window, side), tagged by `grain`."""
     w = F.window("event_time", window.text)
     # Ties on event_time are broken by event_id so open/close are the same on every replay.
     order = F.struct("event_time", "event_id")
     agg = (
         silver.withWatermark("event_time", state_watermark.text)
-        .groupingSets([[w, "symbol"], [w, "side"], [w]], w, "symbol", "side")
+        .groupingSets([[w, "symbol"], [w, "side"]], w, "symbol", "side")
         .agg(
             F.count(F.lit(1)).alias("trade_count"),
             F.sum("quantity").alias("volume"),
@@ -41,11 +42,7 @@ def window_aggregates(silver: DataFrame, window: Interval, state_watermark: Inte
             F.grouping_id().alias("_gid"),
         )
     )
-    grain = (
-        F.when(F.col("_gid") == 1, F.lit(GRAIN_SYMBOL))
-        .when(F.col("_gid") == 2, F.lit(GRAIN_SIDE))
-        .otherwise(F.lit(GRAIN_TOTAL))
-    )
+    grain = F.when(F.col("_gid") == 1, F.lit(GRAIN_SYMBOL)).otherwise(F.lit(GRAIN_SIDE))
     return agg.select(
         grain.alias("grain"),
         F.col("window.start").alias("window_start"),
@@ -87,7 +84,3 @@ def symbol_window_rows(aggregates: DataFrame, batch_id: int) -> DataFrame:
 
 def side_window_rows(aggregates: DataFrame, batch_id: int) -> DataFrame:
     return _rows(aggregates, GRAIN_SIDE, SIDE_WINDOW_METRICS.column_names, batch_id)
-
-
-def window_total_rows(aggregates: DataFrame, batch_id: int) -> DataFrame:
-    return _rows(aggregates, GRAIN_TOTAL, WINDOW_TOTALS.column_names, batch_id)

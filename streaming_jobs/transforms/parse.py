@@ -23,5 +23,6 @@ def parse_events(bronze: DataFrame) -> DataFrame:
 
 def with_raw_fields(parsed: DataFrame) -> DataFrame:
     """Adds `raw`: every field as text. Only rejected records get this second parse, so it costs nothing
-    on the valid path; comparing `raw` with `evt` tells a missing field from a wrongly typed one."""
-    return parsed.withColumn("raw", F.from_json(F.col("payload"), RAW_SCHEMA, _OPTIONS))
+    on the valid path; comparing `raw` with `evt` tells a missing field from a wrongly typed one.
+    The same one-element explode keeps it to one parse per record."""
+    return parsed.withColumn("raw", F.explode(F.array(F.from_json(F.col("payload"), RAW_SCHEMA, _OPTIONS))))

@@ -37,7 +37,10 @@ def assert_gold_matches(db: SqliteSession, ref: Gold) -> None:
     assert {(r[0], r[1]): (r[2], r[3]) for r in side} == {k: v[:2] for k, v in ref.side_windows.items()}
     assert all(close(r[4], ref.side_windows[(r[0], r[1])][2]) for r in side)
 
-    totals = db.query(f"SELECT window_start, trade_count, volume, notional FROM {GOLD_SCHEMA}.window_totals")
+    totals = db.query(
+        f"SELECT window_start, SUM(trade_count), SUM(volume) FROM {GOLD_SCHEMA}.side_window_metrics"
+        " GROUP BY window_start"
+    )
     assert {r[0]: (r[1], r[2]) for r in totals} == {k: v[:2] for k, v in ref.totals.items()}
 
     by_symbol = db.query(f"SELECT symbol, total_quantity FROM {GOLD_SCHEMA}.v_total_quantity_by_symbol")

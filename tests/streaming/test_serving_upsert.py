@@ -166,7 +166,7 @@ def test_alerts_keep_first_detection_and_clear_without_inserting(db: SqliteSessi
 
 def test_rows_of_the_wrong_width_are_rejected(db: SqliteSession) -> None:
     with pytest.raises(ValueError, match="row has 2 values"):
-        apply_batch(db, GoldBatch("q1", 0, {"window_totals": [(W1, W2)]}))
+        apply_batch(db, GoldBatch("q1", 0, {"side_window_metrics": [(W1, W2)]}))
     with pytest.raises(ValueError, match="not a gold table"):
         apply_batch(db, GoldBatch("q1", 0, {"trades": []}))
     assert _snapshot(db)["ledger"] == []

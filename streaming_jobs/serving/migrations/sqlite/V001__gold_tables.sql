@@ -42,17 +42,6 @@ CREATE TABLE IF NOT EXISTS gold.side_window_metrics (
     PRIMARY KEY (window_start, side)
 );
 
-CREATE TABLE IF NOT EXISTS gold.window_totals (
-    window_start TEXT    NOT NULL,
-    window_end   TEXT    NOT NULL,
-    trade_count  INTEGER NOT NULL,
-    volume       INTEGER NOT NULL,
-    notional     NUMERIC NOT NULL,
-    batch_id     INTEGER NOT NULL,
-    updated_at   TEXT    NOT NULL,
-    PRIMARY KEY (window_start)
-);
-
 CREATE TABLE IF NOT EXISTS gold.alerts (
     rule_name      TEXT    NOT NULL,
     symbol         TEXT    NOT NULL,
@@ -91,13 +80,18 @@ SELECT window_start, window_end, symbol, avg_price, vwap, open_price, close_pric
 FROM gold.symbol_window_metrics;
 
 CREATE VIEW IF NOT EXISTS gold.v_cumulative_quantity AS
+WITH per_window AS (
+    SELECT window_start, MAX(window_end) AS window_end, SUM(volume) AS quantity
+    FROM gold.side_window_metrics
+    GROUP BY window_start
+)
 SELECT date(window_start) AS trading_day,
        window_start,
        window_end,
-       volume AS quantity,
-       SUM(volume) OVER (PARTITION BY date(window_start) ORDER BY window_start
-                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative_quantity
-FROM gold.window_totals;
+       quantity,
+       SUM(quantity) OVER (PARTITION BY date(window_start) ORDER BY window_start
+                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative_quantity
+FROM per_window;
 
 CREATE VIEW IF NOT EXISTS gold.v_total_quantity_by_symbol AS
 SELECT symbol, SUM(volume) AS total_quantity, SUM(trade_count) AS trade_count

@@ -41,7 +41,7 @@ CREATE NONCLUSTERED INDEX ix_symbol_window_metrics_symbol
     ON gold.symbol_window_metrics (symbol, window_start) INCLUDE (avg_price, volume);
 GO
 
--- Per transaction type (BUY/SELL) and window.
+-- Per transaction type (BUY/SELL) and window; summed over the types it gives the window totals.
 IF OBJECT_ID(N'gold.side_window_metrics', N'U') IS NULL
 CREATE TABLE gold.side_window_metrics (
     window_start DATETIME2(3)  NOT NULL,
@@ -53,20 +53,6 @@ CREATE TABLE gold.side_window_metrics (
     batch_id     BIGINT        NOT NULL,
     updated_at   DATETIME2(3)  NOT NULL,
     CONSTRAINT pk_side_window_metrics PRIMARY KEY CLUSTERED (window_start, side)
-);
-GO
-
--- All symbols per window (cumulative quantity is a running sum over it).
-IF OBJECT_ID(N'gold.window_totals', N'U') IS NULL
-CREATE TABLE gold.window_totals (
-    window_start DATETIME2(3)  NOT NULL,
-    window_end   DATETIME2(3)  NOT NULL,
-    trade_count  BIGINT        NOT NULL,
-    volume       BIGINT        NOT NULL,
-    notional     DECIMAL(38,4) NOT NULL,
-    batch_id     BIGINT        NOT NULL,
-    updated_at   DATETIME2(3)  NOT NULL,
-    CONSTRAINT pk_window_totals PRIMARY KEY CLUSTERED (window_start)
 );
 GO
 
@@ -121,13 +107,18 @@ FROM gold.symbol_window_metrics;
 GO
 
 CREATE OR ALTER VIEW gold.v_cumulative_quantity AS
+WITH per_window AS (
+    SELECT window_start, MAX(window_end) AS window_end, SUM(volume) AS quantity
+    FROM gold.side_window_metrics
+    GROUP BY window_start
+)
 SELECT CAST(window_start AS DATE) AS trading_day,
        window_start,
        window_end,
-       volume AS quantity,
-       SUM(volume) OVER (PARTITION BY CAST(window_start AS DATE) ORDER BY window_start
-                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative_quantity
-FROM gold.window_totals;
+       quantity,
+       SUM(quantity) OVER (PARTITION BY CAST(window_start AS DATE) ORDER BY window_start
+                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative_quantity
+FROM per_window;
 GO
 
 CREATE OR ALTER VIEW gold.v_total_quantity_by_symbol AS
