@@ -11,7 +11,7 @@ only be known at apply time is judged at `pulumi up`).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -286,6 +286,95 @@ def _raw_get(props: Mapping[str, Any], key: str) -> Any:
     except KeyError:
         target = props
     return plain(target.get(key)) if isinstance(target, Mapping) else None
+
+
+# ---------------------------------------------------------------------------
+# Declarative checks: one input path, one expectation, the pack's message wording.
+# Each builder returns a Check; an unknown value always passes (it is judged at `pulumi up`).
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def expect(
+    path: str,
+    allowed: Container[Any],
+    *,
+    when_missing: str | None = None,
+    hint: str = "",
+    normalise: Callable[[Any], Any] = _as_is,
+    unset: str | None = None,
+) -> Check:
+    """`path` must hold one of `allowed` (compared after `normalise`).
+
+    Absent: with `when_missing` (the tail after "<path> is not set"), that message; without it, an
+    absent value is judged as None. Any other value: "<path> is <value!r><hint>.", or, when `unset`
+    is given, "<path> is <value>." with an absent or empty value shown as `unset`.
+    """
+
+    def check(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
+        value = r.get(path)
+        if value is None and when_missing is not None:
+            yield f"{path} is not set{when_missing}."
+        elif not is_unknown(value) and normalise(value) not in allowed:
+            shown = (value or unset) if unset is not None else repr(value)
+            yield f"{path} is {shown}{hint}."
+
+    return check
+
+
+def expect_flag(path: str, want: bool, *, when_missing: str | None = None, hint: str = "") -> Check:
+    """A boolean input (strings "true"/"false" too) must not be `not want`: "<path> is true|false<hint>."
+
+    Absent passes (the provider default is compliant) unless `when_missing` is given: then
+    "<path> is not set<when_missing>."
+    """
+
+    def check(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
+        value = as_bool(r.get(path))
+        if value is None:
+            if when_missing is not None:
+                yield f"{path} is not set{when_missing}."
+        elif value is (not want):
+            yield f"{path} is {'true' if value else 'false'}{hint}."
+
+    return check
+
+
+def must_be_true(path: str, hint: str = "") -> Check:
+    """A boolean input whose default is false: absent or false both report "<path> is not true<hint>."."""
+
+    def check(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
+        value = as_bool(r.get(path))
+        if value is None or value is False:
+            yield f"{path} is not true{hint}."
+
+    return check
+
+
+def expect_minimum(path: str, setting: str, *, default: Any = None, when_missing: str = "") -> Check:
+    """A number of days at least the policy's `setting`: absent -> "<path> is not set<when_missing>; ..."."""
+
+    def check(r: Res, config: Mapping[str, Any]) -> Iterator[str]:
+        value = r.get(path, default)
+        minimum = int(config[setting])
+        if value is None:
+            yield f"{path} is not set{when_missing}; at least {minimum} is required."
+        elif not is_unknown(value) and float(value) < minimum:
+            yield f"{path} is {int(float(value))}; at least {minimum} is required."
+
+    return check
+
+
+def all_of(*checks: Check) -> Check:
+    """Several checks as one policy's check: their messages in order."""
+
+    def check(r: Res, config: Mapping[str, Any]) -> Iterator[str]:
+        for each in checks:
+            yield from each(r, config)
+
+    return check
 
 
 # ---------------------------------------------------------------------------

@@ -8,9 +8,10 @@ Output of the target); a concrete id, when known, matches too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
-from ._core import AZ, UNKNOWN, Graph, Node, as_list, dig, lower
+from ._core import AZ, UNKNOWN, Graph, Meta, Node, ZeroTrustStackPolicy, as_list, dig, lower
 
 PRIVATE_ENDPOINT = AZ + "network:PrivateEndpoint"
 DNS_ZONE_GROUP = AZ + "network:PrivateDnsZoneGroup"
@@ -47,3 +48,20 @@ def missing_private_endpoints(graph: Graph, target: Node, wanted: Iterable[str])
         if not alternatives & groups:
             missing.append(entry)
     return missing
+
+
+def private_endpoint_policy(
+    meta: Meta, target_type: str, label: str, groups: Sequence[str] | Callable[[Node], Sequence[str]]
+) -> ZeroTrustStackPolicy:
+    """The "every <label> has private endpoints for `groups`" stack policy of one data service.
+
+    `groups` lists the required group ids, or computes them from the target (storage adds "dfs" for a data lake).
+    """
+
+    def check(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
+        for target in graph.of_type(target_type):
+            wanted = groups(target) if callable(groups) else groups
+            for group in missing_private_endpoints(graph, target, wanted):
+                yield target.urn, f"{label} {target.name!r} has no private endpoint for group id {group!r}."
+
+    return ZeroTrustStackPolicy(meta, check)

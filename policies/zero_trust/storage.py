@@ -9,20 +9,23 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from ._core import (
     AZ,
-    UNKNOWN,
     Framework,
-    Graph,
     Meta,
+    Node,
     Res,
+    ZeroTrustResourcePolicy,
+    all_of,
     as_bool,
+    expect,
+    expect_flag,
     is_unknown,
     lower,
     mcsb,
+    must_be_true,
     resource_policy,
     set_top_level,
-    stack_policy,
 )
-from .private_link import missing_private_endpoints
+from .private_link import private_endpoint_policy
 
 ACCOUNT = AZ + "storage:StorageAccount"
 CONTAINER = AZ + "storage:BlobContainer"
@@ -30,7 +33,7 @@ BLOB_SERVICE = AZ + "storage:BlobServiceProperties"
 SVC = "storage"
 
 
-@resource_policy(
+secure_transfer = ZeroTrustResourcePolicy(
     Meta(
         name="storage-secure-transfer",
         control="ST-01",
@@ -46,17 +49,15 @@ SVC = "storage"
         framework=mcsb("DP-3", anchors="Azure Policy 404c3081; CKV_AZURE_3; Azure.Storage.SecureTransfer"),
     ),
     [ACCOUNT],
+    expect_flag("enableHttpsTrafficOnly", True, hint=": the account accepts unencrypted HTTP"),
     fix=set_top_level("enableHttpsTrafficOnly", True, unless=lambda v: as_bool(v) is not False),
 )
-def secure_transfer(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    if as_bool(r.get("enableHttpsTrafficOnly")) is False:
-        yield "enableHttpsTrafficOnly is false: the account accepts unencrypted HTTP."
 
 
 _TLS_OK = {"TLS1_2", "TLS1_3"}
 
 
-@resource_policy(
+min_tls = ZeroTrustResourcePolicy(
     Meta(
         name="storage-min-tls",
         control="ST-02",
@@ -69,17 +70,12 @@ _TLS_OK = {"TLS1_2", "TLS1_3"}
         framework=mcsb("DP-3", "v2", anchors="Azure Policy fe83a0eb; CKV_AZURE_44; Azure.Storage.MinTLS"),
     ),
     [ACCOUNT],
+    expect("minimumTlsVersion", _TLS_OK, when_missing="; Azure then accepts TLS 1.0", hint="; TLS1_2 is the minimum"),
     fix=set_top_level("minimumTlsVersion", "TLS1_2", unless=lambda v: v in _TLS_OK),
 )
-def min_tls(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = r.get("minimumTlsVersion")
-    if value is None:
-        yield "minimumTlsVersion is not set; Azure then accepts TLS 1.0."
-    elif not is_unknown(value) and value not in _TLS_OK:
-        yield f"minimumTlsVersion is {value!r}; TLS1_2 is the minimum."
 
 
-@resource_policy(
+no_shared_key = ZeroTrustResourcePolicy(
     Meta(
         name="storage-no-shared-key",
         control="ST-03",
@@ -100,16 +96,16 @@ def min_tls(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=mcsb("IM-1", anchors="Azure Policy 8c6a50c6; CKV2_AZURE_40"),
     ),
     [ACCOUNT],
+    expect_flag(
+        "allowSharedKeyAccess",
+        False,
+        when_missing="; Azure treats a missing value as true (Shared Key allowed)",
+        hint=": account keys and SAS tokens can authorize requests",
+    ),
 )
-def no_shared_key(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = as_bool(r.get("allowSharedKeyAccess"))
-    if value is None:
-        yield "allowSharedKeyAccess is not set; Azure treats a missing value as true (Shared Key allowed)."
-    elif value is True:
-        yield "allowSharedKeyAccess is true: account keys and SAS tokens can authorize requests."
 
 
-@resource_policy(
+no_anonymous_blob_access = ZeroTrustResourcePolicy(
     Meta(
         name="storage-no-anonymous-blob-access",
         control="ST-04",
@@ -122,14 +118,12 @@ def no_shared_key(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=mcsb("NS-2", anchors="Azure Policy 4fa4b6c0; CKV_AZURE_190; Azure.Storage.BlobPublicAccess"),
     ),
     [ACCOUNT],
+    expect_flag("allowBlobPublicAccess", False, hint=": containers can be made publicly readable"),
     fix=set_top_level("allowBlobPublicAccess", False, unless=lambda v: as_bool(v) is not True),
 )
-def no_anonymous_blob_access(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    if as_bool(r.get("allowBlobPublicAccess")) is True:
-        yield "allowBlobPublicAccess is true: containers can be made publicly readable."
 
 
-@resource_policy(
+container_private = ZeroTrustResourcePolicy(
     Meta(
         name="storage-container-private",
         control="ST-04",
@@ -142,15 +136,12 @@ def no_anonymous_blob_access(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=mcsb("NS-2", anchors="CKV_AZURE_34; Azure.Storage.BlobAccessType; Trivy AZU-0007"),
     ),
     [CONTAINER],
+    expect("publicAccess", (None, "None"), hint=": anonymous callers can read this container"),
     fix=set_top_level("publicAccess", "None", unless=lambda v: v in (None, "None")),
 )
-def container_private(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = r.get("publicAccess")
-    if value not in (None, "None", UNKNOWN):
-        yield f"publicAccess is {value!r}: anonymous callers can read this container."
 
 
-@resource_policy(
+public_network_disabled = ZeroTrustResourcePolicy(
     Meta(
         name="storage-public-network-disabled",
         control="ST-05",
@@ -165,16 +156,15 @@ def container_private(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=mcsb("NS-2", "v2", anchors="Azure Policy b2982f36; CKV_AZURE_59"),
     ),
     [ACCOUNT],
+    expect(
+        "publicNetworkAccess",
+        ("Disabled", "SecuredByPerimeter"),
+        when_missing="; Azure then leaves the public endpoint enabled",
+    ),
 )
-def public_network_disabled(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = r.get("publicNetworkAccess")
-    if value is None:
-        yield "publicNetworkAccess is not set; Azure then leaves the public endpoint enabled."
-    elif not is_unknown(value) and value not in ("Disabled", "SecuredByPerimeter"):
-        yield f"publicNetworkAccess is {value!r}."
 
 
-@resource_policy(
+firewall_default_deny = ZeroTrustResourcePolicy(
     Meta(
         name="storage-firewall-default-deny",
         control="ST-06",
@@ -190,16 +180,16 @@ def public_network_disabled(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=mcsb("NS-2", anchors="Azure Policy 34c877ad; CKV_AZURE_35; Azure.Storage.Firewall; Trivy AZU-0012"),
     ),
     [ACCOUNT],
+    expect(
+        "networkRuleSet.defaultAction",
+        ("deny",),
+        normalise=lower,
+        when_missing="; Azure then allows traffic from all networks",
+    ),
 )
-def firewall_default_deny(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = r.get("networkRuleSet.defaultAction")
-    if value is None:
-        yield "networkRuleSet.defaultAction is not set; Azure then allows traffic from all networks."
-    elif not is_unknown(value) and lower(value) != "deny":
-        yield f"networkRuleSet.defaultAction is {value!r}."
 
 
-@resource_policy(
+infrastructure_encryption = ZeroTrustResourcePolicy(
     Meta(
         name="storage-infrastructure-encryption",
         control="ST-08",
@@ -218,14 +208,11 @@ def firewall_default_deny(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=mcsb("DP-4", "v2", anchors="Azure Policy 4733ea7b; Trivy AZU-0061"),
     ),
     [ACCOUNT],
+    must_be_true("encryption.requireInfrastructureEncryption", " (default false)"),
 )
-def infrastructure_encryption(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = as_bool(r.get("encryption.requireInfrastructureEncryption"))
-    if value is None or value is False:
-        yield "encryption.requireInfrastructureEncryption is not true (default false)."
 
 
-@resource_policy(
+no_local_users = ZeroTrustResourcePolicy(
     Meta(
         name="storage-no-local-users-sftp",
         control="ST-11",
@@ -243,18 +230,14 @@ def infrastructure_encryption(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=Framework("Checkov", "CKV_AZURE_244"),
     ),
     [ACCOUNT],
+    all_of(
+        expect_flag("isLocalUserEnabled", False, when_missing="; Azure then allows local users"),
+        expect_flag("isSftpEnabled", False, hint=": SFTP endpoints authenticate local users, not Entra ID"),
+    ),
 )
-def no_local_users(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    local = as_bool(r.get("isLocalUserEnabled"))
-    if local is None:
-        yield "isLocalUserEnabled is not set; Azure then allows local users."
-    elif local is True:
-        yield "isLocalUserEnabled is true."
-    if as_bool(r.get("isSftpEnabled")) is True:
-        yield "isSftpEnabled is true: SFTP endpoints authenticate local users, not Entra ID."
 
 
-@resource_policy(
+no_cross_tenant_replication = ZeroTrustResourcePolicy(
     Meta(
         name="storage-no-cross-tenant-replication",
         control="ST-12",
@@ -272,13 +255,15 @@ def no_local_users(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=Framework("Azure Policy", "92a89a79"),
     ),
     [ACCOUNT],
+    expect_flag("allowCrossTenantReplication", False),
 )
-def no_cross_tenant_replication(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    if as_bool(r.get("allowCrossTenantReplication")) is True:
-        yield "allowCrossTenantReplication is true."
 
 
-@stack_policy(
+def _endpoint_groups(account: Node) -> list[str]:
+    return ["blob", "dfs"] if as_bool(account.get("isHnsEnabled")) is True else ["blob"]
+
+
+private_endpoint = private_endpoint_policy(
     Meta(
         name="storage-private-endpoint",
         control="ST-16",
@@ -297,15 +282,11 @@ def no_cross_tenant_replication(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
             "the account's id."
         ),
         framework=mcsb("NS-2", anchors="Azure Policy 6edd7eda; CKV2_AZURE_33"),
-    )
+    ),
+    ACCOUNT,
+    "storage account",
+    _endpoint_groups,
 )
-def private_endpoint(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
-    for account in graph.of_type(ACCOUNT):
-        wanted = ["blob"]
-        if as_bool(account.get("isHnsEnabled")) is True:
-            wanted.append("dfs")
-        for group in missing_private_endpoints(graph, account, wanted):
-            yield account.urn, f"storage account {account.name!r} has no private endpoint for group id {group!r}."
 
 
 @resource_policy(
@@ -336,7 +317,7 @@ def trusted_services_bypass(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         yield f"networkRuleSet.bypass is {value!r}; trusted Azure services are blocked."
 
 
-@resource_policy(
+customer_managed_key = ZeroTrustResourcePolicy(
     Meta(
         name="storage-customer-managed-key",
         control="ST-09",
@@ -352,14 +333,11 @@ def trusted_services_bypass(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=mcsb("DP-5", anchors="Azure Policy 6fac406b; CKV2_AZURE_1"),
     ),
     [ACCOUNT],
+    expect("encryption.keySource", ("microsoft.keyvault",), normalise=lower, unset="not set (Microsoft.Storage)"),
 )
-def customer_managed_key(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = r.get("encryption.keySource")
-    if not is_unknown(value) and lower(value) != "microsoft.keyvault":
-        yield f"encryption.keySource is {value or 'not set (Microsoft.Storage)'!s}."
 
 
-@resource_policy(
+blob_soft_delete = ZeroTrustResourcePolicy(
     Meta(
         name="storage-blob-soft-delete",
         control="ST-14",
@@ -378,12 +356,8 @@ def customer_managed_key(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=Framework("PSRule for Azure", "Azure.Storage.SoftDelete", None, "CKV2_AZURE_38; Trivy AZU-0056"),
     ),
     [BLOB_SERVICE],
+    all_of(must_be_true("deleteRetentionPolicy.enabled"), must_be_true("containerDeleteRetentionPolicy.enabled")),
 )
-def blob_soft_delete(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    for path in ("deleteRetentionPolicy.enabled", "containerDeleteRetentionPolicy.enabled"):
-        value = as_bool(r.get(path))
-        if value is None or value is False:
-            yield f"{path} is not true."
 
 
 POLICIES = [
