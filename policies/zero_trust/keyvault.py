@@ -17,17 +17,20 @@ from ._core import (
     Graph,
     Meta,
     Res,
-    as_bool,
+    ZeroTrustResourcePolicy,
+    all_of,
     as_list,
     dig,
-    is_unknown,
+    expect,
+    expect_flag,
+    expect_minimum,
     lower,
     mcsb,
     resource_policy,
     stack_policy,
 )
 from .monitoring import enabled_logs, settings_for
-from .private_link import missing_private_endpoints
+from .private_link import private_endpoint_policy
 
 VAULT = AZ + "keyvault:Vault"
 KEY = AZ + "keyvault:Key"
@@ -35,7 +38,7 @@ SECRET = AZ + "keyvault:Secret"
 SVC = "keyvault"
 
 
-@resource_policy(
+rbac_authorization = ZeroTrustResourcePolicy(
     Meta(
         name="keyvault-rbac-authorization",
         control="KV-01",
@@ -54,16 +57,11 @@ SVC = "keyvault"
         framework=mcsb("PA-7", anchors="Azure Policy 12d4fa5e; Azure.KeyVault.RBAC"),
     ),
     [VAULT],
+    expect_flag("properties.enableRbacAuthorization", True, when_missing="; Azure then uses access policies"),
 )
-def rbac_authorization(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = as_bool(r.get("properties.enableRbacAuthorization"))
-    if value is None:
-        yield "properties.enableRbacAuthorization is not set; Azure then uses access policies."
-    elif value is False:
-        yield "properties.enableRbacAuthorization is false."
 
 
-@resource_policy(
+purge_protection = ZeroTrustResourcePolicy(
     Meta(
         name="keyvault-purge-protection",
         control="KV-02",
@@ -79,14 +77,11 @@ def rbac_authorization(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=mcsb("DP-8", anchors="Azure Policy 0b60c0b2; CKV_AZURE_110; Azure.KeyVault.PurgeProtect"),
     ),
     [VAULT],
+    expect_flag("properties.enablePurgeProtection", True, when_missing=""),
 )
-def purge_protection(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = as_bool(r.get("properties.enablePurgeProtection"))
-    if value is None or value is False:
-        yield f"properties.enablePurgeProtection is {'not set' if value is None else 'false'}."
 
 
-@resource_policy(
+soft_delete_retention = ZeroTrustResourcePolicy(
     Meta(
         name="keyvault-soft-delete-retention",
         control="KV-03",
@@ -114,17 +109,14 @@ def purge_protection(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         },
     ),
     [VAULT],
+    all_of(
+        expect_flag("properties.enableSoftDelete", True),
+        expect_minimum("properties.softDeleteRetentionInDays", "minRetentionDays", default=90),
+    ),
 )
-def soft_delete_retention(r: Res, config: Mapping[str, Any]) -> Iterator[str]:
-    if as_bool(r.get("properties.enableSoftDelete")) is False:
-        yield "properties.enableSoftDelete is false."
-    days = r.get("properties.softDeleteRetentionInDays", 90)
-    minimum = int(config["minRetentionDays"])
-    if not is_unknown(days) and float(days) < minimum:
-        yield f"properties.softDeleteRetentionInDays is {int(float(days))}; at least {minimum} is required."
 
 
-@resource_policy(
+public_network_disabled = ZeroTrustResourcePolicy(
     Meta(
         name="keyvault-public-network-disabled",
         control="KV-04",
@@ -137,16 +129,16 @@ def soft_delete_retention(r: Res, config: Mapping[str, Any]) -> Iterator[str]:
         framework=mcsb("NS-2", "v2", anchors="Azure Policy 405c5871; CKV_AZURE_189"),
     ),
     [VAULT],
+    expect(
+        "properties.publicNetworkAccess",
+        ("disabled",),
+        normalise=lower,
+        when_missing="; Azure then leaves the public endpoint enabled",
+    ),
 )
-def public_network_disabled(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = r.get("properties.publicNetworkAccess")
-    if value is None:
-        yield "properties.publicNetworkAccess is not set; Azure then leaves the public endpoint enabled."
-    elif not is_unknown(value) and lower(value) != "disabled":
-        yield f"properties.publicNetworkAccess is {value!r}."
 
 
-@resource_policy(
+firewall_default_deny = ZeroTrustResourcePolicy(
     Meta(
         name="keyvault-firewall-default-deny",
         control="KV-05",
@@ -162,16 +154,16 @@ def public_network_disabled(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=mcsb("NS-2", anchors="Azure Policy 55615ac9; CKV_AZURE_109; Azure.KeyVault.Firewall; Trivy AZU-0013"),
     ),
     [VAULT],
+    expect(
+        "properties.networkAcls.defaultAction",
+        ("deny",),
+        normalise=lower,
+        when_missing="; Azure then allows all networks",
+    ),
 )
-def firewall_default_deny(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = r.get("properties.networkAcls.defaultAction")
-    if value is None:
-        yield "properties.networkAcls.defaultAction is not set; Azure then allows all networks."
-    elif not is_unknown(value) and lower(value) != "deny":
-        yield f"properties.networkAcls.defaultAction is {value!r}."
 
 
-@stack_policy(
+private_endpoint = private_endpoint_policy(
     Meta(
         name="keyvault-private-endpoint",
         control="KV-06",
@@ -185,12 +177,11 @@ def firewall_default_deny(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
             'groupIds: ["vault"]}].'
         ),
         framework=mcsb("NS-2", anchors="Azure Policy a6abeaec; CKV2_AZURE_32"),
-    )
+    ),
+    VAULT,
+    "Key Vault",
+    ["vault"],
 )
-def private_endpoint(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
-    for vault in graph.of_type(VAULT):
-        for group in missing_private_endpoints(graph, vault, ["vault"]):
-            yield vault.urn, f"Key Vault {vault.name!r} has no private endpoint for group id {group!r}."
 
 
 _AUDIT = {"auditevent"}
