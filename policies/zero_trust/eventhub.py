@@ -10,25 +10,26 @@ from pulumi_policy import EnforcementLevel, Severity
 from ._core import (
     AZ,
     Framework,
-    Graph,
     Meta,
     Res,
+    ZeroTrustResourcePolicy,
     as_bool,
+    expect,
+    expect_flag,
     is_unknown,
     lower,
     mcsb,
     resource_policy,
     set_top_level,
-    stack_policy,
 )
-from .private_link import missing_private_endpoints
+from .private_link import private_endpoint_policy
 
 NAMESPACE = AZ + "eventhub:Namespace"
 RULE_SET = AZ + "eventhub:NamespaceNetworkRuleSet"
 SVC = "eventhub"
 
 
-@resource_policy(
+local_auth_disabled = ZeroTrustResourcePolicy(
     Meta(
         name="eventhub-local-auth-disabled",
         control="EH-01",
@@ -46,16 +47,16 @@ SVC = "eventhub"
         framework=mcsb("IM-1", anchors="Azure Policy 5d4e3c65; Azure.EventHub.DisableLocalAuth"),
     ),
     [NAMESPACE],
+    expect_flag(
+        "disableLocalAuth",
+        True,
+        when_missing="; Azure then accepts SAS keys",
+        hint=": SAS keys authorize producers and consumers",
+    ),
 )
-def local_auth_disabled(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = as_bool(r.get("disableLocalAuth"))
-    if value is None:
-        yield "disableLocalAuth is not set; Azure then accepts SAS keys."
-    elif value is False:
-        yield "disableLocalAuth is false: SAS keys authorize producers and consumers."
 
 
-@resource_policy(
+min_tls = ZeroTrustResourcePolicy(
     Meta(
         name="eventhub-min-tls",
         control="EH-02",
@@ -71,14 +72,14 @@ def local_auth_disabled(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=mcsb("DP-3", anchors="CKV_AZURE_223; Azure.EventHub.MinTLS"),
     ),
     [NAMESPACE],
+    expect("minimumTlsVersion", ("1.2", "1.3"), normalise=str, when_missing="", hint="; 1.2 is the minimum"),
     fix=set_top_level("minimumTlsVersion", "1.2", unless=lambda v: v in ("1.2", "1.3")),
 )
-def min_tls(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = r.get("minimumTlsVersion")
-    if value is None:
-        yield "minimumTlsVersion is not set."
-    elif not is_unknown(value) and str(value) not in ("1.2", "1.3"):
-        yield f"minimumTlsVersion is {value!r}; 1.2 is the minimum."
+
+
+_namespace_public_access = expect(
+    "publicNetworkAccess", ("disabled",), normalise=lower, when_missing="; Azure then enables public access"
+)
 
 
 @resource_policy(
@@ -101,22 +102,18 @@ def min_tls(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
     ),
     [NAMESPACE, RULE_SET],
 )
-def public_network_disabled(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = r.get("publicNetworkAccess")
-    if r.type == RULE_SET:
-        action = r.get("defaultAction")
-        if is_unknown(value) or is_unknown(action):
-            return
-        if lower(value or "Enabled") != "disabled" and lower(action or "Allow") != "deny":
-            yield f"the rule set leaves public access {value or 'Enabled'} with defaultAction {action or 'Allow'}."
+def public_network_disabled(r: Res, config: Mapping[str, Any]) -> Iterator[str]:
+    if r.type != RULE_SET:
+        yield from _namespace_public_access(r, config)
         return
-    if value is None:
-        yield "publicNetworkAccess is not set; Azure then enables public access."
-    elif not is_unknown(value) and lower(value) != "disabled":
-        yield f"publicNetworkAccess is {value!r}."
+    value, action = r.get("publicNetworkAccess"), r.get("defaultAction")
+    if is_unknown(value) or is_unknown(action):
+        return
+    if lower(value or "Enabled") != "disabled" and lower(action or "Allow") != "deny":
+        yield f"the rule set leaves public access {value or 'Enabled'} with defaultAction {action or 'Allow'}."
 
 
-@stack_policy(
+private_endpoint = private_endpoint_policy(
     Meta(
         name="eventhub-private-endpoint",
         control="EH-04",
@@ -130,12 +127,11 @@ def public_network_disabled(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
             'groupIds: ["namespace"]}].'
         ),
         framework=mcsb("NS-2", "v2", anchors="Azure Policy b8564268"),
-    )
+    ),
+    NAMESPACE,
+    "Event Hubs namespace",
+    ["namespace"],
 )
-def private_endpoint(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
-    for ns in graph.of_type(NAMESPACE):
-        for group in missing_private_endpoints(graph, ns, ["namespace"]):
-            yield ns.urn, f"Event Hubs namespace {ns.name!r} has no private endpoint for group id {group!r}."
 
 
 @resource_policy(
