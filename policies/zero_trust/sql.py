@@ -14,8 +14,10 @@ from ._core import (
     Meta,
     Node,
     Res,
+    ZeroTrustResourcePolicy,
     as_bool,
     as_list,
+    expect,
     is_set,
     is_unknown,
     lower,
@@ -24,7 +26,7 @@ from ._core import (
     set_top_level,
     stack_policy,
 )
-from .private_link import missing_private_endpoints
+from .private_link import private_endpoint_policy
 
 SERVER = AZ + "sql:Server"
 DATABASE = AZ + "sql:Database"
@@ -83,7 +85,7 @@ def entra_only_auth(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
             yield f"{key} is set: a SQL authentication admin exists."
 
 
-@resource_policy(
+min_tls = ZeroTrustResourcePolicy(
     Meta(
         name="sql-min-tls",
         control="SQ-02",
@@ -96,17 +98,12 @@ def entra_only_auth(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=mcsb("DP-3", anchors="Azure Policy 32e6bbec; CKV_AZURE_52; Azure.SQL.MinTLS; Trivy AZU-0026"),
     ),
     [SERVER],
+    expect("minimalTlsVersion", ("1.2", "1.3"), normalise=str, when_missing=""),
     fix=set_top_level("minimalTlsVersion", "1.2", unless=lambda v: v in ("1.2", "1.3")),
 )
-def min_tls(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = r.get("minimalTlsVersion")
-    if value is None:
-        yield "minimalTlsVersion is not set."
-    elif not is_unknown(value) and str(value) not in ("1.2", "1.3"):
-        yield f"minimalTlsVersion is {value!r}."
 
 
-@resource_policy(
+public_network_disabled = ZeroTrustResourcePolicy(
     Meta(
         name="sql-public-network-disabled",
         control="SQ-03",
@@ -122,13 +119,12 @@ def min_tls(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=mcsb("NS-2", anchors="Azure Policy 1b8ca024; CKV_AZURE_113; Trivy AZU-0022"),
     ),
     [SERVER],
+    expect(
+        "publicNetworkAccess",
+        ("Disabled", "SecuredByPerimeter"),
+        when_missing="; Azure then enables the public endpoint",
+    ),
 )
-def public_network_disabled(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = r.get("publicNetworkAccess")
-    if value is None:
-        yield "publicNetworkAccess is not set; Azure then enables the public endpoint."
-    elif not is_unknown(value) and value not in ("Disabled", "SecuredByPerimeter"):
-        yield f"publicNetworkAccess is {value!r}."
 
 
 @resource_policy(
@@ -162,7 +158,7 @@ def no_firewall_rules(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         yield f"the rule opens the public endpoint to {start}-{end}."
 
 
-@resource_policy(
+tde_enabled = ZeroTrustResourcePolicy(
     Meta(
         name="sql-tde-enabled",
         control="SQ-05",
@@ -175,11 +171,8 @@ def no_firewall_rules(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=mcsb("DP-4", anchors="CKV2_AZURE_25; Azure.SQL.TDE"),
     ),
     [TDE],
+    expect("state", ("enabled",), normalise=lower),
 )
-def tde_enabled(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    state = r.get("state")
-    if not is_unknown(state) and lower(state) != "enabled":
-        yield f"state is {state!r}."
 
 
 def _auditing_problems(policy: Node) -> list[str]:
@@ -267,7 +260,7 @@ def threat_protection(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str 
                 yield p.urn, f"security alert policy {p.name!r} disables alerts {disabled}."
 
 
-@stack_policy(
+private_endpoint = private_endpoint_policy(
     Meta(
         name="sql-private-endpoint",
         control="SQ-10",
@@ -283,12 +276,11 @@ def threat_protection(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str 
             'groupIds: ["sqlServer"]}].'
         ),
         framework=mcsb("NS-2", anchors="Azure Policy 7698e800; CKV2_AZURE_45"),
-    )
+    ),
+    SERVER,
+    "SQL server",
+    ["sqlServer"],
 )
-def private_endpoint(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
-    for server in graph.of_type(SERVER):
-        for group in missing_private_endpoints(graph, server, ["sqlServer"]):
-            yield server.urn, f"SQL server {server.name!r} has no private endpoint for group id {group!r}."
 
 
 @stack_policy(
@@ -321,7 +313,7 @@ def tde_customer_managed_key(graph: Graph, _: Mapping[str, Any]) -> Iterator[tup
         yield server.urn, f"SQL server {server.name!r} uses a service-managed TDE key."
 
 
-@resource_policy(
+restrict_outbound = ZeroTrustResourcePolicy(
     Meta(
         name="sql-restrict-outbound",
         control="SQ-11",
@@ -334,11 +326,8 @@ def tde_customer_managed_key(graph: Graph, _: Mapping[str, Any]) -> Iterator[tup
         framework=None,
     ),
     [SERVER],
+    expect("restrictOutboundNetworkAccess", ("Enabled",), unset="not set (Disabled)"),
 )
-def restrict_outbound(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = r.get("restrictOutboundNetworkAccess")
-    if not is_unknown(value) and value != "Enabled":
-        yield f"restrictOutboundNetworkAccess is {value or 'not set (Disabled)'}."
 
 
 POLICIES = [
