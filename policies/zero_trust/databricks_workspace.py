@@ -12,19 +12,21 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from ._core import (
     AZ,
-    Graph,
     Meta,
     Res,
+    ZeroTrustResourcePolicy,
+    all_of,
     as_bool,
+    expect,
     is_set,
     is_unknown,
     lower,
     mcsb,
+    must_be_true,
     resource_policy,
     sat,
-    stack_policy,
 )
-from .private_link import missing_private_endpoints
+from .private_link import private_endpoint_policy
 
 WORKSPACE = AZ + "databricks:Workspace"
 SVC = "databricks-workspace"
@@ -84,7 +86,7 @@ def vnet_injection(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
             yield f"parameters.{key}.value is not set."
 
 
-@resource_policy(
+public_network_disabled = ZeroTrustResourcePolicy(
     Meta(
         name="databricks-public-network-disabled",
         control="DB-03",
@@ -99,13 +101,15 @@ def vnet_injection(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=mcsb("NS-2", anchors="Azure Policy 0e7849de; CKV_AZURE_158; Azure.Databricks.PublicAccess; SAT NS-3"),
     ),
     [WORKSPACE],
+    expect("publicNetworkAccess", ("disabled",), normalise=lower, when_missing="; Azure then enables public access"),
 )
-def public_network_disabled(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = r.get("publicNetworkAccess")
-    if value is None:
-        yield "publicNetworkAccess is not set; Azure then enables public access."
-    elif not is_unknown(value) and lower(value) != "disabled":
-        yield f"publicNetworkAccess is {value!r}."
+
+
+_private_control_plane = expect(
+    "requiredNsgRules",
+    ("NoAzureDatabricksRules",),
+    when_missing="; Azure then applies AllRules (public control-plane path)",
+)
 
 
 @resource_policy(
@@ -125,17 +129,12 @@ def public_network_disabled(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
     ),
     [WORKSPACE],
 )
-def backend_private_link(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    if lower(r.get("publicNetworkAccess")) != "disabled":
-        return
-    value = r.get("requiredNsgRules")
-    if value is None:
-        yield "requiredNsgRules is not set; Azure then applies AllRules (public control-plane path)."
-    elif not is_unknown(value) and value != "NoAzureDatabricksRules":
-        yield f"requiredNsgRules is {value!r}."
+def backend_private_link(r: Res, config: Mapping[str, Any]) -> Iterator[str]:
+    if lower(r.get("publicNetworkAccess")) == "disabled":
+        yield from _private_control_plane(r, config)
 
 
-@stack_policy(
+private_endpoint = private_endpoint_policy(
     Meta(
         name="databricks-private-endpoint",
         control="DB-05",
@@ -149,15 +148,14 @@ def backend_private_link(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
             'groupIds: ["databricks_ui_api"]}].'
         ),
         framework=mcsb("NS-2", anchors="Azure Policy 258823f2"),
-    )
+    ),
+    WORKSPACE,
+    "Databricks workspace",
+    ["databricks_ui_api"],
 )
-def private_endpoint(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
-    for ws in graph.of_type(WORKSPACE):
-        for group in missing_private_endpoints(graph, ws, ["databricks_ui_api"]):
-            yield ws.urn, f"Databricks workspace {ws.name!r} has no private endpoint for group id {group!r}."
 
 
-@resource_policy(
+premium_sku = ZeroTrustResourcePolicy(
     Meta(
         name="databricks-premium-sku",
         control="DB-08",
@@ -170,16 +168,11 @@ def private_endpoint(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str |
         framework=mcsb("DP-5", "v2", anchors="Azure Policy 2cc2c3b5; Azure.Databricks.SKU"),
     ),
     [WORKSPACE],
+    expect("sku.name", ("premium",), normalise=lower, when_missing=""),
 )
-def premium_sku(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = r.get("sku.name")
-    if value is None:
-        yield "sku.name is not set."
-    elif not is_unknown(value) and lower(value) != "premium":
-        yield f"sku.name is {value!r}."
 
 
-@resource_policy(
+customer_managed_keys = ZeroTrustResourcePolicy(
     Meta(
         name="databricks-customer-managed-keys",
         control="DB-06",
@@ -195,15 +188,16 @@ def premium_sku(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=sat("DP-2", "CKV2_AZURE_48"),
     ),
     [WORKSPACE],
+    all_of(
+        *(
+            expect(f"encryption.entities.{entity}.keySource", ("microsoft.keyvault",), normalise=lower, unset="not set")
+            for entity in ("managedServices", "managedDisk")
+        )
+    ),
 )
-def customer_managed_keys(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    for entity in ("managedServices", "managedDisk"):
-        source = r.get(f"encryption.entities.{entity}.keySource")
-        if not is_unknown(source) and lower(source) != "microsoft.keyvault":
-            yield f"encryption.entities.{entity}.keySource is {source or 'not set'}."
 
 
-@resource_policy(
+infrastructure_encryption = ZeroTrustResourcePolicy(
     Meta(
         name="databricks-infrastructure-encryption",
         control="DB-07",
@@ -219,11 +213,8 @@ def customer_managed_keys(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=None,
     ),
     [WORKSPACE],
+    must_be_true("parameters.requireInfrastructureEncryption.value"),
 )
-def infrastructure_encryption(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = as_bool(r.get("parameters.requireInfrastructureEncryption.value"))
-    if value is None or value is False:
-        yield "parameters.requireInfrastructureEncryption.value is not true."
 
 
 @resource_policy(
