@@ -13,15 +13,18 @@ from ._core import (
     Graph,
     Meta,
     Node,
-    Res,
+    ZeroTrustResourcePolicy,
+    all_of,
     as_bool,
     as_list,
     dig,
+    expect,
+    expect_minimum,
     is_set,
     is_unknown,
     lower,
     mcsb,
-    resource_policy,
+    must_be_true,
     stack_policy,
 )
 
@@ -108,7 +111,7 @@ def diagnostic_settings_present(graph: Graph, config: Mapping[str, Any]) -> Iter
             yield target.urn, f"no diagnostic setting of {target.name!r} enables any log category (metrics only)."
 
 
-@resource_policy(
+log_analytics_hardening = ZeroTrustResourcePolicy(
     Meta(
         name="log-analytics-hardening",
         control="MO-02",
@@ -140,21 +143,15 @@ def diagnostic_settings_present(graph: Graph, config: Mapping[str, Any]) -> Iter
         },
     ),
     [LOG_ANALYTICS],
+    all_of(
+        expect_minimum("retentionInDays", "minRetentionDays", when_missing=" (Azure default 30)"),
+        must_be_true("features.disableLocalAuth", ": agents can ingest with the workspace shared key"),
+        *(
+            expect(key, ("disabled",), normalise=lower, unset="not set (Enabled)")
+            for key in ("publicNetworkAccessForIngestion", "publicNetworkAccessForQuery")
+        ),
+    ),
 )
-def log_analytics_hardening(r: Res, config: Mapping[str, Any]) -> Iterator[str]:
-    minimum = int(config["minRetentionDays"])
-    retention = r.get("retentionInDays")
-    if retention is None:
-        yield f"retentionInDays is not set (Azure default 30); at least {minimum} is required."
-    elif not is_unknown(retention) and float(retention) < minimum:
-        yield f"retentionInDays is {int(float(retention))}; at least {minimum} is required."
-    local = as_bool(r.get("features.disableLocalAuth"))
-    if local is None or local is False:
-        yield "features.disableLocalAuth is not true: agents can ingest with the workspace shared key."
-    for key in ("publicNetworkAccessForIngestion", "publicNetworkAccessForQuery"):
-        value = r.get(key)
-        if not is_unknown(value) and lower(value) != "disabled":
-            yield f"{key} is {value or 'not set (Enabled)'}."
 
 
 POLICIES = [diagnostic_settings_present, log_analytics_hardening]
