@@ -21,9 +21,11 @@ from ._core import (
     Graph,
     Meta,
     Res,
+    ZeroTrustResourcePolicy,
     as_bool,
     as_list,
     dig,
+    expect_flag,
     is_set,
     is_unknown,
     lower,
@@ -397,7 +399,7 @@ def dns_zone_group(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str | N
             )
 
 
-@resource_policy(
+dns_link_no_autoregistration = ZeroTrustResourcePolicy(
     Meta(
         name="private-dns-link-no-autoregistration",
         control="NW-07",
@@ -413,10 +415,8 @@ def dns_zone_group(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str | N
         framework=None,
     ),
     [VNET_LINK],
+    expect_flag("registrationEnabled", False),
 )
-def dns_link_no_autoregistration(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    if as_bool(r.get("registrationEnabled")) is True:
-        yield "registrationEnabled is true."
 
 
 @resource_policy(
