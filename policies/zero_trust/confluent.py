@@ -17,8 +17,10 @@ from ._core import (
     Meta,
     Node,
     Res,
+    ZeroTrustResourcePolicy,
     as_list,
     dig,
+    expect,
     is_set,
     is_unknown,
     lower,
@@ -178,7 +180,7 @@ def no_wildcard_acls(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         yield "the ACL allows ALL operations on the cluster."
 
 
-@resource_policy(
+api_key_service_account = ZeroTrustResourcePolicy(
     Meta(
         name="confluent-api-key-service-account",
         control="CC-05",
@@ -191,18 +193,11 @@ def no_wildcard_acls(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=None,
     ),
     [API_KEY],
+    expect("owner.kind", ("ServiceAccount",), when_missing=": the key's owner is not a declared service account"),
 )
-def api_key_service_account(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    kind = r.get("owner.kind")
-    if is_unknown(kind):
-        return
-    if kind is None:
-        yield "owner.kind is not set: the key's owner is not a declared service account."
-    elif kind != "ServiceAccount":
-        yield f"owner.kind is {kind!r}."
 
 
-@resource_policy(
+cluster_resilience = ZeroTrustResourcePolicy(
     Meta(
         name="confluent-cluster-resilience",
         control="CC-06",
@@ -215,11 +210,8 @@ def api_key_service_account(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         framework=None,
     ),
     [CLUSTER],
+    expect("availability", ("MULTI_ZONE", "HIGH")),
 )
-def cluster_resilience(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
-    value = r.get("availability")
-    if not is_unknown(value) and value not in ("MULTI_ZONE", "HIGH"):
-        yield f"availability is {value!r}."
 
 
 @resource_policy(
