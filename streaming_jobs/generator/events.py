@@ -101,8 +101,8 @@ class GeneratorConfig:
     late_by: timedelta = timedelta(minutes=5)
     late_ok_by: timedelta = timedelta(seconds=10)
     future_by: timedelta = timedelta(days=1)  # beyond any sane max-future-skew
-    volatility: float = 0.0006  # per-event log-return standard deviation
-    jump_probability: float = 0.0005  # per event: a 3-12 % jump (news)
+    volatility: float = 0.0002  # per-event log-return standard deviation
+    jump_probability: float = 0.0001  # per event: a 3-12 % jump (news)
     block_trade_probability: float = 0.002  # a quantity 50-200x the usual
     max_quantity: int = 10_000_000  # OUT_OF_RANGE:quantity above it (matches ValidationRules)
 
