@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,15 @@ def patch(base: Mapping[str, Any], changes: Mapping[str, Any] | None = None, **t
         else:
             node[keys[-1]] = value
     return result
+
+
+def builder(type_: str, base: Mapping[str, Any], name: str) -> Callable[..., PlannedResource]:
+    """A maker of `type_` resources: `base` with dotted-path `changes` and top-level keyword inputs applied."""
+
+    def make(changes: Mapping[str, Any] | None = None, name: str = name, **top: Any) -> PlannedResource:
+        return res(type_, name, patch(base, changes, **top))
+
+    return make
 
 
 @dataclass
@@ -97,12 +106,7 @@ ACCOUNT = {
         "keyVaultProperties": {"keyName": "cmk", "keyVaultUri": "https://kv.vault.azure.net/"},
     },
 }
-
-
-def sa(changes: Mapping[str, Any] | None = None, name: str = "lake", **top: Any) -> PlannedResource:
-    return res(SA, name, patch(ACCOUNT, changes, **top))
-
-
+sa = builder(SA, ACCOUNT, "lake")
 case(
     "storage-secure-transfer",
     "explicit false fails; missing means the provider default (true)",
@@ -246,12 +250,7 @@ VAULT_OK = {
         "networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices"},
     },
 }
-
-
-def kv(changes: Mapping[str, Any] | None = None, name: str = "kv") -> PlannedResource:
-    return res(VAULT, name, patch(VAULT_OK, changes))
-
-
+kv = builder(VAULT, VAULT_OK, "kv")
 case(
     "keyvault-rbac-authorization",
     "missing means access policies",
@@ -383,12 +382,7 @@ NS_OK = {
     "publicNetworkAccess": "Disabled",
     "encryption": {"keySource": "Microsoft.KeyVault", "requireInfrastructureEncryption": True},
 }
-
-
-def ns(changes: Mapping[str, Any] | None = None, **top: Any) -> PlannedResource:
-    return res(NS, "evh", patch(NS_OK, changes, **top))
-
-
+ns = builder(NS, NS_OK, "evh")
 case(
     "eventhub-local-auth-disabled",
     "missing keeps SAS on",
@@ -459,12 +453,7 @@ WS_OK = {
         }
     },
 }
-
-
-def ws(changes: Mapping[str, Any] | None = None, **top: Any) -> PlannedResource:
-    return res(WS, "dbw", patch(WS_OK, changes, **top))
-
-
+ws = builder(WS, WS_OK, "dbw")
 case(
     "databricks-no-public-ip",
     "explicit false fails; missing is the default true",
@@ -542,12 +531,7 @@ SERVER_OK = {
         "principalType": "Group",
     },
 }
-
-
-def server(changes: Mapping[str, Any] | None = None, **top: Any) -> PlannedResource:
-    return res(SERVER, "sql", patch(SERVER_OK, changes, **top))
-
-
+server = builder(SERVER, SERVER_OK, "sql")
 case(
     "sql-entra-only-auth",
     "Entra-only admin, no SQL login",
@@ -1045,12 +1029,7 @@ JOB_OK = {
     ],
     "tasks": [{"taskKey": "ingest", "jobClusterKey": "main", "sparkPythonTask": {"pythonFile": "x.py"}}],
 }
-
-
-def job(changes: Mapping[str, Any] | None = None, name: str = "job", **top: Any) -> PlannedResource:
-    return res(JOB, name, patch(JOB_OK, changes, **top))
-
-
+job = builder(JOB, JOB_OK, "job")
 case(
     "databricks-token-lifetime",
     "tokens off or short-lived; the workspace default (730 days) fails",
