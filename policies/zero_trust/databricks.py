@@ -58,6 +58,11 @@ def _conf(node: Node | Res) -> Mapping[str, Any]:
     return conf if isinstance(conf, Mapping) else {}
 
 
+def _uses_databricks(graph: Graph) -> bool:
+    """The stack-wide Databricks policies judge only stacks that register Databricks objects."""
+    return any(n.type.startswith(DATABRICKS) for n in graph.nodes)
+
+
 def _days(value: Any) -> float | None:
     try:
         return float(value)
@@ -119,7 +124,7 @@ def token_lifetime(graph: Graph, config: Mapping[str, Any]) -> Iterator[tuple[st
                 )
             else:
                 governed = True
-    if not governed and any(n.type.startswith(DATABRICKS) for n in graph.nodes):
+    if not governed and _uses_databricks(graph):
         target = first(confs)
         yield (
             (target.urn if target else None),
@@ -165,7 +170,7 @@ def token_lifetime(graph: Graph, config: Mapping[str, Any]) -> Iterator[tuple[st
     )
 )
 def exfiltration_settings(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
-    if not any(n.type.startswith(DATABRICKS) for n in graph.nodes):
+    if not _uses_databricks(graph):
         return
     wanted = {"enableResultsDownloading": False, "enableExportNotebook": False, "enableVerboseAuditLogs": True}
     confs = graph.of_type(WORKSPACE_CONF)
@@ -516,7 +521,7 @@ _HARDENING = (
     )
 )
 def workspace_hardening(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
-    if not any(n.type.startswith(DATABRICKS) for n in graph.nodes):
+    if not _uses_databricks(graph):
         return
     for type_, path, wanted in _HARDENING:
         settings = graph.of_type(type_)
