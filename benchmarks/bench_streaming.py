@@ -162,6 +162,7 @@ def latency(args: argparse.Namespace, spark) -> dict[str, list[float]]:  # type:
             args.window,
             observe_latency=True,
             latency_sample_every=max(1, int(args.rate // 500)),
+            trigger=Trigger(processing_time=args.trigger_interval) if args.trigger_interval else Trigger(),
         )
         pipeline = start_local_pipeline(spark, paths, st, tracker=tracker)
         stop = threading.Event()
@@ -234,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=60.0, help="latency: measured seconds per run")
     p.add_argument("--warmup-seconds", type=float, default=20.0)
     p.add_argument("--tick", type=float, default=0.25, help="latency: generator file interval (s)")
+    p.add_argument("--trigger-interval", help="latency: micro-batch interval of every stream (default: back to back)")
     p.add_argument("--window", default="10 seconds")
     p.add_argument("--watermark", default="30 seconds")
     p.add_argument("--state-store", choices=("rocksdb", "hdfs"), default="rocksdb")

@@ -33,6 +33,8 @@ from streaming_jobs.serving.connections import SqlSession
 from streaming_jobs.serving.schema import ALERTS, SIDE_WINDOW_METRICS, SYMBOL_WINDOW_METRICS
 from streaming_jobs.serving.upsert import ALERT_CLEAR_COLUMNS, GoldBatch, apply_batch
 from streaming_jobs.transforms.aggregate import (
+    GRAIN_SIDE,
+    GRAIN_SYMBOL,
     side_window_rows,
     symbol_window_rows,
     window_aggregates,
@@ -108,9 +110,12 @@ def parse_args(argv: Sequence[str]) -> GoldConfig:
 
 @dataclass
 class GoldFrames:
-    """One micro-batch of gold, per table (alerts: every rule x symbol row, matching or not)."""
+    """One micro-batch of gold, per table (alerts: every rule x symbol row, matching or not). Lazy:
+    building it runs nothing."""
 
     batch_id: int
+    aggregates: DataFrame
+    rules: tuple[AlertRule, ...]
     symbol: DataFrame
     side: DataFrame
     alerts: DataFrame | None
@@ -120,6 +125,8 @@ def gold_frames(aggregates: DataFrame, batch_id: int, rules: tuple[AlertRule, ..
     symbol = symbol_window_rows(aggregates, batch_id)
     return GoldFrames(
         batch_id=batch_id,
+        aggregates=aggregates,
+        rules=rules,
         symbol=symbol,
         side=side_window_rows(aggregates, batch_id),
         alerts=evaluate_alerts(symbol, rules),
@@ -127,6 +134,9 @@ def gold_frames(aggregates: DataFrame, batch_id: int, rules: tuple[AlertRule, ..
 
 
 class GoldSink:
+    # Spark actions one write runs on the batch (the writer caches the batch when the sinks need several).
+    actions = 1
+
     def write(self, frames: GoldFrames, query_id: str) -> None: ...
 
 
@@ -153,21 +163,55 @@ def _tuples(rows: list[Any], columns: Sequence[str]) -> list[tuple[Any, ...]]:
 
 
 def sql_batch(frames: GoldFrames, query_id: str) -> GoldBatch:
-    """Collect one gold batch into rows for the SQL upsert (gold batches are windows x symbols: small)."""
-    batch = GoldBatch(query_id=query_id, batch_id=frames.batch_id)
-    for table, df in ((SYMBOL_WINDOW_METRICS, frames.symbol), (SIDE_WINDOW_METRICS, frames.side)):
-        batch.rows[table.name] = _tuples(_plain(df).collect(), table.column_names)
-    if frames.alerts is not None:
-        evaluated = _plain(frames.alerts).collect()
-        hits = [r for r in evaluated if r["active"]]
-        batch.rows[ALERTS.name] = [
-            tuple(
-                r["batch_id"] if c == "first_batch_id" else r["updated_at"] if c == "detected_at" else r[c]
-                for c in ALERTS.column_names
-            )
-            for r in hits
-        ]
-        batch.alert_clears = _tuples([r for r in evaluated if not r["active"]], ALERT_CLEAR_COLUMNS)
+    """Collect one gold batch into rows for the SQL upsert, in one Spark action.
+
+    Gold batches are (windows x symbols + windows x sides) rows: small. Alert rules are evaluated
+    on the collected rows with AlertRule.matches, the Python twin of transforms.alerts (the tests
+    hold the two to the same answers), so the batch costs one job instead of three.
+    """
+    batch_id = frames.batch_id
+    rows = _plain(frames.aggregates.withColumn("batch_id", F.lit(batch_id).cast("long"))).collect()
+    symbol_rows = [r for r in rows if r["grain"] == GRAIN_SYMBOL]
+    batch = GoldBatch(query_id=query_id, batch_id=batch_id)
+    batch.rows[SYMBOL_WINDOW_METRICS.name] = _tuples(symbol_rows, SYMBOL_WINDOW_METRICS.column_names)
+    batch.rows[SIDE_WINDOW_METRICS.name] = _tuples(
+        [r for r in rows if r["grain"] == GRAIN_SIDE], SIDE_WINDOW_METRICS.column_names
+    )
+    hits: list[tuple[Any, ...]] = []
+    for r in symbol_rows:
+        for rule in frames.rules:
+            value = r[rule.metric]
+            if value is None:
+                continue
+            if rule.matches(value, r["symbol"]):
+                alert = {
+                    "rule_name": rule.name,
+                    "symbol": r["symbol"],
+                    "window_start": r["window_start"],
+                    "window_end": r["window_end"],
+                    "metric": rule.metric,
+                    "operator": rule.operator,
+                    "threshold": rule.threshold,
+                    "metric_value": float(value),
+                    "active": 1,
+                    "first_batch_id": batch_id,
+                    "detected_at": r["updated_at"],
+                    "batch_id": batch_id,
+                    "updated_at": r["updated_at"],
+                }
+                hits.append(tuple(alert[c] for c in ALERTS.column_names))
+            else:
+                clear = {
+                    "metric_value": float(value),
+                    "batch_id": batch_id,
+                    "updated_at": r["updated_at"],
+                    "rule_name": rule.name,
+                    "symbol": r["symbol"],
+                    "window_start": r["window_start"],
+                }
+                batch.alert_clears.append(tuple(clear[c] for c in ALERT_CLEAR_COLUMNS))
+    if hits:
+        batch.rows[ALERTS.name] = hits
     return batch
 
 
@@ -208,6 +252,7 @@ class DeltaGoldWriter(GoldSink):
 
     catalog: str
     schema: str
+    actions = 3
 
     def write(self, frames: GoldFrames, query_id: str) -> None:
         from streaming_jobs.io.delta import DeltaGoldSink
@@ -240,13 +285,16 @@ class GoldBatchWriter:
         spark = aggregates.sparkSession
         # The streaming query's id: stable across restarts from the same checkpoint.
         query_id = spark.sparkContext.getLocalProperty("sql.streaming.queryId") or QUERY
-        aggregates.persist()
+        cache = sum(s.actions for s in self.sinks) > 1
+        if cache:
+            aggregates.persist()
         try:
             frames = gold_frames(aggregates, batch_id, self.rules)
             for sink in self.sinks:
                 sink.write(frames, query_id)
         finally:
-            aggregates.unpersist()
+            if cache:
+                aggregates.unpersist()
         self.batches += 1
         if self.on_commit is not None:
             self.on_commit(query_id, batch_id)
