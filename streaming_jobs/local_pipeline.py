@@ -38,6 +38,7 @@ def local_session(
     shuffle_partitions: int = 2,
     state_store: str = "rocksdb",
     driver_memory: str = "4g",
+    conf: dict[str, str] | None = None,
 ) -> SparkSession:
     """A local[cores] session with the jobs' settings; no UI, quiet logs."""
     builder = (
@@ -49,7 +50,8 @@ def local_session(
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.sql.streaming.noDataMicroBatches.enabled", "false")
     )
-    for key, value in {**JOB_CONF, "spark.sql.streaming.stateStore.providerClass": STATE_STORES[state_store]}.items():
+    settings = {**JOB_CONF, "spark.sql.streaming.stateStore.providerClass": STATE_STORES[state_store], **(conf or {})}
+    for key, value in settings.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")

@@ -12,6 +12,7 @@ import argparse
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
@@ -110,27 +111,29 @@ def parse_args(argv: Sequence[str]) -> GoldConfig:
 
 @dataclass
 class GoldFrames:
-    """One micro-batch of gold, per table (alerts: every rule x symbol row, matching or not). Lazy:
-    building it runs nothing."""
+    """One micro-batch of gold. The per-table DataFrames are built on first use: analysing a plan
+    costs tens of milliseconds, and the SQL sink needs none of them."""
 
     batch_id: int
     aggregates: DataFrame
     rules: tuple[AlertRule, ...]
-    symbol: DataFrame
-    side: DataFrame
-    alerts: DataFrame | None
+
+    @cached_property
+    def symbol(self) -> DataFrame:
+        return symbol_window_rows(self.aggregates, self.batch_id)
+
+    @cached_property
+    def side(self) -> DataFrame:
+        return side_window_rows(self.aggregates, self.batch_id)
+
+    @cached_property
+    def alerts(self) -> DataFrame | None:
+        """Every rule x symbol row, matching or not."""
+        return evaluate_alerts(self.symbol, self.rules)
 
 
 def gold_frames(aggregates: DataFrame, batch_id: int, rules: tuple[AlertRule, ...]) -> GoldFrames:
-    symbol = symbol_window_rows(aggregates, batch_id)
-    return GoldFrames(
-        batch_id=batch_id,
-        aggregates=aggregates,
-        rules=rules,
-        symbol=symbol,
-        side=side_window_rows(aggregates, batch_id),
-        alerts=evaluate_alerts(symbol, rules),
-    )
+    return GoldFrames(batch_id, aggregates, rules)
 
 
 class GoldSink:
