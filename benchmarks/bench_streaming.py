@@ -32,6 +32,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -56,12 +57,12 @@ RULES_JSON = (
 )
 
 
-def settings(watermark: str, window: str, **kw: object) -> PipelineSettings:
+def settings(watermark: str, window: str, **kw: Any) -> PipelineSettings:
     sim = MarketSimulator()
     rules = ValidationRules(symbols=tuple(sim.config.symbols), watermark=parse_interval(watermark, "--watermark"))
     return PipelineSettings(
         rules=rules, window=parse_interval(window, "--window"), alert_rules=parse_alert_rules(RULES_JSON), **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 # ----------------------------------------------------------------------------- throughput
@@ -244,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     spark = local_session("rta-bench", state_store=args.state_store, driver_memory="6g")
-    report: dict[str, object] = {"state_store": args.state_store, "cores": 2}
+    report: dict[str, Any] = {"state_store": args.state_store, "cores": 2}
     if args.mode in ("both", "throughput"):
         t = throughput(args, spark)
         report["throughput"] = {k: {"runs": v, "median": statistics.median(v)} for k, v in t.items()}
@@ -256,12 +257,12 @@ def main(argv: list[str] | None = None) -> int:
         }
     print("\n=== medians ===")
     if "throughput" in report:
-        for k, v in report["throughput"].items():  # type: ignore[union-attr]
+        for k, v in report["throughput"].items():
             print(f"throughput {k:<12} {v['median']:>12,.0f} events/s   runs: {[round(x) for x in v['runs']]}")
     if "latency" in report:
         lat_report = report["latency"]
         for k in ("p50", "p99", "max"):
-            v = lat_report[k]  # type: ignore[index]
+            v = lat_report[k]
             print(
                 f"latency {k:<4} at {args.rate:,.0f}/s  {v['median']:6.2f} s   runs: {[round(x, 2) for x in v['runs']]}"
             )

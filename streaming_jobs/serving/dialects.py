@@ -16,7 +16,8 @@ from streaming_jobs.serving.schema import GOLD_SCHEMA, SCHEMA_HISTORY, Column, T
 
 
 class Dialect(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def column_type(self, col: Column) -> str: ...
 
@@ -67,7 +68,8 @@ class TSql:
 
     def split_script(self, script: str) -> list[str]:
         """sqlcmd-style batches: a line holding only GO ends one (CREATE VIEW must start a batch)."""
-        batches, current = [], []
+        batches: list[str] = []
+        current: list[str] = []
         for line in script.splitlines():
             if re.match(r"^\s*GO\s*$", line, re.IGNORECASE):
                 batches.append("\n".join(current))
@@ -127,7 +129,8 @@ class Sqlite:
     def split_script(self, script: str) -> list[str]:
         import sqlite3
 
-        statements, current = [], ""
+        statements: list[str] = []
+        current = ""
         for line in script.splitlines(keepends=True):
             current += line
             if sqlite3.complete_statement(current):

@@ -10,7 +10,6 @@ changes) or re-applies the same values (it did not: the rollback left nothing).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 from streaming_jobs.serving.connections import SqlSession
 from streaming_jobs.serving.schema import ALERTS, GOLD_TABLES, SERVING_BATCHES
 
-Row = Sequence[Any]
+Row = tuple[Any, ...]
 
 # Tables filled from the aggregate, in the order they are written (the ledger goes last).
 UPSERT_TABLES = ("symbol_window_metrics", "side_window_metrics", "alerts")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from streaming_jobs.serving.schema import ALL_TABLES, GOLD_SCHEMA, GOLD_VIEWS, S
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> SqliteSession:
+def db(tmp_path: Path) -> Iterator[SqliteSession]:
     session = SqliteSession(tmp_path / "gold.db")
     yield session
     session.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from streaming_jobs.serving.upsert import GoldBatch, apply_batch
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> SqliteSession:
+def db(tmp_path: Path) -> Iterator[SqliteSession]:
     session = SqliteSession(tmp_path / "gold.db")
     migrate(session)
     yield session
