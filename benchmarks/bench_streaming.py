@@ -164,6 +164,7 @@ def latency(args: argparse.Namespace, spark) -> dict[str, list[float]]:  # type:
             observe_latency=True,
             latency_sample_every=max(1, int(args.rate // 500)),
             trigger=Trigger(processing_time=args.trigger_interval) if args.trigger_interval else Trigger(),
+            clean_landing=True,
         )
         pipeline = start_local_pipeline(spark, paths, st, tracker=tracker)
         stop = threading.Event()
@@ -239,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--trigger-interval", help="latency: micro-batch interval of every stream (default: back to back)")
     p.add_argument("--window", default="10 seconds")
     p.add_argument("--watermark", default="30 seconds")
-    p.add_argument("--state-store", choices=("rocksdb", "hdfs"), default="rocksdb")
+    p.add_argument("--state-store", choices=("rocksdb", "hdfs"), default="hdfs")
     p.add_argument("--workdir", default="out/bench")
     p.add_argument("--json", help="also write the results here")
     args = p.parse_args(argv)

@@ -106,6 +106,7 @@ class PipelineSettings:
     max_silver_files_per_trigger: int | None = None
     observe_latency: bool = False
     latency_sample_every: int = 1
+    clean_landing: bool = False  # delete landing files once bronze committed them
 
 
 @dataclass
@@ -150,7 +151,8 @@ def start_stage(
     trig = trigger or settings.trigger
     root = str(paths.checkpoints)
     if stage == "bronze":
-        src = LandingSource(str(paths.landing), settings.max_files_per_trigger).read(spark)
+        clean = "delete" if settings.clean_landing else None
+        src = LandingSource(str(paths.landing), settings.max_files_per_trigger, clean).read(spark)
         q = start_bronze(src, ParquetSink(str(paths.bronze)), root, trig)
         return {q.name: q}, None
     if stage == "silver":

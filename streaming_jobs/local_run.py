@@ -47,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", default="10 seconds")
     p.add_argument("--watermark", default="30 seconds")
     p.add_argument("--alert-rules", default=DEFAULT_RULES, help="JSON list, or @file")
-    p.add_argument("--state-store", choices=("rocksdb", "hdfs"), default="rocksdb")
+    p.add_argument(
+        "--state-store", choices=("rocksdb", "hdfs"), default="hdfs", help="Databricks uses rocksdb (jobs/common.py)"
+    )
     p.add_argument("--drain-seconds", type=float, default=60.0, help="max wait for the streams to catch up")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--no-view", action="store_true", help="print one status line per second instead")
@@ -213,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             alert_rules=settings.alert_rules,
             observe_latency=True,
             latency_sample_every=max(1, int(args.rate // 200)),
+            clean_landing=True,
         ),
         tracker=tracker,
     )

@@ -22,11 +22,16 @@ class LandingSource:
 
     path: str
     max_files_per_trigger: int | None = None
+    # "delete" (or "archive") landing files once a committed batch has read them: keeps the directory
+    # the source lists on every trigger small during long runs. None keeps them.
+    clean_source: str | None = None
 
     def read(self, spark: SparkSession) -> DataFrame:
         reader = spark.readStream.format("text")
         if self.max_files_per_trigger:
             reader = reader.option("maxFilesPerTrigger", self.max_files_per_trigger)
+        if self.clean_source:
+            reader = reader.option("cleanSource", self.clean_source)
         return bronze_from_landing(reader.load(self.path))
 
 
