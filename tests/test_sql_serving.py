@@ -708,7 +708,6 @@ def test_the_dashboard_queries_run_on_the_gold_database_the_migrations_create(tm
                     row("symbol_window_metrics", symbol="AAPL", trade_count=1, volume=100, avg_price=190.25),
                 ],
                 "side_window_metrics": [row("side_window_metrics", side="BUY", trade_count=4, volume=400)],
-                "window_totals": [row("window_totals", trade_count=4, volume=400)],
                 "alerts": [
                     row(
                         ALERTS.name,
