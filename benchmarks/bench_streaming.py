@@ -101,6 +101,14 @@ def run_stage(spark, stage: str, paths: LocalPaths, st: PipelineSettings) -> tup
     return elapsed, rows
 
 
+def release_state(spark) -> None:  # type: ignore[no-untyped-def]
+    """Unload the finished run's state stores (each run has fresh checkpoints, so nothing is lost) and
+    collect garbage, so a run does not pay for the previous run's multi-GB state maps."""
+    jvm = spark.sparkContext._jvm
+    jvm.org.apache.spark.sql.execution.streaming.state.StateStore.stop()
+    jvm.java.lang.System.gc()
+
+
 def reset_downstream(paths: LocalPaths) -> None:
     for p in (paths.silver, paths.quarantine):
         shutil.rmtree(p, ignore_errors=True)
@@ -133,6 +141,7 @@ def throughput(args: argparse.Namespace, spark) -> dict[str, list[float]]:  # ty
         print(f"[{label}] bronze ingested in {bronze_s:.1f} s", flush=True)
         runs = 1 if label == "warm-up" else args.runs
         for i in range(runs):
+            release_state(spark)
             reset_downstream(paths)
             silver_s, silver_rows = run_stage(spark, "silver", paths, st)
             gold_s, gold_rows = run_stage(spark, "gold", paths, st)
@@ -155,6 +164,7 @@ def throughput(args: argparse.Namespace, spark) -> dict[str, list[float]]:  # ty
 def latency(args: argparse.Namespace, spark) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
     results: dict[str, list[float]] = {"p50": [], "p99": [], "max": [], "achieved_rate": []}
     for i in range(args.runs):
+        release_state(spark)
         paths = LocalPaths(Path(args.workdir) / f"latency-{i}")
         shutil.rmtree(paths.root, ignore_errors=True)
         tracker = LatencyTracker(keep_all=True)
