@@ -3,7 +3,9 @@
 The same job functions and transformations as on Databricks; only the edges
 differ: the landing directory replaces Kafka, parquet directories (written by
 Spark's exactly-once file sink) replace Delta tables, and a SQLite file
-replaces Azure SQL behind the same migration runner and upsert.
+replaces Azure SQL behind the same migration runner and upsert. Silver's two
+tables are BatchDirTables: appended per micro-batch from foreachBatch, like the
+Delta tables on Databricks.
 Used by the local run command, the tests and the benchmark.
 """
 
@@ -17,14 +19,14 @@ from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from streaming_jobs.config import AlertRule, Interval, ValidationRules
-from streaming_jobs.io.files import LandingSource, ParquetSink, ParquetSource
+from streaming_jobs.io.files import BatchDirTable, LandingSource, ParquetSink, ParquetSource
 from streaming_jobs.io.streams import Trigger
 from streaming_jobs.jobs.bronze import start_bronze
 from streaming_jobs.jobs.common import HDFS, JOB_CONF, ROCKSDB
 from streaming_jobs.jobs.gold import GoldBatchWriter, SqlGoldSink, start_gold
-from streaming_jobs.jobs.silver import start_silver
+from streaming_jobs.jobs.silver import SilverBatchWriter, start_silver
 from streaming_jobs.metrics import LatencyTracker, observe_event_times
-from streaming_jobs.schemas import BRONZE_SCHEMA, SILVER_SCHEMA
+from streaming_jobs.schemas import BRONZE_SCHEMA, QUARANTINE_SCHEMA, SILVER_SCHEMA
 from streaming_jobs.serving.connections import SqliteSession
 from streaming_jobs.serving.migrate import migrate
 
@@ -79,6 +81,14 @@ class LocalPaths:
         return self.root / "silver" / "trades_quarantine"
 
     @property
+    def silver_table(self) -> BatchDirTable:
+        return BatchDirTable(str(self.silver), SILVER_SCHEMA)
+
+    @property
+    def quarantine_table(self) -> BatchDirTable:
+        return BatchDirTable(str(self.quarantine), QUARANTINE_SCHEMA)
+
+    @property
     def checkpoints(self) -> Path:
         return self.root / "checkpoints"
 
@@ -91,8 +101,9 @@ class LocalPaths:
         self.checkpoints.mkdir(parents=True, exist_ok=True)
         # A file-sink directory must carry its _spark_metadata log before a stream reads it, so the reader
         # only ever sees committed files (never a half-written batch).
-        for table in (self.bronze, self.silver, self.quarantine):
-            (table / "_spark_metadata").mkdir(parents=True, exist_ok=True)
+        (self.bronze / "_spark_metadata").mkdir(parents=True, exist_ok=True)
+        for table in (self.silver, self.quarantine):
+            table.mkdir(parents=True, exist_ok=True)
 
 
 @dataclass
@@ -147,7 +158,8 @@ def start_stage(
     fail_after_commit: Callable[[int], bool] | None = None,
     trigger: Trigger | None = None,
 ) -> tuple[dict[str, StreamingQuery], LocalPipeline | None]:
-    """Start one stage (bronze, silver or gold) on the local edges."""
+    """Start one stage (bronze, silver or gold) on the local edges. `fail_after_commit` (tests) makes
+    silver fail between its two tables' appends and gold right after its SQL commit."""
     trig = trigger or settings.trigger
     root = str(paths.checkpoints)
     if stage == "bronze":
@@ -157,10 +169,11 @@ def start_stage(
         return {q.name: q}, None
     if stage == "silver":
         src = ParquetSource(str(paths.bronze), BRONZE_SCHEMA, settings.max_bronze_files_per_trigger).read(spark)
-        qs = start_silver(
-            src, settings.rules, ParquetSink(str(paths.silver)), ParquetSink(str(paths.quarantine)), root, trig
+        writer = SilverBatchWriter(
+            paths.silver_table, paths.quarantine_table, settings.rules, fail_after_trades=fail_after_commit
         )
-        return {q.name: q for q in qs}, None
+        q = start_silver(src, settings.rules, writer, root, trig)
+        return {q.name: q}, None
     if stage == "gold":
         prepare_gold_db(paths)
         gold_db = paths.gold_db
@@ -171,7 +184,7 @@ def start_stage(
             on_commit=tracker.committed if tracker is not None else None,
             fail_after_commit=fail_after_commit,
         )
-        src = ParquetSource(str(paths.silver), SILVER_SCHEMA, settings.max_silver_files_per_trigger).read(spark)
+        src = paths.silver_table.read_stream(spark, settings.max_silver_files_per_trigger)
         if settings.observe_latency:
             src = observe_event_times(src, settings.latency_sample_every)
         q = start_gold(src, settings.window, settings.rules.state_watermark, writer, root, trig)

@@ -173,7 +173,7 @@ def render(state: ViewState, pipeline: Any, tracker: Any, db: Any, spark: Any, p
     if now - state.quarantine_at > 5:
         state.quarantine_at = now
         try:
-            rows = spark.read.parquet(str(paths.quarantine)).groupBy("reason").count().collect()
+            rows = paths.quarantine_table.read(spark).groupBy("reason").count().collect()
             state.quarantine = sorted(((r["reason"], r["count"]) for r in rows), key=lambda x: -x[1])
         except Exception:  # nothing committed yet
             state.quarantine = []

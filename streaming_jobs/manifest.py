@@ -69,7 +69,8 @@ JOBS: dict[str, JobSpec] = {
             "--max-files-per-trigger",
             "--trigger-interval",
         ),
-        queries=("silver_trades", "silver_quarantine"),
+        # One query writes both tables, so each record is parsed and validated once.
+        queries=("silver_cleanse",),
     ),
     "gold": JobSpec(
         key="gold",

@@ -27,11 +27,13 @@ EVENT_SCHEMA = T.StructType(
 )
 EVENT_FIELDS: tuple[str, ...] = tuple(f.name for f in EVENT_SCHEMA.fields)
 
-# The typed parse keeps a record it cannot read whole in _corrupt_record (fields that did parse are kept).
+# The parse of every payload: typed fields; a record that does not fit keeps its readable fields and
+# is marked in _corrupt_record.
 PARSE_SCHEMA = T.StructType([*EVENT_SCHEMA.fields, T.StructField(CORRUPT, T.StringType())])
 
-# The same fields as text: used only to diagnose rejected records (missing vs wrongly typed).
-RAW_SCHEMA = T.StructType(
+# The same fields as JSON text: parsed only for rejected records, to tell a missing field from a
+# wrongly typed one.
+TEXT_SCHEMA = T.StructType(
     [T.StructField(f.name, T.StringType()) for f in EVENT_SCHEMA.fields] + [T.StructField(CORRUPT, T.StringType())]
 )
 

@@ -59,6 +59,24 @@ class DeltaTableSink:
         return trigger.apply(writer).toTable(self.name)
 
 
+@dataclass(frozen=True)
+class DeltaBatchAppend:
+    """Append one micro-batch from foreachBatch, idempotently: Delta records (txnAppId, txnVersion) in the
+    commit and skips a write whose version this app id already committed (a replayed batch)."""
+
+    name: str  # from table_name()
+
+    def append(self, rows: DataFrame, batch_id: int, writer_id: str) -> bool:
+        (
+            rows.write.format("delta")
+            .mode("append")
+            .option("txnAppId", writer_id)
+            .option("txnVersion", batch_id)
+            .saveAsTable(self.name)
+        )
+        return True
+
+
 # ----------------------------------------------------------------------------- gold tables
 
 

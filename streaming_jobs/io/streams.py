@@ -35,3 +35,10 @@ class StreamSource(Protocol):
 
 class StreamSink(Protocol):
     def start(self, df: DataFrame, query_name: str, checkpoint: str, trigger: Trigger) -> StreamingQuery: ...
+
+
+class BatchAppender(Protocol):
+    """A table appended once per micro-batch from foreachBatch; a batch already committed by this writer
+    (after a crash between the table commit and Spark's) is skipped, so a replay adds nothing."""
+
+    def append(self, rows: DataFrame, batch_id: int, writer_id: str) -> bool: ...

@@ -1,11 +1,17 @@
-"""Silver: bronze -> parsed, validated, de-duplicated trades, and a quarantine row for every rejected record."""
+"""Silver: bronze -> parsed, validated, de-duplicated trades, and a quarantine row for every rejected record.
+
+One streaming query: each record is parsed and validated once, accepted ones
+are de-duplicated in the query's state, and every micro-batch is appended to
+both tables from foreachBatch, each append idempotent per (query, batch).
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
@@ -18,7 +24,7 @@ from streaming_jobs.config import (
     parse_sides,
     parse_symbols,
 )
-from streaming_jobs.io.streams import StreamSink, Trigger, checkpoint_for
+from streaming_jobs.io.streams import BatchAppender, Trigger, checkpoint_for
 from streaming_jobs.jobs.common import (
     JobArgumentParser,
     add_trigger_args,
@@ -29,9 +35,9 @@ from streaming_jobs.jobs.common import (
 from streaming_jobs.manifest import JOBS
 from streaming_jobs.transforms.dedupe import drop_duplicate_events
 from streaming_jobs.transforms.parse import parse_events
-from streaming_jobs.transforms.validate import quarantine_events, valid_events
+from streaming_jobs.transforms.validate import classify_events, quarantine_rows, trade_rows
 
-SILVER_QUERY, QUARANTINE_QUERY = JOBS["silver"].queries
+(QUERY,) = JOBS["silver"].queries
 
 
 def build_parser() -> JobArgumentParser:
@@ -89,26 +95,54 @@ def parse_args(argv: Sequence[str]) -> SilverConfig:
     )
 
 
-def silver_streams(bronze: DataFrame, rules: ValidationRules) -> tuple[DataFrame, DataFrame]:
-    """(silver trades, quarantine) from one bronze stream; both parse the payload with the same schema."""
-    parsed = parse_events(bronze)
-    trades = drop_duplicate_events(valid_events(parsed, rules), rules.state_watermark)
-    return trades, quarantine_events(parsed, rules)
+def silver_records(bronze: DataFrame, rules: ValidationRules) -> DataFrame:
+    """Every bronze record once, classified; accepted records de-duplicated (validate.classify_events)."""
+    return drop_duplicate_events(classify_events(parse_events(bronze), rules), rules.state_watermark)
+
+
+@dataclass
+class SilverBatchWriter:
+    """The foreachBatch function: a micro-batch's accepted records to the trades table, the rejected
+    ones to quarantine. The batch is persisted (JOB_CONF: uncompressed, it is read back at once) so the
+    state store runs once for both appends."""
+
+    trades: BatchAppender
+    quarantine: BatchAppender
+    rules: ValidationRules
+    # Test hook: raise after the trades append, before quarantine (a crash between the two commits).
+    fail_after_trades: Callable[[int], bool] | None = None
+    skipped: int = field(default=0)
+
+    def __call__(self, records: DataFrame, batch_id: int) -> None:
+        # The streaming query's id: stable across restarts from the same checkpoint.
+        writer_id = records.sparkSession.sparkContext.getLocalProperty("sql.streaming.queryId") or QUERY
+        records.persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            if not self.trades.append(trade_rows(records), batch_id, writer_id):
+                self.skipped += 1
+            if self.fail_after_trades is not None and self.fail_after_trades(batch_id):
+                raise RuntimeError(f"injected failure after appending silver batch {batch_id} to trades")
+            if not self.quarantine.append(quarantine_rows(records, self.rules), batch_id, writer_id):
+                self.skipped += 1
+        finally:
+            records.unpersist()
 
 
 def start_silver(
     bronze: DataFrame,
     rules: ValidationRules,
-    trades_sink: StreamSink,
-    quarantine_sink: StreamSink,
+    writer: SilverBatchWriter,
     checkpoint_root: str,
     trigger: Trigger,
-) -> list[StreamingQuery]:
-    trades, quarantine = silver_streams(bronze, rules)
-    return [
-        trades_sink.start(trades, SILVER_QUERY, checkpoint_for(checkpoint_root, SILVER_QUERY), trigger),
-        quarantine_sink.start(quarantine, QUARANTINE_QUERY, checkpoint_for(checkpoint_root, QUARANTINE_QUERY), trigger),
-    ]
+) -> StreamingQuery:
+    stream = (
+        silver_records(bronze, rules)
+        .writeStream.queryName(QUERY)
+        .outputMode("append")
+        .option("checkpointLocation", checkpoint_for(checkpoint_root, QUERY))
+        .foreachBatch(writer)
+    )
+    return trigger.apply(stream).start()
 
 
 def main(argv: Sequence[str]) -> None:
@@ -117,19 +151,17 @@ def main(argv: Sequence[str]) -> None:
         BRONZE_TABLE,
         QUARANTINE_TABLE,
         SILVER_TABLE,
-        DeltaTableSink,
+        DeltaBatchAppend,
         DeltaTableSource,
         table_name,
     )
 
     source = DeltaTableSource(table_name(cfg.catalog, cfg.bronze_schema, BRONZE_TABLE), cfg.max_files_per_trigger)
     spark = configure(SparkSession.builder.getOrCreate())
-    queries = start_silver(
-        source.read(spark),
+    writer = SilverBatchWriter(
+        DeltaBatchAppend(table_name(cfg.catalog, cfg.silver_schema, SILVER_TABLE)),
+        DeltaBatchAppend(table_name(cfg.catalog, cfg.silver_schema, QUARANTINE_TABLE)),
         cfg.rules,
-        DeltaTableSink(table_name(cfg.catalog, cfg.silver_schema, SILVER_TABLE)),
-        DeltaTableSink(table_name(cfg.catalog, cfg.silver_schema, QUARANTINE_TABLE)),
-        cfg.checkpoint_root,
-        cfg.trigger,
     )
-    run_until_terminated(spark, queries)
+    query = start_silver(source.read(spark), cfg.rules, writer, cfg.checkpoint_root, cfg.trigger)
+    run_until_terminated(spark, [query])

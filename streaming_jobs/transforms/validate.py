@@ -1,9 +1,14 @@
-"""Validate parsed events: the valid ones become silver rows, every other one a quarantine row with reasons.
+"""Validate parsed events: one row per record, accepted or not; every rejected one gets its reasons.
 
-The split is total by construction: `is_valid` is the conjunction of the same
-checks `reasons` reports, so a record is either valid or has at least one
-reason (a record failing in a way no specific check names falls back to
-MALFORMED_JSON). Nothing is dropped silently.
+The split is total by construction: `accepted` is "readable, every required
+field present, no check failed", and quarantine_rows gives every other record
+at least one reason (a record failing in a way no specific check names falls
+back to MALFORMED_JSON). Nothing is dropped silently.
+
+The verdict needs only the typed parse, so the accepted path parses each record
+once. Reasons are worked out for rejected records alone (a few per cent), with a
+second parse of their payload as text: comparing the text with the typed value
+tells a missing field from a wrongly typed one.
 
 Lateness: an event whose bronze ingestion time is more than the watermark after
 its event time is LATE_EVENT. Deciding it per record against ingestion time
@@ -18,84 +23,72 @@ from pyspark.sql import functions as F  # noqa: N812 (PySpark convention)
 
 from streaming_jobs import reasons as rc
 from streaming_jobs.config import ValidationRules
-from streaming_jobs.schemas import CORRUPT, EVENT_FIELDS
-from streaming_jobs.transforms.parse import with_raw_fields
+from streaming_jobs.schemas import CORRUPT, EVENT_FIELDS, QUARANTINE_SCHEMA, SILVER_SCHEMA
+from streaming_jobs.transforms.parse import with_text_fields
 
 EVENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_:.\-]{0,127}$"
-_LINEAGE = ("topic", "partition", "offset", "source_file", "ingest_time")
+LINEAGE = ("topic", "partition", "offset", "source_file", "ingest_time")
+ACCEPTED = "accepted"
+_UNREADABLE = "_unreadable"
+_NORMALISED = ("symbol", "side")  # trimmed and upper-cased before they are checked and stored
 
 
-def _evt(name: str) -> Column:
-    return F.col(f"evt.{name}")
+def _blank(payload: Column) -> Column:
+    return payload.isNull() | (F.trim(payload) == "")
 
 
-def _symbol() -> Column:
-    return F.upper(F.trim(_evt("symbol")))
-
-
-def _side() -> Column:
-    return F.upper(F.trim(_evt("side")))
-
-
-def _micros(seconds: float) -> Column:
-    return F.lit(round(seconds * 1_000_000))
+def typed_events(parsed: DataFrame) -> DataFrame:
+    """Lineage, payload, whether the typed parse failed somewhere, and every field typed (normalised)."""
+    evt = F.col("evt")
+    unreadable = _blank(F.col("payload")) | evt.isNull() | evt[CORRUPT].isNotNull()
+    fields = [(F.upper(F.trim(evt[n])) if n in _NORMALISED else evt[n]).alias(n) for n in EVENT_FIELDS]
+    return parsed.select(*LINEAGE, "payload", unreadable.alias(_UNREADABLE), *fields)
 
 
 def _checks(rules: ValidationRules) -> list[tuple[str, Column]]:
-    """(reason, failure condition) on the typed parse, in reporting order. Conditions may be null:
-    a null condition means the field is absent, which a MISSING_FIELD check reports instead."""
-    event_us, ingest_us = F.unix_micros(_evt("event_time")), F.unix_micros(F.col("ingest_time"))
+    """(reason, failure condition) on the typed fields, in reporting order. A condition is null when the
+    field is absent or unreadable, which MISSING_FIELD or BAD_TYPE reports instead."""
+    event_us, ingest_us = F.unix_micros(F.col("event_time")), F.unix_micros(F.col("ingest_time"))
+    price, quantity = F.col("price"), F.col("quantity")
     return [
-        (rc.bad_type("event_id"), ~_evt("event_id").rlike(EVENT_ID_PATTERN)),
-        (rc.out_of_range("price"), (_evt("price") <= 0) | (_evt("price") > F.lit(rules.max_price))),
-        (rc.out_of_range("quantity"), (_evt("quantity") < 1) | (_evt("quantity") > rules.max_quantity)),
-        (rc.out_of_range("event_time"), event_us > ingest_us + _micros(rules.max_future_skew.seconds)),
-        (rc.UNKNOWN_SIDE, ~_side().isin(*rules.sides)),
-        (rc.UNKNOWN_SYMBOL, ~_symbol().isin(*rules.symbols)),
-        (rc.LATE_EVENT, event_us < ingest_us - _micros(rules.watermark.seconds)),
+        (rc.bad_type("event_id"), ~F.col("event_id").rlike(EVENT_ID_PATTERN)),
+        (rc.out_of_range("price"), (price <= 0) | (price > F.lit(rules.max_price))),
+        (rc.out_of_range("quantity"), (quantity < 1) | (quantity > rules.max_quantity)),
+        (rc.out_of_range("event_time"), event_us > ingest_us + F.lit(round(rules.max_future_skew.seconds * 1e6))),
+        (rc.UNKNOWN_SIDE, ~F.col("side").isin(*rules.sides)),
+        (rc.UNKNOWN_SYMBOL, ~F.col("symbol").isin(*rules.symbols)),
+        (rc.LATE_EVENT, event_us < ingest_us - F.lit(round(rules.watermark.seconds * 1e6))),
     ]
 
 
-def is_valid(rules: ValidationRules) -> Column:
-    """True only for a record silver accepts; never null."""
-    ok = F.col("evt").isNotNull() & _evt(CORRUPT).isNull()
+def classify_events(parsed: DataFrame, rules: ValidationRules) -> DataFrame:
+    """One row per record: `accepted`, the silver columns and lineage; a rejected record also keeps its
+    `payload` and `schema_version` for quarantine_rows (both null on accepted rows, which need neither)."""
+    ok = ~F.col(_UNREADABLE)
     for name in rc.REQUIRED_FIELDS:
-        ok = ok & _evt(name).isNotNull()
+        ok = ok & F.col(name).isNotNull()
     for _, failed in _checks(rules):
-        ok = ok & ~failed
-    return F.coalesce(ok, F.lit(False))
-
-
-def valid_events(parsed: DataFrame, rules: ValidationRules) -> DataFrame:
-    """Silver columns of the records that pass every check (not yet de-duplicated)."""
-    return parsed.filter(is_valid(rules)).select(
-        _evt("event_id").alias("event_id"),
-        _symbol().alias("symbol"),
-        _side().alias("side"),
-        _evt("price").alias("price"),
-        _evt("quantity").alias("quantity"),
-        _evt("event_time").alias("event_time"),
-        _evt("producer_id").alias("producer_id"),
-        _evt("producer_seq").alias("producer_seq"),
-        *_LINEAGE,
+        ok = ok & ~F.coalesce(failed, F.lit(False))
+    accepted = F.col(ACCEPTED)
+    verdict = typed_events(parsed).select("*", ok.alias(ACCEPTED))
+    return verdict.select(
+        accepted,
+        *SILVER_SCHEMA.fieldNames(),
+        F.when(~accepted, F.col("payload")).alias("payload"),
+        F.when(~accepted, F.col("schema_version")).alias("schema_version"),
     )
 
 
 def reasons_column(rules: ValidationRules) -> Column:
-    """Every failed check of a rejected record; needs the `raw` column (parse.with_raw_fields)."""
-    payload = F.col("payload")
-    malformed = payload.isNull() | (F.trim(payload) == "") | F.col("raw").isNull() | F.col(f"raw.{CORRUPT}").isNotNull()
-    found: list[Column] = []
-    for name in rc.REQUIRED_FIELDS:
-        found.append(F.when(F.col(f"raw.{name}").isNull(), F.lit(rc.missing(name))))
-    for name in EVENT_FIELDS:
-        # Present as text but unreadable as its type: the typed parse left it null.
-        found.append(F.when(F.col(f"raw.{name}").isNotNull() & _evt(name).isNull(), F.lit(rc.bad_type(name))))
-    for code, failed in _checks(rules):
-        found.append(F.when(F.coalesce(failed, F.lit(False)), F.lit(code)))
-    specific = F.filter(F.array(*found), lambda c: c.isNotNull())
+    """Every failed check of a rejected record, over its typed fields and `raw` (parse.with_text_fields)."""
+    raw = F.col("raw")
+    malformed = _blank(F.col("payload")) | raw.isNull() | raw[CORRUPT].isNotNull()
+    found = [F.when(raw[n].isNull(), F.lit(rc.missing(n))) for n in rc.REQUIRED_FIELDS]
+    # Present as text but unreadable as its type: the typed parse left it null.
+    found += [F.when(raw[n].isNotNull() & F.col(n).isNull(), F.lit(rc.bad_type(n))) for n in EVENT_FIELDS]
+    found += [F.when(F.coalesce(failed, F.lit(False)), F.lit(code)) for code, failed in _checks(rules)]
     # Unique codes in check order (bad_type(event_id) can come from two checks).
-    specific = F.array_distinct(specific)
+    specific = F.array_distinct(F.array_compact(F.array(*found)))
     return (
         F.when(malformed, F.array(F.lit(rc.MALFORMED_JSON)))
         .when(F.size(specific) == 0, F.array(F.lit(rc.MALFORMED_JSON)))
@@ -103,14 +96,28 @@ def reasons_column(rules: ValidationRules) -> Column:
     )
 
 
-def quarantine_events(parsed: DataFrame, rules: ValidationRules) -> DataFrame:
-    """Quarantine rows (schemas.QUARANTINE_SCHEMA) for every record `is_valid` rejects."""
-    rejected = with_raw_fields(parsed.filter(~is_valid(rules)))
+def trade_rows(classified: DataFrame) -> DataFrame:
+    """The silver table's rows (schemas.SILVER_SCHEMA) among classified records."""
+    return classified.filter(F.col(ACCEPTED)).select(*SILVER_SCHEMA.fieldNames())
+
+
+def quarantine_rows(classified: DataFrame, rules: ValidationRules) -> DataFrame:
+    """The quarantine table's rows (schemas.QUARANTINE_SCHEMA) for the rejected records."""
+    rejected = with_text_fields(classified.filter(~F.col(ACCEPTED)))
     return rejected.withColumn("reasons", reasons_column(rules)).select(
         F.col("reasons")[0].alias("reason"),
-        F.col("reasons"),
-        F.col("payload"),
-        F.coalesce(_evt("event_id"), F.col("raw.event_id")).alias("event_id"),
-        _evt("event_time").alias("event_time"),
-        *_LINEAGE,
+        "reasons",
+        "payload",
+        F.coalesce(F.col("event_id"), F.col("raw.event_id")).alias("event_id"),
+        *[n for n in QUARANTINE_SCHEMA.fieldNames() if n not in ("reason", "reasons", "payload", "event_id")],
     )
+
+
+def valid_events(parsed: DataFrame, rules: ValidationRules) -> DataFrame:
+    """Silver rows of the records that pass every check (not yet de-duplicated)."""
+    return trade_rows(classify_events(parsed, rules))
+
+
+def quarantine_events(parsed: DataFrame, rules: ValidationRules) -> DataFrame:
+    """Quarantine rows for every record classify_events rejects."""
+    return quarantine_rows(classify_events(parsed, rules), rules)

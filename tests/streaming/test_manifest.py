@@ -38,7 +38,7 @@ def test_parser_matches_manifest(key: str) -> None:
 
 def test_query_names_come_from_the_manifest() -> None:
     assert bronze.QUERY == "bronze_trades"
-    assert (silver.SILVER_QUERY, silver.QUARANTINE_QUERY) == ("silver_trades", "silver_quarantine")
+    assert silver.QUERY == "silver_cleanse"
     assert gold.QUERY == "gold_metrics"
 
 

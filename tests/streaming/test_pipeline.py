@@ -58,13 +58,13 @@ def run(spark, dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> It
         paths,
         progress,
         spark.read.parquet(str(paths.bronze)).collect(),
-        spark.read.parquet(str(paths.silver)).collect(),
-        spark.read.parquet(str(paths.quarantine)).collect(),
+        paths.silver_table.read(spark).collect(),
+        paths.quarantine_table.read(spark).collect(),
     )
 
 
 def test_streams_ran_in_several_micro_batches(run: Run) -> None:
-    for name in ("bronze_trades", "silver_trades", "silver_quarantine", "gold_metrics"):
+    for name in ("bronze_trades", "silver_cleanse", "gold_metrics"):
         assert len([p for p in run.progress[name] if p.numInputRows > 0]) >= 3, name
 
 
@@ -118,7 +118,7 @@ def test_late_events_follow_the_watermark(run: Run, dataset: Dataset) -> None:
     late_rows = [r for r in run.quarantine if r.reason == rc.LATE_EVENT]
     assert sorted(r.payload for r in late_rows) == sorted(beyond) and beyond
     # Spark's own watermark never had to drop an accepted row (its delay covers lateness + skew).
-    for name in ("silver_trades", "gold_metrics"):
+    for name in ("silver_cleanse", "gold_metrics"):
         dropped = sum(op.numRowsDroppedByWatermark for p in run.progress[name] for op in p.stateOperators)
         assert dropped == 0, name
 

@@ -65,18 +65,32 @@ def settings(dataset: Dataset) -> PipelineSettings:
     )
 
 
-def test_silver_stopped_mid_way_and_restarted(spark, dataset: Dataset, paths: LocalPaths, settings) -> None:  # type: ignore[no-untyped-def]
+def test_silver_stopped_then_crashed_between_tables_then_restarted(spark, dataset: Dataset, paths: LocalPaths, settings) -> None:  # type: ignore[no-untyped-def]
     dataset.write_landing(paths.landing)
     _finish(spark, "bronze", paths, settings)
+    # 1. Stopped mid-way.
     queries, _ = start_stage("silver", spark, paths, settings)
-    _run_some_batches(queries, "silver_trades", 2)
-    _finish(spark, "silver", paths, settings)
+    _run_some_batches(queries, "silver_cleanse", 2)
 
-    silver = spark.read.parquet(str(paths.silver)).collect()
+    # 2. Crashes between its two appends: the batch is in trades, not yet in quarantine.
+    queries, _ = start_stage(
+        "silver", spark, paths, settings, trigger=Trigger(available_now=True), fail_after_commit=lambda _: True
+    )
+    (q,) = queries.values()
+    with pytest.raises(Exception, match="injected failure after appending silver batch"):
+        q.awaitTermination()
+    crashed = {d.name for d in paths.silver.glob("batch-*")} - {d.name for d in paths.quarantine.glob("batch-*")}
+    assert len(crashed) == 1, "the crashed batch should be in trades only"
+
+    # 3. Restarted: the replayed batch is skipped in trades and appended to quarantine; the rest follows.
+    _finish(spark, "silver", paths, settings)
+    assert {d.name for d in paths.silver.glob("batch-*")} == {d.name for d in paths.quarantine.glob("batch-*")}
+
+    silver = paths.silver_table.read(spark).collect()
     ids = [r.event_id for r in silver]
     assert len(ids) == len(set(ids)), "a duplicate row after the restart"
     assert sorted(ids) == sorted(t.event_id for t in dataset.trades), "a lost or extra row after the restart"
-    quarantine = Counter((r.payload, r.reason) for r in spark.read.parquet(str(paths.quarantine)).collect())
+    quarantine = Counter((r.payload, r.reason) for r in paths.quarantine_table.read(spark).collect())
     assert quarantine == Counter((e.payload, e.expected_reason) for e in dataset.items if e.expected_reason)
 
 
