@@ -27,8 +27,8 @@ import argparse
 import json
 import shutil
 import statistics
+import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,7 +40,7 @@ if str(ROOT) not in sys.path:
 
 from streaming_jobs.config import ValidationRules, parse_alert_rules, parse_interval  # noqa: E402
 from streaming_jobs.generator.events import GeneratorConfig, MarketSimulator  # noqa: E402
-from streaming_jobs.generator.sinks import LandingDirSink, RateController, run_generator  # noqa: E402
+from streaming_jobs.generator.sinks import LandingDirSink  # noqa: E402
 from streaming_jobs.io.streams import Trigger  # noqa: E402
 from streaming_jobs.local_pipeline import (  # noqa: E402
     LocalPaths,
@@ -177,38 +177,40 @@ def latency(args: argparse.Namespace, spark) -> dict[str, list[float]]:  # type:
             clean_landing=True,
         )
         pipeline = start_local_pipeline(spark, paths, st, tracker=tracker)
-        stop = threading.Event()
-        sent = {"n": 0}
-        sim = MarketSimulator(GeneratorConfig(seed=100 + i))
-
-        def gen(
-            sim: MarketSimulator = sim,
-            paths: LocalPaths = paths,
-            stop: threading.Event = stop,
-            sent: dict[str, int] = sent,
-        ) -> None:
-            stats = run_generator(
-                sim,
-                LandingDirSink(paths.landing),
-                RateController(args.rate, burst_probability=0.0),  # steady input rate
-                seconds=args.warmup_seconds + args.seconds,
-                tick=args.tick,
-                should_stop=stop.is_set,
-            )
-            sent["n"] = stats.sent
-
-        thread = threading.Thread(target=gen, daemon=True)
+        # The producer is its own process, as producers are: in this process its Python would compete
+        # for the GIL with the foreachBatch callbacks of silver and gold.
+        generator = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streaming_jobs.generator",
+                "--landing",
+                str(paths.landing),
+                "--rate",
+                str(args.rate),
+                "--seconds",
+                str(args.warmup_seconds + args.seconds),
+                "--burst-probability",
+                "0",  # steady input rate
+                "--seed",
+                str(100 + i),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         t0 = time.time()
-        thread.start()
         time.sleep(args.warmup_seconds)
         tracker.reset()
         measured_from = time.time()
-        while thread.is_alive():
+        while generator.poll() is None:
             time.sleep(0.5)
             failed = pipeline.failed()
             if failed:
-                stop.set()
+                generator.terminate()
                 raise RuntimeError(failed)
+        out = generator.stdout.read() if generator.stdout else ""
+        sent = int(out.split()[1]) if out.startswith("sent ") else 0
         # Let the last events through, then stop.
         deadline = time.time() + 30
         while time.time() < deadline and any(
@@ -225,7 +227,7 @@ def latency(args: argparse.Namespace, spark) -> dict[str, list[float]]:  # type:
         results["p50"].append(p50)
         results["p99"].append(p99)
         results["max"].append(max(lats))
-        results["achieved_rate"].append(sent["n"] / (time.time() - t0))
+        results["achieved_rate"].append(sent / (time.time() - t0))
         print(
             f"[latency {i + 1}/{args.runs}] {args.rate:,.0f} events/s for {args.seconds:.0f} s "
             f"(measured from {measured_from - t0:.0f} s): {len(lats):,} sampled events, "
@@ -246,7 +248,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate", type=float, default=10_000.0, help="latency: steady input events/s")
     p.add_argument("--seconds", type=float, default=60.0, help="latency: measured seconds per run")
     p.add_argument("--warmup-seconds", type=float, default=20.0)
-    p.add_argument("--tick", type=float, default=0.25, help="latency: generator file interval (s)")
     p.add_argument("--trigger-interval", help="latency: micro-batch interval of every stream (default: back to back)")
     p.add_argument("--window", default="10 seconds")
     p.add_argument("--watermark", default="30 seconds")

@@ -18,6 +18,8 @@ check against Spark's watermark, which moves with micro-batch boundaries.
 
 from __future__ import annotations
 
+from functools import cache
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F  # noqa: N812 (PySpark convention)
 
@@ -101,16 +103,23 @@ def trade_rows(classified: DataFrame) -> DataFrame:
     return classified.filter(F.col(ACCEPTED)).select(*SILVER_SCHEMA.fieldNames())
 
 
+@cache
+def _quarantine_columns(rules: ValidationRules) -> tuple[Column, ...]:
+    """Built once per rules: silver builds these every micro-batch, and each PySpark column function is
+    a round trip to the JVM (a class lookup included)."""
+    reasons = reasons_column(rules)
+    return (
+        reasons[0].alias("reason"),
+        reasons.alias("reasons"),
+        F.col("payload"),
+        F.coalesce(F.col("event_id"), F.col("raw.event_id")).alias("event_id"),
+        *[F.col(n) for n in QUARANTINE_SCHEMA.fieldNames() if n not in ("reason", "reasons", "payload", "event_id")],
+    )
+
+
 def quarantine_rows(classified: DataFrame, rules: ValidationRules) -> DataFrame:
     """The quarantine table's rows (schemas.QUARANTINE_SCHEMA) for the rejected records."""
-    rejected = with_text_fields(classified.filter(~F.col(ACCEPTED)))
-    return rejected.withColumn("reasons", reasons_column(rules)).select(
-        F.col("reasons")[0].alias("reason"),
-        "reasons",
-        "payload",
-        F.coalesce(F.col("event_id"), F.col("raw.event_id")).alias("event_id"),
-        *[n for n in QUARANTINE_SCHEMA.fieldNames() if n not in ("reason", "reasons", "payload", "event_id")],
-    )
+    return with_text_fields(classified.filter(~F.col(ACCEPTED))).select(*_quarantine_columns(rules))
 
 
 def valid_events(parsed: DataFrame, rules: ValidationRules) -> DataFrame:

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.spark
 class Run:
     paths: LocalPaths
     progress: dict[str, list[Any]]
+    plans: dict[str, str]
     bronze: list[Any]
     silver: list[Any]
     quarantine: list[Any]
@@ -46,17 +47,20 @@ def run(spark, dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> It
         max_silver_files_per_trigger=3,
     )
     progress: dict[str, list[Any]] = {}
+    plans: dict[str, str] = {}
     for stage in ("bronze", "silver", "gold"):
         queries, pipeline = start_stage(stage, spark, paths, settings)
         for q in queries.values():
             q.awaitTermination()
             assert q.exception() is None
             progress[q.name] = q.recentProgress
+            plans[q.name] = q._jsq.streamingQuery().lastExecution().executedPlan().toString()
         if pipeline is not None:
             pipeline.gold_sink.close()
     yield Run(
         paths,
         progress,
+        plans,
         spark.read.parquet(str(paths.bronze)).collect(),
         paths.silver_table.read(spark).collect(),
         paths.quarantine_table.read(spark).collect(),
@@ -66,6 +70,14 @@ def run(spark, dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> It
 def test_streams_ran_in_several_micro_batches(run: Run) -> None:
     for name in ("bronze_trades", "silver_cleanse", "gold_metrics"):
         assert len([p for p in run.progress[name] if p.numInputRows > 0]) >= 3, name
+
+
+def test_silver_parses_each_record_once(run: Run) -> None:
+    """Silver is one query and its plan holds one JSON parse: the typed one, ahead of de-duplication
+    (rejected records get their diagnostic parse in the quarantine append, on those records only)."""
+    plan = run.plans["silver_cleanse"]
+    assert plan.count("from_json(") == 1, plan
+    assert "StreamingDeduplicateWithinWatermark" in plan
 
 
 def test_bronze_keeps_every_payload_with_lineage(run: Run, dataset: Dataset) -> None:

@@ -65,7 +65,9 @@ def settings(dataset: Dataset) -> PipelineSettings:
     )
 
 
-def test_silver_stopped_then_crashed_between_tables_then_restarted(spark, dataset: Dataset, paths: LocalPaths, settings) -> None:  # type: ignore[no-untyped-def]
+def test_silver_stopped_then_crashed_between_tables_then_restarted(  # type: ignore[no-untyped-def]
+    spark, dataset: Dataset, paths: LocalPaths, settings
+) -> None:
     dataset.write_landing(paths.landing)
     _finish(spark, "bronze", paths, settings)
     # 1. Stopped mid-way.
