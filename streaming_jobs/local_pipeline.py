@@ -51,6 +51,7 @@ def local_session(
         .config("spark.driver.memory", driver_memory)
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.sql.streaming.noDataMicroBatches.enabled", "false")
+        .config("spark.sql.streaming.pollingDelay", "100ms")
     )
     settings = {**JOB_CONF, "spark.sql.streaming.stateStore.providerClass": STATE_STORES[state_store], **(conf or {})}
     for key, value in settings.items():
@@ -201,8 +202,6 @@ def start_local_pipeline(
 ) -> LocalPipeline:
     """Start bronze, silver and gold as concurrent streams (sinks before the sources that read them)."""
     paths.create()
-    if tracker is not None:
-        spark.streams.addListener(tracker)
     queries: dict[str, StreamingQuery] = {}
     for stage in ("bronze", "silver"):
         started, _ = start_stage(stage, spark, paths, settings)

@@ -260,6 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             error = pipeline.failed()
             if error:
                 break
+            tracker.poll(*pipeline.queries.values())
             screen = render(state, pipeline, tracker, db, spark, paths, gen_stats)
             if tty:
                 sys.stdout.write("\x1b[2J\x1b[H" + screen + "\n")
@@ -281,6 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         stop.set()
         generator.join(timeout=5)
+        tracker.poll(*pipeline.queries.values())
         final_screen = render(state, pipeline, tracker, db, spark, paths, gen_stats) if not error else ""
         pipeline.stop()
         db.close()

@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-events", type=int, help="stop after this many events")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--duplicate-rate", type=float, default=0.02)
-    p.add_argument("--late-rate", type=float, default=0.01)
+    p.add_argument("--late-rate", type=float, default=0.01, help="share of events later than the watermark")
+    p.add_argument("--late-ok-rate", type=float, default=0.02, help="share of events late within the watermark")
     p.add_argument("--malformed-rate", type=float, default=0.02)
     p.add_argument("--late-seconds", type=float, default=300.0, help="how late late events are (> watermark)")
     p.add_argument("--burst-probability", type=float, default=0.02, help="bursts per second")
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             duplicate_rate=args.duplicate_rate,
             late_rate=args.late_rate,
+            late_ok_rate=args.late_ok_rate,
             malformed_rate=args.malformed_rate,
             late_by=timedelta(seconds=args.late_seconds),
         )
