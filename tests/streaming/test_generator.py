@@ -86,3 +86,17 @@ def test_landing_files_appear_whole(tmp_path) -> None:  # type: ignore[no-untype
     files = list(tmp_path.iterdir())
     assert len(files) == 1 and files[0].name.endswith(".jsonl") and not files[0].name.startswith(".")
     assert files[0].read_text().splitlines() == [e.payload for e in items]
+
+
+def test_cli_sends_the_mix_it_is_given(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The benchmark's latency producer: no events late on purpose within the watermark, the rest as usual."""
+    from streaming_jobs.generator.__main__ import main
+
+    argv = ["--landing", str(tmp_path), "--rate", "20000", "--max-events", "3000", "--burst-probability", "0"]
+    assert main([*argv, "--late-ok-rate", "0", "--seed", "5"]) == 0
+    without = capsys.readouterr().out
+    assert main([*argv, "--seed", "5"]) == 0
+    default = capsys.readouterr().out
+    assert without.startswith("sent 3000 events") and default.startswith("sent 3000 events")
+    assert "late_within_watermark" not in without and "duplicate=" in without
+    assert "late_within_watermark=" in default
