@@ -51,6 +51,8 @@ def local_session(
         .config("spark.driver.memory", driver_memory)
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.sql.streaming.noDataMicroBatches.enabled", "false")
+        # Three streams share two cores here: re-listing an idle source every 10 ms (the default) cost
+        # 0.5 CPU with no data at all; 100 ms costs 0.09 and adds at most 0.1 s per hop.
         .config("spark.sql.streaming.pollingDelay", "100ms")
     )
     settings = {**JOB_CONF, "spark.sql.streaming.stateStore.providerClass": STATE_STORES[state_store], **(conf or {})}
