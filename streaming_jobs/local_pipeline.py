@@ -54,6 +54,9 @@ def local_session(
         # Three streams share two cores here: re-listing an idle source every 10 ms (the default) cost
         # 0.5 CPU with no data at all; 100 ms costs 0.09 and adds at most 0.1 s per hop.
         .config("spark.sql.streaming.pollingDelay", "100ms")
+        # Gold's source lists one directory per silver batch on every trigger; past 32 paths Spark lists
+        # them with a distributed job, ~10x a plain listing on one machine (benchmarks/bench_batch_listing.py).
+        .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "1000000")
     )
     settings = {**JOB_CONF, "spark.sql.streaming.stateStore.providerClass": STATE_STORES[state_store], **(conf or {})}
     for key, value in settings.items():
