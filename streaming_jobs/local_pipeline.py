@@ -32,6 +32,19 @@ from streaming_jobs.serving.migrate import migrate
 
 STATE_STORES = {"rocksdb": ROCKSDB, "hdfs": HDFS}
 
+# Hadoop's local file system without its native library (pip's pyspark has none) runs a `chmod`
+# process for every file it creates, and the FileContext API Spark prefers for checkpoints also runs
+# `readlink` on every rename: ~90 ms per offset-log or commit-log write, three per micro-batch per
+# query. The FileSystem-based manager and the checksum-free local file system avoid most of them
+# (benchmarks/bench_checkpoint_io.py). Local only: on Databricks checkpoints live on cloud storage.
+LOCAL_FILESYSTEM_CONF = {
+    "spark.sql.streaming.checkpointFileManagerClass": (
+        "org.apache.spark.sql.execution.streaming.checkpointing.FileSystemBasedCheckpointFileManager"
+    ),
+    "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
+    "spark.hadoop.fs.AbstractFileSystem.file.impl": "org.apache.hadoop.fs.local.RawLocalFs",
+}
+
 
 def local_session(
     app: str = "rta-local",
@@ -58,6 +71,8 @@ def local_session(
         # them with a distributed job, ~10x a plain listing on one machine (benchmarks/bench_batch_listing.py).
         .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "1000000")
     )
+    for key, value in LOCAL_FILESYSTEM_CONF.items():
+        builder = builder.config(key, value)
     settings = {**JOB_CONF, "spark.sql.streaming.stateStore.providerClass": STATE_STORES[state_store], **(conf or {})}
     for key, value in settings.items():
         builder = builder.config(key, value)

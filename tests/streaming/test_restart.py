@@ -131,3 +131,12 @@ def test_gold_stopped_then_crashed_after_commit_then_restarted(  # type: ignore[
         assert_gold_matches(db, dataset.reference)
     finally:
         db.close()
+
+
+def test_local_checkpoints_are_written_without_hadoop_checksums(paths: LocalPaths) -> None:
+    """The restarts above ran on local_session's checkpoint manager and checksum-free file system
+    (LOCAL_FILESYSTEM_CONF): their logs are complete and carry no .crc side files."""
+    offsets = list(paths.checkpoints.glob("*/offsets/*"))
+    commits = list(paths.checkpoints.glob("*/commits/*"))
+    assert offsets and commits, "the restart tests should have left checkpoints"
+    assert not list(paths.root.rglob("*.crc")), "a checksum file: the local file system settings are not in effect"
