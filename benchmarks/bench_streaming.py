@@ -47,6 +47,7 @@ from streaming_jobs.generator.events import GeneratorConfig, MarketSimulator  # 
 from streaming_jobs.generator.sinks import LandingDirSink  # noqa: E402
 from streaming_jobs.io.streams import Trigger  # noqa: E402
 from streaming_jobs.local_pipeline import (  # noqa: E402
+    LOCAL_JVM_OPTIONS,
     LocalPaths,
     PipelineSettings,
     local_session,
@@ -266,12 +267,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--window", default="10 seconds")
     p.add_argument("--watermark", default="30 seconds")
     p.add_argument("--state-store", choices=("rocksdb", "hdfs"), default="hdfs")
+    p.add_argument(
+        "--java-options", default=LOCAL_JVM_OPTIONS, help="the JVM's options (default: the local session's)"
+    )
     p.add_argument("--workdir", default="out/bench")
     p.add_argument("--json", help="also write the results here")
     args = p.parse_args(argv)
 
-    spark = local_session("rta-bench", state_store=args.state_store, driver_memory="6g")
-    report: dict[str, Any] = {"state_store": args.state_store, "cores": 2}
+    spark = local_session("rta-bench", state_store=args.state_store, driver_memory="6g", java_options=args.java_options)
+    report: dict[str, Any] = {"state_store": args.state_store, "cores": 2, "java_options": args.java_options}
     if args.mode in ("both", "throughput"):
         t = throughput(args, spark)
         report["throughput"] = {k: {"runs": v, "median": statistics.median(v)} for k, v in t.items()}
