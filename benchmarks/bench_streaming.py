@@ -256,9 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--mode", choices=("both", "throughput", "latency"), default="both")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--events", type=int, default=2_000_000, help="throughput: events in the bronze table")
-    p.add_argument(
-        "--warmup-runs", type=int, default=2, help="throughput: runs before the measured ones, not counted"
-    )
+    p.add_argument("--warmup-runs", type=int, default=2, help="throughput: runs before the measured ones, not counted")
     p.add_argument("--events-per-file", type=int, default=50_000)
     p.add_argument("--files-per-batch", type=int, default=8, help="throughput: landing/bronze files per batch")
     p.add_argument("--rate", type=float, default=10_000.0, help="latency: steady input events/s")
@@ -271,9 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--window", default="10 seconds")
     p.add_argument("--watermark", default="30 seconds")
     p.add_argument("--state-store", choices=("rocksdb", "hdfs"), default="hdfs")
-    p.add_argument(
-        "--java-options", default=LOCAL_JVM_OPTIONS, help="the JVM's options (default: the local session's)"
-    )
+    p.add_argument("--java-options", default=LOCAL_JVM_OPTIONS, help="the JVM's options (default: the local session's)")
     p.add_argument("--workdir", default="out/bench")
     p.add_argument("--json", help="also write the results here")
     args = p.parse_args(argv)

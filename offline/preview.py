@@ -76,8 +76,13 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         default=None,
         help="policy-pack config file (default: policies/config/<environment>.json)",
     )
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config value for this run, e.g. 'rta-platform:lock={\"enabled\": false}'")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value for this run, e.g. 'rta-platform:lock={\"enabled\": false}'",
+    )
     parser.add_argument("--no-policies", action="store_true", help="skip the policy pack")
     parser.add_argument("--quiet", action="store_true", help="print counts, outputs and violations, not the tree")
     args = parser.parse_args(argv)

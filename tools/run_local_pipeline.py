@@ -1,6 +1,6 @@
 """Run the streaming pipeline on local Spark with a live view: a thin alias of `python -m streaming_jobs.local_run`.
 
-    .venv/bin/python tools/run_local_pipeline.py --seconds 30
+Usage: `.venv/bin/python tools/run_local_pipeline.py --seconds 30` (same options).
 """
 
 import sys
