@@ -20,29 +20,60 @@ from streaming_jobs.serving.schema import SIDE_WINDOW_METRICS, SYMBOL_WINDOW_MET
 GRAIN_SYMBOL, GRAIN_SIDE = "symbol", "side"
 
 
+# The order of trades in a window as one number: event time in microseconds, then price in
+# ten-thousandths (below 10^18: any DECIMAL(18,4)). min and max of it give the first and last trade,
+# their time and their price at once.
+_PRICE_UNITS = 10**4
+_TIME_SHIFT = 10**18
+_ORDER_KEY = "_order_key"
+
+
+def trade_order_key(trades: DataFrame) -> Column:
+    """The first and last trade of a window by event time; trades at the same instant by price.
+
+    min_by/max_by over a struct (time, event id) put a struct in the aggregation buffer, which Spark
+    cannot keep in its hash map: the whole stream fell back to a sort-based aggregation that sorted
+    every row of a micro-batch twice (grouping sets expand each trade into two rows). A DECIMAL(38,0)
+    key keeps the buffer fixed-width, so the aggregation is a hash aggregation
+    (benchmarks/bench_gold_aggregation.py). The tie-break by price is as deterministic as the one by
+    id was: open and close never depend on the order Spark reads the rows in, so a replay or a
+    different micro-batch split gives the same figures.
+    """
+    micros = F.unix_micros(trades["event_time"]).cast("decimal(38,0)")
+    units = (trades["price"] * _PRICE_UNITS).cast("decimal(38,0)")
+    return (micros * F.lit(_TIME_SHIFT).cast("decimal(38,0)") + units).cast("decimal(38,0)")
+
+
+def _price_of(key: str) -> Column:
+    return (F.pmod(F.col(key), F.lit(_TIME_SHIFT).cast("decimal(38,0)")) / _PRICE_UNITS).cast("decimal(18,4)")
+
+
+def _time_of(key: str) -> Column:
+    # Integral division: exact, where a decimal quotient could round up to the next microsecond.
+    return F.timestamp_micros(F.expr(f"`{key}` div {_TIME_SHIFT}").cast("long"))
+
+
 def window_aggregates(silver: DataFrame, window: Interval, state_watermark: Interval) -> DataFrame:
     """Silver trades -> one row per (window, symbol) and per (window, side), tagged by `grain`."""
     w = F.window("event_time", window.text)
-    # Ties on event_time are broken by event_id so open/close are the same on every replay.
-    order = F.struct("event_time", "event_id")
     agg = (
         silver.withWatermark("event_time", state_watermark.text)
+        .withColumn(_ORDER_KEY, trade_order_key(silver))
         .groupingSets([[w, "symbol"], [w, "side"]], w, "symbol", "side")
         .agg(
             F.count(F.lit(1)).alias("trade_count"),
             F.sum("quantity").alias("volume"),
             F.sum(F.col("price") * F.col("quantity")).alias("notional"),
             F.sum("price").alias("sum_price"),
-            F.min_by("price", order).alias("open_price"),
-            F.max_by("price", order).alias("close_price"),
+            F.min(_ORDER_KEY).alias("_first"),
+            F.max(_ORDER_KEY).alias("_last"),
             F.max("price").alias("high_price"),
             F.min("price").alias("low_price"),
-            F.min("event_time").alias("first_event_time"),
-            F.max("event_time").alias("last_event_time"),
             F.grouping_id().alias("_gid"),
         )
     )
     grain = F.when(F.col("_gid") == 1, F.lit(GRAIN_SYMBOL)).otherwise(F.lit(GRAIN_SIDE))
+    open_price, close_price = _price_of("_first"), _price_of("_last")
     return agg.select(
         grain.alias("grain"),
         F.col("window.start").alias("window_start"),
@@ -55,14 +86,14 @@ def window_aggregates(silver: DataFrame, window: Interval, state_watermark: Inte
         F.col("sum_price").cast("decimal(38,4)").alias("sum_price"),
         (F.col("sum_price") / F.col("trade_count")).cast("decimal(19,6)").alias("avg_price"),
         (F.col("notional") / F.col("volume")).cast("decimal(19,6)").alias("vwap"),
-        "open_price",
-        "close_price",
+        open_price.alias("open_price"),
+        close_price.alias("close_price"),
         "high_price",
         "low_price",
-        _pct(F.col("close_price") - F.col("open_price"), F.col("open_price")).alias("price_change_pct"),
+        _pct(close_price - open_price, open_price).alias("price_change_pct"),
         _pct(F.col("high_price") - F.col("low_price"), F.col("low_price")).alias("price_range_pct"),
-        "first_event_time",
-        "last_event_time",
+        _time_of("_first").alias("first_event_time"),
+        _time_of("_last").alias("last_event_time"),
         # The micro-batch timestamp (recorded in the offset log): the same when a batch is replayed.
         F.current_timestamp().alias("updated_at"),
     )

@@ -28,7 +28,12 @@ from streaming_jobs.config import ValidationRules
 from streaming_jobs.schemas import CORRUPT, EVENT_FIELDS, QUARANTINE_SCHEMA, SILVER_SCHEMA
 from streaming_jobs.transforms.parse import with_text_fields
 
-EVENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_:.\-]{0,127}$"
+# Event ids: ^[A-Za-z0-9][A-Za-z0-9_:.-]{0,127}$. The classes list every character instead of ranges:
+# java.util.regex matches a class of single characters with one table lookup, but tests each range of a
+# class as its own predicate, and this check runs on every record (the same pattern written with ranges
+# was ~8 % of silver's CPU samples).
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+EVENT_ID_PATTERN = rf"^[{_ALNUM}][{_ALNUM}_:.\-]{{0,127}}$"
 LINEAGE = ("topic", "partition", "offset", "source_file", "ingest_time")
 ACCEPTED = "accepted"
 _UNREADABLE = "_unreadable"

@@ -81,7 +81,8 @@ def gold_reference(trades: Iterable[Trade], window_seconds: int, rules: tuple[Al
     for (w, sym), group in by_sym.items():
         n, vol, notional = sums(group)
         sum_price = sum((t.price for t in group), Decimal(0))
-        ordered = sorted(group, key=lambda t: (t.event_time, t.event_id))
+        # First and last by event time; trades at the same instant by price.
+        ordered = sorted(group, key=lambda t: (t.event_time, t.price))
         o, c = ordered[0].price, ordered[-1].price
         hi, lo = max(t.price for t in group), min(t.price for t in group)
         symbol_windows[(w, sym)] = SymbolWindow(

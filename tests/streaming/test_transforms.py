@@ -165,3 +165,44 @@ def test_alert_expression_is_the_python_rule(spark: SparkSession) -> None:
     expected = {(rule.name, s): rule.matches(metrics[s][rule.metric], s) for rule in rules for s in metrics}
     assert got == expected
     assert got[("volume_surge", "GOOGL")] and not got[("volume_surge", "AAPL")]
+
+
+def _window_rows(spark: SparkSession, rows: list[tuple[str, str, str, Decimal, int, datetime]]) -> DataFrame:
+    silver = spark.createDataFrame(
+        [(i, s, side, p, q, t.replace(tzinfo=None)) for i, s, side, p, q, t in rows],
+        "event_id string, symbol string, side string, price decimal(18,4), quantity long, event_time timestamp",
+    )
+    return window_aggregates(silver, parse_interval("10 seconds", "w"), parse_interval("1 minute", "w"))
+
+
+def test_open_and_close_ties_and_extremes_do_not_depend_on_row_order(spark: SparkSession) -> None:
+    t0 = INGEST + timedelta(seconds=1, microseconds=250)
+    t1 = INGEST + timedelta(seconds=9, microseconds=999_999)  # the window's last microsecond
+    top = Decimal("999999999.9999")  # 10^13 ten-thousandths: far above any configurable max price
+    rows = [
+        ("z", "AAPL", "BUY", Decimal("101.5000"), 1, t0),  # same instant as the next: the lower price opens
+        ("a", "AAPL", "SELL", Decimal("100.0001"), 2, t0),
+        ("m", "AAPL", "BUY", Decimal("0.0001"), 3, INGEST + timedelta(seconds=5)),
+        ("b", "AAPL", "BUY", Decimal("102.0000"), 4, t1),  # same instant as the next: the higher price closes
+        ("c", "AAPL", "SELL", top, 5, t1),
+    ]
+    results = []
+    for ordering in (rows, rows[::-1], rows[2:] + rows[:2]):
+        results.append(
+            {
+                f"{r.grain}:{r.symbol or r.side}": (r.open_price, r.close_price, r.first_event_time, r.last_event_time)
+                for r in _window_rows(spark, ordering).collect()
+            }
+        )
+    assert results[0] == results[1] == results[2]
+    first, last = t0.replace(tzinfo=None), t1.replace(tzinfo=None)
+    assert results[0]["symbol:AAPL"] == (Decimal("100.0001"), top, first, last)
+    assert results[0]["side:BUY"] == (Decimal("101.5000"), Decimal("102.0000"), first, last)
+    assert results[0]["side:SELL"] == (Decimal("100.0001"), top, first, last)
+
+
+def test_gold_aggregation_is_a_hash_aggregation(spark: SparkSession) -> None:
+    """A struct in the aggregation buffer (min_by over (time, id)) makes Spark sort every row instead."""
+    plan = _window_rows(spark, [("a", "AAPL", "BUY", Decimal("1"), 1, INGEST)])._jdf.queryExecution()
+    physical = plan.executedPlan().toString()
+    assert "HashAggregate" in physical and "SortAggregate" not in physical
