@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import argparse
 import re
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for p in (ROOT, ROOT / "benchmarks"):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
 
+from compare import interleaved, report  # noqa: E402
 from pyspark.sql import functions as F  # noqa: N812, E402
 
 from streaming_jobs.local_pipeline import local_session  # noqa: E402
@@ -42,20 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     ids = spark.range(args.ids).select(F.expr("uuid()").alias("id")).cache()
     ids.count()
     variants = {"ranges": WITH_RANGES, "listed": EVENT_ID_PATTERN}
-    seconds: dict[str, list[float]] = {k: [] for k in variants}
-    for round_ in range(args.runs + 1):
-        for name, pattern in variants.items():
-            t0 = time.perf_counter()
-            matched = ids.filter(F.col("id").rlike(pattern)).count()
-            elapsed = time.perf_counter() - t0
-            assert matched == args.ids, f"{name}: {matched} of {args.ids} ids matched"
-            if round_:
-                seconds[name].append(elapsed)
-    med = {k: statistics.median(v) for k, v in seconds.items()}
+
+    def check(name: str, pattern: str) -> None:
+        matched = ids.filter(F.col("id").rlike(pattern)).count()
+        assert matched == args.ids, f"{name}: {matched} of {args.ids} ids matched"
+
+    seconds = interleaved({name: (lambda n=name, p=pat: check(n, p)) for name, pat in variants.items()}, args.runs)
     print(f"{args.ids:,} ids (scan of the cached column included), medians of {args.runs} runs")
-    for name, m in med.items():
-        print(f"{name:<7} {m:6.2f} s   runs: {[round(x, 2) for x in seconds[name]]}")
-    print(f"ratio (ranges / listed): {med['ranges'] / med['listed']:.2f}x")
+    report(seconds, "ranges", "listed")
     spark.stop()
     return 0
 

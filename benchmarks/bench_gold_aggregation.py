@@ -16,16 +16,16 @@ Reports medians and the ratio; checks both plans are what they claim.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for p in (ROOT, ROOT / "benchmarks"):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
 
+from compare import interleaved, report  # noqa: E402
 from pyspark.sql import DataFrame  # noqa: E402
 from pyspark.sql import functions as F  # noqa: N812, E402
 
@@ -75,18 +75,12 @@ def main(argv: list[str] | None = None) -> int:
         physical = df._jdf.queryExecution().executedPlan().toString()
         expected = "SortAggregate" if name == "struct order" else "HashAggregate"
         assert expected in physical, f"{name}: expected a {expected}"
-    seconds: dict[str, list[float]] = {k: [] for k in variants}
-    for round_ in range(args.runs + 1):
-        for name, df in variants.items():
-            t0 = time.perf_counter()
-            df.write.format("noop").mode("overwrite").save()
-            if round_:
-                seconds[name].append(time.perf_counter() - t0)
-    med = {k: statistics.median(v) for k, v in seconds.items()}
+    seconds = interleaved(
+        {name: (lambda df=df: df.write.format("noop").mode("overwrite").save()) for name, df in variants.items()},
+        args.runs,
+    )
     print(f"{n:,} trades, medians of {args.runs} runs")
-    for name, m in med.items():
-        print(f"{name:<14} {m:6.2f} s  {n / m:12,.0f} trades/s   runs: {[round(x, 2) for x in seconds[name]]}")
-    print(f"ratio (struct order / decimal key): {med['struct order'] / med['decimal key']:.2f}x")
+    report(seconds, "struct order", "decimal key", per=(n, "trades"))
     spark.stop()
     return 0
 
