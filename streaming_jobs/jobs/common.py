@@ -28,9 +28,6 @@ JOB_CONF: dict[str, str] = {
     "spark.sql.streaming.stateStore.providerClass": ROCKSDB,
     # Commit the state changelog per batch instead of a full snapshot: short, steady batch times.
     "spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled": "true",
-    # foreachBatch caches a micro-batch only to read it back at once (silver's two tables): compressing
-    # the cache costs more than it saves.
-    "spark.sql.inMemoryColumnarStorage.compressed": "false",
 }
 
 

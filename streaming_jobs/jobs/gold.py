@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -21,7 +22,7 @@ from pyspark.sql import types as T  # noqa: N812
 from pyspark.sql.streaming import StreamingQuery
 
 from streaming_jobs.config import AlertRule, ConfigError, Interval, parse_alert_rules, parse_interval
-from streaming_jobs.io.streams import Trigger, checkpoint_for
+from streaming_jobs.io.streams import Trigger, checkpoint_for, materialised
 from streaming_jobs.jobs.common import (
     JobArgumentParser,
     add_trigger_args,
@@ -137,7 +138,7 @@ def gold_frames(aggregates: DataFrame, batch_id: int, rules: tuple[AlertRule, ..
 
 
 class GoldSink:
-    # Spark actions one write runs on the batch (the writer caches the batch when the sinks need several).
+    # Spark actions one write runs on the batch (the writer materialises the batch when the sinks need several).
     actions = 1
 
     def write(self, frames: GoldFrames, query_id: str) -> None: ...
@@ -288,16 +289,11 @@ class GoldBatchWriter:
         spark = aggregates.sparkSession
         # The streaming query's id: stable across restarts from the same checkpoint.
         query_id = spark.sparkContext.getLocalProperty("sql.streaming.queryId") or QUERY
-        cache = sum(s.actions for s in self.sinks) > 1
-        if cache:
-            aggregates.persist()
-        try:
-            frames = gold_frames(aggregates, batch_id, self.rules)
+        read_once = sum(s.actions for s in self.sinks) <= 1
+        with nullcontext(aggregates) if read_once else materialised(aggregates) as batch:
+            frames = gold_frames(batch, batch_id, self.rules)
             for sink in self.sinks:
                 sink.write(frames, query_id)
-        finally:
-            if cache:
-                aggregates.unpersist()
         self.batches += 1
         if self.on_commit is not None:
             self.on_commit(query_id, batch_id)

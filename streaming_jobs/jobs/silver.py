@@ -11,7 +11,6 @@ import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
@@ -24,7 +23,7 @@ from streaming_jobs.config import (
     parse_sides,
     parse_symbols,
 )
-from streaming_jobs.io.streams import BatchAppender, Trigger, checkpoint_for
+from streaming_jobs.io.streams import BatchAppender, Trigger, checkpoint_for, materialised
 from streaming_jobs.jobs.common import (
     JobArgumentParser,
     add_trigger_args,
@@ -103,8 +102,7 @@ def silver_records(bronze: DataFrame, rules: ValidationRules) -> DataFrame:
 @dataclass
 class SilverBatchWriter:
     """The foreachBatch function: a micro-batch's accepted records to the trades table, the rejected
-    ones to quarantine. The batch is persisted (JOB_CONF: uncompressed, it is read back at once) so the
-    state store runs once for both appends."""
+    ones to quarantine, from one computation of the batch (io.streams.materialised)."""
 
     trades: BatchAppender
     quarantine: BatchAppender
@@ -116,16 +114,13 @@ class SilverBatchWriter:
     def __call__(self, records: DataFrame, batch_id: int) -> None:
         # The streaming query's id: stable across restarts from the same checkpoint.
         writer_id = records.sparkSession.sparkContext.getLocalProperty("sql.streaming.queryId") or QUERY
-        records.persist(StorageLevel.MEMORY_AND_DISK)
-        try:
-            if not self.trades.append(trade_rows(records), batch_id, writer_id):
+        with materialised(records) as batch:
+            if not self.trades.append(trade_rows(batch), batch_id, writer_id):
                 self.skipped += 1
             if self.fail_after_trades is not None and self.fail_after_trades(batch_id):
                 raise RuntimeError(f"injected failure after appending silver batch {batch_id} to trades")
-            if not self.quarantine.append(quarantine_rows(records, self.rules), batch_id, writer_id):
+            if not self.quarantine.append(quarantine_rows(batch, self.rules), batch_id, writer_id):
                 self.skipped += 1
-        finally:
-            records.unpersist()
 
 
 def start_silver(
