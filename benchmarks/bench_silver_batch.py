@@ -26,14 +26,14 @@ for p in (ROOT, ROOT / "benchmarks"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-from bench_streaming import release_state, run_stage, settings, write_landing  # noqa: E402
+from bench_streaming import bronze_backlog, release_state  # noqa: E402
 from compare import interleaved, report  # noqa: E402
 from pyspark import StorageLevel  # noqa: E402
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 
 from streaming_jobs.io.files import BatchDirTable, ParquetSource  # noqa: E402
 from streaming_jobs.jobs.silver import SilverBatchWriter, silver_records  # noqa: E402
-from streaming_jobs.local_pipeline import LocalPaths, PipelineSettings, local_session  # noqa: E402
+from streaming_jobs.local_pipeline import PipelineSettings, local_session  # noqa: E402
 from streaming_jobs.schemas import BRONZE_SCHEMA, QUARANTINE_SCHEMA, SILVER_SCHEMA  # noqa: E402
 from streaming_jobs.transforms.validate import quarantine_rows, trade_rows  # noqa: E402
 
@@ -89,17 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         driver_memory="6g",
         conf={"spark.sql.inMemoryColumnarStorage.compressed": "false"},
     )
-    paths = LocalPaths(Path(args.workdir))
-    shutil.rmtree(paths.root, ignore_errors=True)
-    paths.create()
-    write_landing(paths.landing, args.events, args.events_per_file, seed=11)
-    st = settings(
-        "10 minutes",
-        "1 minute",
-        max_files_per_trigger=args.files_per_batch,
-        max_bronze_files_per_trigger=args.files_per_batch,
-    )
-    run_stage(spark, "bronze", paths, st)
+    paths, st = bronze_backlog(spark, args.workdir, args.events, args.events_per_file, args.files_per_batch)
     writers: dict[str, type[SilverBatchWriter]] = {
         "persist": PersistingSilverBatchWriter,
         "local checkpoint": SilverBatchWriter,

@@ -32,7 +32,7 @@ for p in (ROOT, ROOT / "benchmarks"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-from bench_streaming import release_state, run_stage, settings, write_landing  # noqa: E402
+from bench_streaming import bronze_backlog, release_state  # noqa: E402
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 
 from streaming_jobs.io.files import BatchDirTable, ParquetSource  # noqa: E402
@@ -51,7 +51,7 @@ CUTS: dict[str, Cut] = {
     "+ type, validate": lambda bronze, st: classify_events(parse_events(bronze), st.rules),
     "+ de-duplicate": lambda bronze, st: silver_records(bronze, st.rules),
 }
-SILVER_JOB = "+ cache, write both tables"
+SILVER_JOB = "+ materialise, write both tables"
 
 
 class JvmMeter:
@@ -99,17 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     spark = local_session("rta-bench-silver", state_store="hdfs", driver_memory="6g", java_options=args.java_options)
-    paths = LocalPaths(Path(args.workdir))
-    shutil.rmtree(paths.root, ignore_errors=True)
-    paths.create()
-    write_landing(paths.landing, args.events, args.events_per_file, seed=11)
-    st = settings(
-        "10 minutes",
-        "1 minute",
-        max_files_per_trigger=args.files_per_batch,
-        max_bronze_files_per_trigger=args.files_per_batch,
-    )
-    run_stage(spark, "bronze", paths, st)
+    paths, st = bronze_backlog(spark, args.workdir, args.events, args.events_per_file, args.files_per_batch)
     meter = JvmMeter(spark)
     names = [*CUTS, SILVER_JOB]
     wall: dict[str, list[float]] = {n: [] for n in names}

@@ -94,6 +94,25 @@ def write_landing(landing: Path, events: int, per_file: int, seed: int) -> dict[
     return kinds
 
 
+def bronze_backlog(
+    spark: Any, workdir: str, events: int, per_file: int, files_per_batch: int
+) -> tuple[LocalPaths, PipelineSettings]:
+    """A fresh bronze table of the generator's events, and the throughput runs' settings (micro-batch
+    size included) for the silver benchmarks that read it."""
+    paths = LocalPaths(Path(workdir))
+    shutil.rmtree(paths.root, ignore_errors=True)
+    paths.create()
+    write_landing(paths.landing, events, per_file, seed=11)
+    st = settings(
+        "10 minutes",
+        "1 minute",
+        max_files_per_trigger=files_per_batch,
+        max_bronze_files_per_trigger=files_per_batch,
+    )
+    run_stage(spark, "bronze", paths, st)
+    return paths, st
+
+
 def run_stage(spark, stage: str, paths: LocalPaths, st: PipelineSettings) -> tuple[float, int]:  # type: ignore[no-untyped-def]
     t0 = time.perf_counter()
     queries, pipeline = start_stage(stage, spark, paths, st, trigger=Trigger(available_now=True))

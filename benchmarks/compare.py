@@ -24,5 +24,5 @@ def report(seconds: dict[str, list[float]], before: str, after: str, per: tuple[
     med = {k: statistics.median(v) for k, v in seconds.items()}
     for name, m in med.items():
         rate = f"  {per[0] / m:12,.0f} {per[1]}/s" if per else ""
-        print(f"{name:<14} {m:6.2f} s{rate}   runs: {[round(x, 2) for x in seconds[name]]}")
+        print(f"{name:<18} {m:6.2f} s{rate}   runs: {[round(x, 2) for x in seconds[name]]}")
     print(f"ratio ({before} / {after}): {med[before] / med[after]:.2f}x")
