@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
+import uuid
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from streaming_jobs import reasons as rc
 from streaming_jobs.generator.events import (
@@ -15,6 +17,8 @@ from streaming_jobs.generator.events import (
     MALFORMED_KINDS,
     GeneratorConfig,
     MarketSimulator,
+    iso_ms,
+    uuid4_text,
 )
 from streaming_jobs.generator.sinks import LandingDirSink, RateController
 
@@ -50,6 +54,32 @@ def test_duplicates_are_exact_resends() -> None:
     sent = {e.payload for e in items if e.kind != KIND_DUPLICATE}
     dups = [e for e in items if e.kind == KIND_DUPLICATE]
     assert dups and all(d.payload in sent for d in dups)
+
+
+def test_event_ids_are_the_stdlib_v4_uuid_of_the_same_bits() -> None:
+    rng = random.Random(12)
+    samples = [0, (1 << 128) - 1, *(rng.getrandbits(128) for _ in range(2000))]
+    for bits in samples:
+        text = uuid4_text(bits)
+        assert text == str(uuid.UUID(int=bits, version=4))
+        assert uuid.UUID(text).version == 4 and uuid.UUID(text).variant == uuid.RFC_4122
+
+
+def test_symbol_mix_is_random_choices_of_the_weights() -> None:
+    cfg = GeneratorConfig(seed=21, duplicate_rate=0, late_rate=0, late_ok_rate=0, malformed_rate=0)
+    sim = MarketSimulator(cfg)
+    symbols, weights = list(cfg.symbols), [w for _, w in cfg.symbols.values()]
+    for _ in range(500):
+        state = sim._rng.getstate()
+        expected = random.Random()
+        expected.setstate(state)
+        trade = sim._next_trade(NOW)
+        assert trade.symbol == expected.choices(symbols, weights)[0]
+
+
+def test_event_time_text_is_utc_milliseconds_whatever_the_zone() -> None:
+    t = NOW + timedelta(microseconds=123_456)
+    assert iso_ms(t) == "2026-03-02T14:30:00.123Z" == iso_ms(t.astimezone(timezone(timedelta(hours=2))))
 
 
 def test_valid_payload_round_trips() -> None:
