@@ -35,11 +35,14 @@ class Interval:
     text: str
     seconds: float
 
-    def __add__(self, other: Interval) -> Interval:
-        total = self.seconds + other.seconds
+    @classmethod
+    def of_seconds(cls, total: float) -> Interval:
         if total == int(total):
-            return Interval(f"{int(total)} seconds", total)
-        return Interval(f"{round(total * 1000)} milliseconds", total)
+            return cls(f"{int(total)} seconds", total)
+        return cls(f"{round(total * 1000)} milliseconds", total)
+
+    def __add__(self, other: Interval) -> Interval:
+        return Interval.of_seconds(self.seconds + other.seconds)
 
 
 def parse_interval(value: str, param: str) -> Interval:
@@ -99,7 +102,7 @@ def parse_positive_decimal(value: str, param: str) -> Decimal:
 
 @dataclass(frozen=True)
 class ValidationRules:
-    """What silver accepts. Lateness uses the same watermark the stateful operators use."""
+    """What silver accepts. Lateness and the stateful operators' watermarks derive from the same `watermark`."""
 
     symbols: tuple[str, ...]
     watermark: Interval
@@ -111,16 +114,28 @@ class ValidationRules:
 
     @property
     def state_watermark(self) -> Interval:
-        """The delay given to Spark's withWatermark in silver and gold.
+        """The delay of gold's event-time watermark.
 
         Silver quarantines an event whose ingestion lags its event time by more
         than `watermark` and rejects one more than `max_future_skew` ahead, so
         every accepted event is at most watermark + skew behind the newest event
         seen before it. Giving Spark that delay means its own late-row filter
-        never drops an accepted event (nothing is lost silently) and the
-        de-duplication state outlives every duplicate that can still be accepted.
+        never drops an accepted event (nothing is lost silently).
         """
         return self.watermark + self.max_future_skew
+
+    @property
+    def dedupe_delay(self) -> Interval:
+        """The delay of the de-duplication's watermark, which runs on bronze ingestion time.
+
+        Spark keeps an id until the watermark (newest ingestion time - delay) passes the first copy's
+        ingestion time + delay: for 2 x delay. A copy silver can still accept arrives at most
+        watermark + max_future_skew after the first one (its event time is at most the skew ahead of
+        the first copy's ingestion and at most the watermark behind its own), so half of that and a
+        second keeps every such copy in reach. On event time the delay would have to be the whole
+        state_watermark (Spark's late-row filter), and the state twice as large.
+        """
+        return Interval.of_seconds((self.watermark.seconds + self.max_future_skew.seconds) / 2 + 1)
 
 
 # ----------------------------------------------------------------------------- alert rules

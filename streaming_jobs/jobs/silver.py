@@ -96,7 +96,7 @@ def parse_args(argv: Sequence[str]) -> SilverConfig:
 
 def silver_records(bronze: DataFrame, rules: ValidationRules) -> DataFrame:
     """Every bronze record once, classified; accepted records de-duplicated (validate.classify_events)."""
-    return drop_duplicate_events(classify_events(parse_events(bronze), rules), rules.state_watermark)
+    return drop_duplicate_events(classify_events(parse_events(bronze), rules), rules.dedupe_delay)
 
 
 @dataclass
