@@ -36,7 +36,11 @@ STATE_STORES = {"rocksdb": ROCKSDB, "hdfs": HDFS}
 # and the HDFS state store rewrites its whole id map (~10^6 references) every micro-batch: at 10,000
 # events/s silver's micro-batches took ~25 % less time, and latency p99 fell 4.04 -> 3.32 s
 # (bench_streaming.py --java-options=-XX:+UseG1GC runs the same benchmark on G1).
-LOCAL_JVM_OPTIONS = "-XX:+UseParallelGC"
+# -Xss16m: a query stopped in the middle of a foreachBatch (Ctrl-C) fails its Python call with a long
+# py4j traceback, which Spark matches against a backtracking regex (StreamExecution.PROXY_ERROR) to
+# know it was a stop; with the default 1 MB thread stack that match overflowed (StackOverflowError, a
+# thousand-line trace on Ctrl-C) for tracebacks past ~5 KB.
+LOCAL_JVM_OPTIONS = "-XX:+UseParallelGC -Xss16m"
 
 # Hadoop's local file system without its native library (pip's pyspark has none) runs a `chmod`
 # process for every file it creates, and the FileContext API Spark prefers for checkpoints also runs

@@ -107,10 +107,14 @@ class LatencyTracker:
             self.all_latencies.extend(lats)
 
     def reset(self) -> None:
+        """Start a measured interval: batches already committed or read, joined or still waiting for
+        their other half, are not counted in it."""
         with self._lock:
             self._recent.clear()
             self.all_latencies.clear()
             self.rows_seen = 0
+            self._commits.clear()
+            self._observed.clear()
 
     def percentiles(self, *ps: float) -> list[float | None]:
         with self._lock:

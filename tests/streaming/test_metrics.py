@@ -84,6 +84,21 @@ def test_live_percentiles_keep_the_recent_window() -> None:
     assert tracker.percentiles(50, 100) == [1.0, 5.0]  # the oldest sample (10 s) dropped out
 
 
+def test_reset_drops_batches_of_before_it_even_if_half_joined() -> None:
+    tracker, gold = LatencyTracker(keep_all=True), FakeQuery("q")
+    tracker.committed("q", 0, at=50.0)  # a warm-up batch committed, its progress not read yet
+    gold.finish(1, [1_000])
+    tracker.poll(gold)  # a warm-up batch read, its commit not reported yet
+    tracker.reset()
+    gold.finish(0, [0])  # (its progress, late)
+    tracker.committed("q", 1, at=60.0)
+    tracker.committed("q", 2, at=70.0)
+    gold.finish(2, [69_000])
+    tracker.poll(gold)
+    assert tracker.all_latencies == [1.0]  # only batch 2, wholly after the reset
+    assert tracker.rows_seen == 1
+
+
 @pytest.mark.parametrize(("p", "expected"), [(50, 2), (99, 4), (100, 4), (1, 1)])
 def test_nearest_rank_percentile(p: float, expected: float) -> None:
     assert percentile([4, 1, 3, 2], p) == expected
