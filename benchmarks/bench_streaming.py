@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_streaming.py                      # both, 3 runs each, medians
     .venv/bin/python benchmarks/bench_streaming.py --mode throughput --events 2000000 --runs 5
     .venv/bin/python benchmarks/bench_streaming.py --mode latency --rate 10000 --seconds 60
+    .venv/bin/python benchmarks/bench_streaming.py --mode throughput --conf spark.shuffle.checksum.enabled=false
 
 Throughput: the generator's events (with its duplicates, late and malformed
 records) are ingested to bronze once; then, per run, silver (trades +
@@ -290,6 +291,13 @@ def latency(args: argparse.Namespace, spark) -> dict[str, list[float]]:  # type:
     return results
 
 
+def _setting(item: str, parser: argparse.ArgumentParser) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        parser.error(f"--conf {item!r}: expected KEY=VALUE")
+    return key.strip(), value.strip()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--mode", choices=("both", "throughput", "latency"), default="both")
@@ -312,12 +320,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--watermark", default="30 seconds")
     p.add_argument("--state-store", choices=("rocksdb", "hdfs"), default="hdfs")
     p.add_argument("--java-options", default=LOCAL_JVM_OPTIONS, help="the JVM's options (default: the local session's)")
+    p.add_argument(
+        "--conf", action="append", default=[], metavar="KEY=VALUE", help="an extra Spark setting (repeatable)"
+    )
     p.add_argument("--workdir", default="out/bench")
     p.add_argument("--json", help="also write the results here")
     args = p.parse_args(argv)
+    conf = dict(_setting(item, p) for item in args.conf)
 
-    spark = local_session("rta-bench", state_store=args.state_store, driver_memory="6g", java_options=args.java_options)
+    spark = local_session(
+        "rta-bench", state_store=args.state_store, driver_memory="6g", java_options=args.java_options, conf=conf
+    )
     report: dict[str, Any] = {"state_store": args.state_store, "cores": 2, "java_options": args.java_options}
+    if conf:
+        report["conf"] = conf
     if args.mode in ("both", "throughput"):
         t = throughput(args, spark)
         report["throughput"] = {k: {"runs": v, "median": statistics.median(v)} for k, v in t.items()}
