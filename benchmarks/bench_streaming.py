@@ -63,6 +63,7 @@ from streaming_jobs.local_pipeline import (  # noqa: E402
     LOCAL_JVM_OPTIONS,
     LocalPaths,
     PipelineSettings,
+    jvm_options,
     local_session,
     start_local_pipeline,
     start_stage,
@@ -319,7 +320,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--window", default="10 seconds")
     p.add_argument("--watermark", default="30 seconds")
     p.add_argument("--state-store", choices=("rocksdb", "hdfs"), default="hdfs")
-    p.add_argument("--java-options", default=LOCAL_JVM_OPTIONS, help="the JVM's options (default: the local session's)")
+    p.add_argument(
+        "--java-options",
+        default=LOCAL_JVM_OPTIONS,
+        help="the JVM's options (default: the local session's; -Xms is the driver memory unless set)",
+    )
     p.add_argument(
         "--conf", action="append", default=[], metavar="KEY=VALUE", help="an extra Spark setting (repeatable)"
     )
@@ -328,10 +333,16 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     conf = dict(_setting(item, p) for item in args.conf)
 
+    driver_memory = "6g"
     spark = local_session(
-        "rta-bench", state_store=args.state_store, driver_memory="6g", java_options=args.java_options, conf=conf
+        "rta-bench",
+        state_store=args.state_store,
+        driver_memory=driver_memory,
+        java_options=args.java_options,
+        conf=conf,
     )
-    report: dict[str, Any] = {"state_store": args.state_store, "cores": 2, "java_options": args.java_options}
+    java_options = jvm_options(args.java_options, driver_memory)
+    report: dict[str, Any] = {"state_store": args.state_store, "cores": 2, "java_options": java_options}
     if conf:
         report["conf"] = conf
     if args.mode in ("both", "throughput"):

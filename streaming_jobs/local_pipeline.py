@@ -42,6 +42,22 @@ STATE_STORES = {"rocksdb": ROCKSDB, "hdfs": HDFS}
 # thousand-line trace on Ctrl-C) for tracebacks past ~5 KB.
 LOCAL_JVM_OPTIONS = "-XX:+UseParallelGC -Xss16m"
 
+
+def jvm_options(java_options: str, driver_memory: str) -> str:
+    """The driver's options with its heap committed at its maximum (-Xms = spark.driver.memory) from the
+    start, unless they set -Xms themselves.
+
+    The parallel collector's adaptive sizing otherwise kept the heap near half its maximum, so silver's
+    de-duplication ids (~10^6 per micro-batch) were copied young to old and then compacted by full
+    collections (~0.8 s each) as the heap grew; committed at 6 g, silver + gold ran ~1.1x faster
+    (streaming_jobs/README.md, change 15). Spark refuses -Xmx here and sets it from driver_memory, so
+    -Xms derives from the same value and can never exceed it.
+    """
+    if "-Xms" in java_options:
+        return java_options
+    return f"{java_options} -Xms{driver_memory}".strip()
+
+
 # Hadoop's local file system without its native library (pip's pyspark has none) runs a `chmod`
 # process for every file it creates, and the FileContext API Spark prefers for checkpoints also runs
 # `readlink` on every rename: ~90 ms per offset-log or commit-log write, three per micro-batch per
@@ -73,7 +89,7 @@ def local_session(
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", driver_memory)
-        .config("spark.driver.extraJavaOptions", java_options)
+        .config("spark.driver.extraJavaOptions", jvm_options(java_options, driver_memory))
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.sql.streaming.noDataMicroBatches.enabled", "false")
         # Three streams share two cores here: re-listing an idle source every 10 ms (the default) cost
