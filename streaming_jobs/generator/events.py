@@ -100,6 +100,11 @@ class GeneratedEvent:
     expected_reason: str | None
     trade: Trade | None  # set for valid, late-within-watermark and duplicate items
 
+    @property
+    def partition_key(self) -> str:
+        """The symbol, so one symbol's events stay in order on one partition."""
+        return self.trade.symbol if self.trade else "unkeyed"
+
 
 @dataclass
 class GeneratorConfig:

@@ -1,88 +1,17 @@
-"""Where generated events go: a local landing directory, or Event Hubs with an Entra ID identity."""
+"""The generator's pacing and loop; the sinks it sends to are the producers' own (producers/sinks.py)."""
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Protocol
 
+from producers.sinks import EventSink, LandingDirSink
 from streaming_jobs.generator.events import GeneratedEvent, MarketSimulator
 
-
-class EventSink(Protocol):
-    def send(self, events: Sequence[GeneratedEvent]) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class LandingDirSink:
-    """One JSON-lines file per send, written under a hidden name and renamed into place.
-
-    Spark's file source skips names starting with '.', and a rename is atomic,
-    so the stream never reads a half-written file.
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
-        self._n = 0
-
-    def send(self, events: Sequence[GeneratedEvent]) -> None:
-        if not events:
-            return
-        self._n += 1
-        name = f"events-{time.time_ns()}-{self._n:08d}.jsonl"
-        tmp = self.path / f".{name}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(e.payload for e in events))
-            fh.write("\n")
-        os.replace(tmp, self.path / name)
-
-    def close(self) -> None:
-        pass
-
-
-class EventHubsSink:
-    """Event Hubs through azure-eventhub, authenticated with DefaultAzureCredential (no connection string).
-
-    Events of one symbol share a partition key, so each symbol's order is kept.
-    """
-
-    def __init__(self, namespace: str, eventhub: str) -> None:
-        from azure.eventhub import EventHubProducerClient
-        from azure.identity import DefaultAzureCredential
-
-        fqdn = namespace if "." in namespace else f"{namespace}.servicebus.windows.net"
-        self._client = EventHubProducerClient(
-            fully_qualified_namespace=fqdn, eventhub_name=eventhub, credential=DefaultAzureCredential()
-        )
-
-    def send(self, events: Sequence[GeneratedEvent]) -> None:
-        from azure.eventhub import EventData
-
-        by_key: dict[str, list[GeneratedEvent]] = {}
-        for e in events:
-            key = e.trade.symbol if e.trade else "unkeyed"
-            by_key.setdefault(key, []).append(e)
-        for key, items in by_key.items():
-            batch = self._client.create_batch(partition_key=key)
-            for e in items:
-                data = EventData(e.payload)
-                try:
-                    batch.add(data)
-                except ValueError:  # batch full: send it and start another
-                    self._client.send_batch(batch)
-                    batch = self._client.create_batch(partition_key=key)
-                    batch.add(data)
-            self._client.send_batch(batch)
-
-    def close(self) -> None:
-        self._client.close()
+__all__ = ["EventSink", "LandingDirSink", "RateController", "RunStats", "run_generator"]
 
 
 @dataclass
