@@ -23,6 +23,8 @@ class BuiltInRole(Enum):
         "Key Vault Crypto Service Encryption User",
     )
     KEY_VAULT_SECRETS_USER = ("4633458b-17de-408a-b874-0445c86b69e6", "Key Vault Secrets User")
+    STORAGE_BLOB_DATA_OWNER = ("b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "Storage Blob Data Owner")
+    MONITORING_METRICS_PUBLISHER = ("3913510d-42f4-4e42-8a64-420c390055eb", "Monitoring Metrics Publisher")
 
     def __init__(self, guid: str, display_name: str) -> None:
         self.guid = guid

@@ -13,6 +13,7 @@ from . import (
     databricks,
     databricks_workspace,
     eventhub,
+    functions,
     governance,
     identity,
     keyvault,
@@ -42,6 +43,7 @@ MODULES = [
     governance,
     databricks,
     confluent,
+    functions,
 ]
 
 ALL_POLICIES: list[ZeroTrustResourcePolicy | ZeroTrustStackPolicy] = [p for m in MODULES for p in m.POLICIES]

@@ -105,6 +105,12 @@ class PollerSettings:
                 return default
             return value
 
+        api_key = text("API_KEY")
+        if api_key.startswith("unset:"):
+            problems.append(
+                "POLLER_API_KEY still holds the placeholder the stack created: set the real key in Key Vault "
+                "(docs/producers.md, 'The API key')"
+            )
         url = text("API_URL")
         if url and (urlsplit(url).scheme != "https" and not _is_loopback(url)):
             problems.append(f"POLLER_API_URL {url!r} must be https:// (plain http only to localhost for tests)")
@@ -119,7 +125,7 @@ class PollerSettings:
             field_map[platform_field] = text(f"FIELD_{platform_field.upper()}", DEFAULT_FIELD_MAP[platform_field])
         settings = cls(
             api_url=url,
-            api_key=text("API_KEY"),
+            api_key=api_key,
             auth_header=text("AUTH_HEADER", "X-Api-Key"),
             source_name=text("SOURCE_NAME", "trades-api"),
             cursor_param=text("CURSOR_PARAM", "since"),

@@ -1426,3 +1426,132 @@ case(
         )
     ],
 )
+
+# ----------------------------------------------------------------------------- functions (the API poller)
+APP = AZ + "web:WebApp"
+APP_OK = {
+    "name": "func-rta",
+    "resourceGroupName": "rg",
+    "location": LOCATION,
+    "tags": TAGS,
+    "kind": "functionapp,linux",
+    "httpsOnly": True,
+    "publicNetworkAccess": "Disabled",
+    "virtualNetworkSubnetId": UNKNOWN,
+    "keyVaultReferenceIdentity": UNKNOWN,
+    "functionAppConfig": {
+        "deployment": {"storage": {"type": "blobContainer", "authentication": {"type": "UserAssignedIdentity"}}}
+    },
+    "siteConfig": {
+        "ftpsState": "Disabled",
+        "minTlsVersion": "1.2",
+        "scmMinTlsVersion": "1.2",
+        "appSettings": [
+            {"name": "AzureWebJobsStorage__accountName", "value": "stfunc"},
+            {"name": "AzureWebJobsStorage__credential", "value": "managedidentity"},
+            {"name": "AzureWebJobsStorage__clientId", "value": UNKNOWN},
+            {"name": "APPLICATIONINSIGHTS_CONNECTION_STRING", "value": UNKNOWN},
+            {"name": "POLLER_API_KEY", "value": "@Microsoft.KeyVault(VaultName=kv;SecretName=trades-api-key)"},
+            {"name": "POLLER_API_URL", "value": "https://api.example.com/v1/trades"},
+        ],
+    },
+}
+app = builder(APP, APP_OK, "func")
+
+
+def app_setting(name: str, value: Any) -> PlannedResource:
+    settings = [s for s in APP_OK["siteConfig"]["appSettings"] if s["name"] != name]  # type: ignore[index]
+    return app({"siteConfig.appSettings": [*settings, {"name": name, "value": value}]})
+
+
+def without_setting(name: str) -> PlannedResource:
+    settings = [s for s in APP_OK["siteConfig"]["appSettings"] if s["name"] != name]  # type: ignore[index]
+    return app({"siteConfig.appSettings": settings})
+
+
+case("function-app-https-only", "missing serves HTTP", bad=[app(httpsOnly=DROP), app(httpsOnly=False)], good=[app()])
+case(
+    "function-app-ftps-disabled",
+    "FTPS only is still FTP",
+    bad=[app({"siteConfig.ftpsState": "FtpsOnly"}), app({"siteConfig.ftpsState": DROP})],
+    good=[app()],
+)
+case(
+    "function-app-public-network-disabled",
+    "missing means Enabled",
+    bad=[app(publicNetworkAccess="Enabled"), app(publicNetworkAccess=DROP)],
+    good=[app()],
+)
+case(
+    "function-app-min-tls",
+    "app and SCM site",
+    bad=[app({"siteConfig.minTlsVersion": "1.0"}), app({"siteConfig.scmMinTlsVersion": DROP})],
+    good=[app(), app({"siteConfig.minTlsVersion": "1.3"})],
+)
+case(
+    "function-app-identity-host-storage",
+    "connection strings and key-based deployment storage fail",
+    bad=[
+        without_setting("AzureWebJobsStorage__accountName"),
+        app_setting("AzureWebJobsStorage", "DefaultEndpointsProtocol=https;AccountName=st;AccountKey=abc"),
+        app_setting("AzureWebJobsStorage__credential", "connectionstring"),
+        app({"functionAppConfig.deployment.storage.authentication.type": "StorageAccountConnectionString"}),
+    ],
+    good=[app()],
+)
+case(
+    "function-app-no-plain-secrets",
+    "a secret-named setting must be a Key Vault reference; credential fragments fail anywhere",
+    bad=[
+        app_setting("POLLER_API_KEY", "abc123"),
+        app_setting("POLLER_KAFKA_API_SECRET", "s3cr3t"),
+        app_setting("POLLER_UPSTREAM", "Endpoint=sb://x/;SharedAccessKey=abc"),
+    ],
+    good=[app(), app_setting("POLLER_API_KEY", UNKNOWN)],
+)
+INSIGHTS_OK = {
+    "resourceName": "appi",
+    "resourceGroupName": "rg",
+    "location": LOCATION,
+    "tags": TAGS,
+    "kind": "web",
+    "applicationType": "web",
+    "disableLocalAuth": True,
+}
+appi = builder(AZ + "applicationinsights:Component", INSIGHTS_OK, "appi")
+case(
+    "appinsights-local-auth-disabled",
+    "missing accepts instrumentation keys",
+    bad=[appi(disableLocalAuth=DROP), appi(disableLocalAuth=False)],
+    good=[appi()],
+)
+case(
+    "function-app-vnet-integration",
+    "no subnet, no private reach",
+    bad=[app(virtualNetworkSubnetId=DROP)],
+    good=[app()],
+)
+_app = app()
+case(
+    "function-app-private-endpoint",
+    "a function app needs a 'sites' endpoint",
+    bad=[[_app], [_app, pe("func-blob", _app, "blob")]],
+    good=[[_app, pe("func-sites", _app, "sites")]],
+)
+
+
+def basic_auth(kind: str, allow: Any, app_name: str = "func-rta") -> PlannedResource:
+    type_ = AZ + ("web:WebAppFtpAllowed" if kind == "ftp" else "web:WebAppScmAllowed")
+    return res(type_, f"func-{kind}", {"name": app_name, "resourceGroupName": "rg", "allow": allow})
+
+
+case(
+    "function-app-basic-auth-disabled",
+    "both companions, allow=false; a missing companion fails",
+    bad=[
+        [_app, basic_auth("ftp", False)],
+        [_app, basic_auth("ftp", False), basic_auth("scm", True)],
+        [_app, basic_auth("ftp", False), basic_auth("scm", False, app_name="other")],
+    ],
+    good=[[_app, basic_auth("ftp", False), basic_auth("scm", False)]],
+)

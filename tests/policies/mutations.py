@@ -457,3 +457,39 @@ edit(
     where=lambda r: r.inputs.get("availability") != "SINGLE_ZONE",
 )
 edit("confluent-cluster-byok", KC, {"byokKey": None}, where=lambda r: r.inputs.get("dedicated") is not None)
+
+# ----------------------------------------------------------------------------- functions: prod registers no
+# function app today, so these fall back to the synthetic cases; they bite on any stack that enables the poller.
+FUNC = AZ + "web:WebApp"
+edit("function-app-https-only", FUNC, {"httpsOnly": False})
+edit("function-app-ftps-disabled", FUNC, {"siteConfig.ftpsState": "AllAllowed"})
+edit("function-app-public-network-disabled", FUNC, {"publicNetworkAccess": "Enabled"})
+edit("function-app-min-tls", FUNC, {"siteConfig.minTlsVersion": "1.0"})
+edit("function-app-vnet-integration", FUNC, {"virtualNetworkSubnetId": None})
+edit("appinsights-local-auth-disabled", AZ + "applicationinsights:Component", {"disableLocalAuth": False})
+
+
+def _with_setting(policy: str, name: str, value: str) -> None:
+    def apply(plan: Plan) -> bool:
+        target = pick(plan, FUNC)
+        if target is None:
+            return False
+        settings = target.inputs.setdefault("siteConfig", {}).setdefault("appSettings", [])
+        settings.append({"name": name, "value": value})
+        return True
+
+    MUTATIONS[policy] = apply
+
+
+_with_setting("function-app-identity-host-storage", "AzureWebJobsStorage", "AccountName=st;AccountKey=abc")
+_with_setting("function-app-no-plain-secrets", "POLLER_API_KEY_COPY", "abc123")
+MUTATIONS["function-app-private-endpoint"] = remove_endpoint(FUNC, "sites")
+
+
+@mutation("function-app-basic-auth-disabled")
+def _scm_basic_auth_on(plan: Plan) -> bool:
+    target = pick(plan, AZ + "web:WebAppScmAllowed")
+    if target is None:
+        return False
+    target.inputs["allow"] = True
+    return True
