@@ -295,9 +295,7 @@ class ApiPoller(PlatformComponent):
             lambda e: f"pe-{args.storage_account_name}-{e.group_id}",
         )
         self.deployment = self._deploy_code(name, args) if args.package_command else None
-        self.register_outputs(
-            {"app_id": self.app.id, "app_name": self.app.name, "storage_account_id": account.id}
-        )
+        self.register_outputs({"app_id": self.app.id, "app_name": self.app.name, "storage_account_id": account.id})
 
     def _api_key_secret(self, name: str, args: ApiPollerArgs) -> keyvault.Secret:
         """The API key's secret, created through the management plane with a placeholder the poller refuses.

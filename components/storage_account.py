@@ -78,7 +78,5 @@ def private_storage_account(
         if identities
         else None,
         tags=dict(common.tags),
-        opts=pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(depends_on=list(cmk.depends_on) if cmk else [])
-        ),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(cmk.depends_on) if cmk else [])),
     )

@@ -239,7 +239,7 @@ vnet_integration = ZeroTrustResourcePolicy(
             "Without VNet integration the app cannot reach the private endpoints of Event Hubs, Key Vault and its "
             "host storage, and its egress bypasses the platform's network controls."
         ),
-        remediation="Set virtualNetworkSubnetId to a subnet delegated to Microsoft.App/environments (Flex Consumption).",
+        remediation="Set virtualNetworkSubnetId to a subnet delegated to Microsoft.App/environments (Flex plan).",
         framework=mcsb("NS-1", anchors="Azure Policy App Service VNet integration"),
     ),
     [WEB_APP],
