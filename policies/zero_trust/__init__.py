@@ -17,6 +17,7 @@ from . import (
     governance,
     identity,
     keyvault,
+    kusto,
     monitoring,
     network,
     sql,
@@ -44,6 +45,7 @@ MODULES = [
     databricks,
     confluent,
     functions,
+    kusto,
 ]
 
 ALL_POLICIES: list[ZeroTrustResourcePolicy | ZeroTrustStackPolicy] = [p for m in MODULES for p in m.POLICIES]

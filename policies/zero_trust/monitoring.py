@@ -41,6 +41,8 @@ DIAGNOSABLE_TYPES = [
     AZ + "sql:Database",
     AZ + "storage:StorageAccount",
     AZ + "network:NetworkSecurityGroup",
+    AZ + "web:WebApp",
+    AZ + "kusto:Cluster",
 ]
 
 
@@ -72,8 +74,9 @@ def enabled_logs(setting: Node) -> list[Any]:
         severity=Severity.MEDIUM,
         enforcement=EnforcementLevel.MANDATORY,
         description=(
-            "Every Key Vault, Event Hubs namespace, Databricks workspace, SQL database, storage account and NSG has a "
-            "diagnostic setting that sends enabled resource logs to a Log Analytics workspace."
+            "Every Key Vault, Event Hubs namespace, Databricks workspace, SQL database, storage account, NSG, function "
+            "app and Kusto cluster has a diagnostic setting that sends enabled resource logs to a Log Analytics "
+            "workspace."
         ),
         why=(
             "Without resource logs there is no record of who read a secret or a table; zero trust assumes breach and "

@@ -1555,3 +1555,53 @@ case(
     ],
     good=[[_app, basic_auth("ftp", False), basic_auth("scm", False)]],
 )
+
+# ----------------------------------------------------------------------------- kusto (the hot path)
+KUSTO_OK = {
+    "clusterName": "kurta",
+    "resourceGroupName": "rg",
+    "location": LOCATION,
+    "tags": TAGS,
+    "sku": {"name": "Standard_E2ads_v5", "tier": "Standard", "capacity": 2},
+    "publicNetworkAccess": "Disabled",
+    "restrictOutboundNetworkAccess": "Enabled",
+    "enableDiskEncryption": True,
+    "enableDoubleEncryption": True,
+    "keyVaultProperties": {"keyName": "kusto", "keyVaultUri": UNKNOWN, "userIdentity": UNKNOWN},
+    "trustedExternalTenants": [],
+    "enablePurge": False,
+}
+kc = builder(AZ + "kusto:Cluster", KUSTO_OK, "kusto")
+case(
+    "kusto-public-network-disabled",
+    "missing means Enabled",
+    bad=[kc(publicNetworkAccess="Enabled"), kc(publicNetworkAccess=DROP)],
+    good=[kc()],
+)
+case(
+    "kusto-outbound-restricted",
+    "missing means unrestricted",
+    bad=[kc(restrictOutboundNetworkAccess="Disabled"), kc(restrictOutboundNetworkAccess=DROP)],
+    good=[kc()],
+)
+case("kusto-disk-encryption", "default false", bad=[kc(enableDiskEncryption=DROP)], good=[kc()])
+case(
+    "kusto-cmk-double-encryption",
+    "both a customer-managed key and double encryption",
+    bad=[kc(keyVaultProperties=DROP), kc(enableDoubleEncryption=False)],
+    good=[kc()],
+)
+case(
+    "kusto-no-external-tenants",
+    "unset trusts every tenant; '*' too",
+    bad=[kc(trustedExternalTenants=DROP), kc(trustedExternalTenants=[{"value": "*"}])],
+    good=[kc(), kc(trustedExternalTenants=[{"value": "72f988bf-86f1-41af-91ab-2d7cd011db47"}])],
+)
+_kc = kc()
+case(
+    "kusto-private-endpoint",
+    "a cluster needs a 'cluster' endpoint",
+    bad=[[_kc]],
+    good=[[_kc, pe("kusto-pe", _kc, "cluster")]],
+)
+case("kusto-purge-disabled", "purge is irrecoverable", bad=[kc(enablePurge=True)], good=[kc(), kc(enablePurge=DROP)])

@@ -493,3 +493,15 @@ def _scm_basic_auth_on(plan: Plan) -> bool:
         return False
     target.inputs["allow"] = True
     return True
+
+
+# ----------------------------------------------------------------------------- kusto: prod has no hot path,
+# so these fall back to the synthetic cases; they bite on any stack with `hotPath: kusto`.
+KUSTO = AZ + "kusto:Cluster"
+edit("kusto-public-network-disabled", KUSTO, {"publicNetworkAccess": "Enabled"})
+edit("kusto-outbound-restricted", KUSTO, {"restrictOutboundNetworkAccess": "Disabled"})
+edit("kusto-disk-encryption", KUSTO, {"enableDiskEncryption": False})
+edit("kusto-cmk-double-encryption", KUSTO, {"enableDoubleEncryption": False})
+edit("kusto-no-external-tenants", KUSTO, {"trustedExternalTenants": [{"value": "*"}]})
+edit("kusto-purge-disabled", KUSTO, {"enablePurge": True})
+MUTATIONS["kusto-private-endpoint"] = remove_endpoint(KUSTO, "cluster")
