@@ -18,6 +18,8 @@ from pydantic import Field, StringConstraints, model_validator
 from stack_config.confluent import ConfluentConfig
 from stack_config.confluent import stack_problems as confluent_stack_problems
 from stack_config.databricks import DatabricksConfig
+from stack_config.hot_path import HotPathConfig
+from stack_config.producer import ProducerConfig
 from stack_config.section import Section
 from stack_config.sql import DashboardsConfig, SqlConfig
 
@@ -52,6 +54,8 @@ class SubnetsConfig(Section):
     private_endpoints: str
     databricks_host: str
     databricks_container: str
+    # The API poller's VNet integration subnet (delegated to Microsoft.App/environments); needed with `producer`.
+    functions: str | None = None
 
 
 class NetworkConfig(Section):
@@ -66,7 +70,7 @@ class NetworkConfig(Section):
         except ValueError as exc:
             raise ValueError(f"addressSpace {self.address_space!r} is not an IPv4 CIDR network ({exc})") from None
         parsed: dict[str, ipaddress.IPv4Network] = {}
-        for key, cidr in self.subnets.model_dump(by_alias=True).items():
+        for key, cidr in self.subnets.model_dump(by_alias=True, exclude_none=True).items():
             try:
                 net = _network(cidr)
             except ValueError as exc:
@@ -78,6 +82,10 @@ class NetworkConfig(Section):
                 problems.append(f"subnets.{key} {cidr} is smaller than /26, the minimum Databricks accepts")
             if key == "privateEndpoints" and net.prefixlen > 28:
                 problems.append(f"subnets.{key} {cidr} is smaller than /28")
+            # VNet integration takes a /28 at least; Microsoft recommends /26 for scale-out
+            # (https://learn.microsoft.com/azure/app-service/configure-vnet-integration-enable).
+            if key == "functions" and net.prefixlen > 28:
+                problems.append(f"subnets.{key} {cidr} is smaller than /28, the minimum VNet integration accepts")
             for other_key, other in parsed.items():
                 if net.overlaps(other):
                     problems.append(f"subnets.{key} {cidr} overlaps subnets.{other_key} {other}")
@@ -245,6 +253,10 @@ class StackConfig(Section):
     dashboards: DashboardsConfig | None = None
     # The processing layer: private workspace, Unity Catalog, the streaming jobs (stack_config/databricks.py).
     databricks: DatabricksConfig | None = None
+    # Seed 002's API poller on Azure Functions (stack_config/producer.py).
+    producer: ProducerConfig | None = None
+    # Seeds 002/003's hot path: Azure Data Explorer fed from Event Hubs (stack_config/hot_path.py).
+    hot_path: HotPathConfig | None = None
     lock: LockConfig = LockConfig()
 
     @model_validator(mode="after")
@@ -300,9 +312,27 @@ class StackConfig(Section):
             )
         elif self.is_prod:
             problems.append("databricks is required in prod (the processing layer)")
+        problems.extend(self._producer_and_hot_path_problems())
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _producer_and_hot_path_problems(self) -> list[str]:
+        problems: list[str] = []
+        if self.producer is not None and self.network.subnets.functions is None:
+            problems.append("producer needs network.subnets.functions (the Function App's integration subnet)")
+        if self.hot_path is not None:
+            hub = None
+            if self.event_hubs is not None:
+                hub = next((h for h in self.event_hubs.hubs if h.name == self.ingestion.trades_stream), None)
+            problems.extend(
+                self.hot_path.stack_problems(
+                    is_prod=self.is_prod,
+                    customer_managed_keys=self.encryption.customer_managed_keys,
+                    hub_consumer_groups=hub.consumer_groups if hub else None,
+                )
+            )
+        return problems
 
     @property
     def is_prod(self) -> bool:
