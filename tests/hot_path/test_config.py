@@ -1,0 +1,60 @@
+"""The hotPath config section: shape rules and the environment rules StackConfig applies."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from stack_config.hot_path import HotPathConfig
+
+PROD = {
+    "sku": "Standard_E2ads_v5",
+    "capacity": 2,
+    "zones": ["1", "2", "3"],
+    "doubleEncryption": True,
+}
+
+
+def test_a_sound_prod_hot_path_has_no_problems() -> None:
+    config = HotPathConfig.model_validate(PROD)
+    assert (
+        config.stack_problems(is_prod=True, customer_managed_keys=True, hub_consumer_groups=("kusto-hot-path",)) == []
+    )
+    assert (config.retention, config.hot_cache) == ("P30D", "P7D")
+
+
+def test_prod_rules_are_all_reported() -> None:
+    config = HotPathConfig.model_validate({})  # the dev defaults
+    problems = config.stack_problems(is_prod=True, customer_managed_keys=False, hub_consumer_groups=("bronze",))
+    joined = " | ".join(problems)
+    for expected in (
+        "consumerGroup 'kusto-hot-path'",
+        "Dev(No SLA)",
+        "zones",
+        "doubleEncryption",
+        "customerManagedKeys",
+    ):
+        assert expected in joined
+    assert len(problems) == 5
+
+
+def test_the_hot_path_needs_event_hubs() -> None:
+    problems = HotPathConfig.model_validate({}).stack_problems(
+        is_prod=False, customer_managed_keys=False, hub_consumer_groups=None
+    )
+    assert problems == ["hotPath needs ingestion.provider 'eventhubs' (Kusto reads the trades hub)"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"hotCacheDays": 40}, "hotCacheDays 40 exceeds retentionDays 30"),
+        ({"capacity": 2}, "Dev(No SLA) SKU runs exactly one instance"),
+        ({"sku": "Standard_E2ads_v5"}, "at least 2 instances"),
+        ({"zones": ["1"]}, "not zone-redundant"),
+        ({"sku": "Standard_D11_v2"}, "sku"),
+    ],
+)
+def test_bad_shapes_name_the_key(changes: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        HotPathConfig.model_validate(changes)
