@@ -17,6 +17,7 @@ from components.base import (
     PlatformComponent,
     ServiceArgs,
 )
+from components.lake_rules import SOFT_DELETE_DAYS, lifecycle_problems
 
 CONTAINERS = ("landing", "bronze", "silver", "gold", "checkpoints")
 
@@ -25,8 +26,8 @@ CONTAINERS = ("landing", "bronze", "silver", "gold", "checkpoints")
 class LifecycleArgs:
     tier_to_cool_after_days: int = 90
     expire_after_days: int = 730
-    expiry_action: str = "archive"  # or "delete"
-    containers: Sequence[str] = ("landing", "bronze")
+    expiry_action: str = "cold"  # "archive" (LRS/GRS/RA-GRS only), "cold" or "delete"
+    containers: Sequence[str] = ("landing",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,6 +45,9 @@ class DataLake(PlatformComponent):
         super().__init__("DataLake", name, args.common, opts)
         c = args.common
         cmk = args.customer_managed_key
+        problems = lifecycle_problems(args.replication, args.lifecycle.expiry_action, args.lifecycle.containers)
+        if problems:
+            raise ValueError(f"{name}: " + "; ".join(problems))
         encryption = storage.EncryptionArgs(
             require_infrastructure_encryption=True,
             services=storage.EncryptionServicesArgs(
@@ -104,6 +108,16 @@ class DataLake(PlatformComponent):
             )
 
         self.lifecycle = self._lifecycle_policy(name, args)
+        self.blob_service = storage.BlobServiceProperties(
+            f"{name}-blob-service",
+            blob_services_name="default",
+            account_name=self.account.name,
+            resource_group_name=c.resource_group_name,
+            # The undo for an accidental or malicious delete (Azure creates the service with both off).
+            delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=SOFT_DELETE_DAYS),
+            container_delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=SOFT_DELETE_DAYS),
+            opts=self._opts(depends_on=[self.account]),
+        )
 
         # Account-level metrics; the logs live on the blob service.
         self.add_diagnostics(name, self.account, self.account.id, args.diagnostics, logs=False, metrics=True)
@@ -146,6 +160,7 @@ class DataLake(PlatformComponent):
         base_blob = storage.ManagementPolicyBaseBlobArgs(
             tier_to_cool=after(days_after_modification_greater_than=lc.tier_to_cool_after_days),
             tier_to_archive=expiry if lc.expiry_action == "archive" else None,
+            tier_to_cold=expiry if lc.expiry_action == "cold" else None,
             delete=expiry if lc.expiry_action == "delete" else None,
         )
         return storage.ManagementPolicy(

@@ -138,8 +138,8 @@ class SqlServing(PlatformComponent):
             if args.identity_id is not None
             else None,
             primary_user_assigned_identity_id=args.identity_id,
-            # With a CMK the server is created already protected by it (no service-key window).
-            key_id=cmk.key_uri_with_version if cmk else None,
+            # No `keyId` here: the CMK is registered exactly once, by the ServerKey + EncryptionProtector
+            # below (see `_customer_managed_protector` for why both at once fail on a first `up`).
             tags=dict(self.tags),
             opts=self._opts(depends_on=list(cmk.depends_on) if cmk else []),
         )
@@ -195,6 +195,18 @@ class SqlServing(PlatformComponent):
     def _customer_managed_protector(
         self, name: str, args: SqlServingArgs, cmk: CustomerManagedKeyArgs
     ) -> sql.EncryptionProtector:
+        """Register the vault key once (ServerKey) and make it the TDE protector, with auto-rotation.
+
+        One mechanism only. A server created with `keyId` already holds the key as server key
+        `<vault>_<key>_<version>` and an AzureKeyVault protector, and azure-native refuses to create
+        a resource that already exists: its `Create` first calls `CanCreate`, which fails on an
+        existing ServerKey and on an EncryptionProtector whose state is not the default
+        `serverKeyType: ServiceManaged` (pulumi/pulumi-azure-native provider/pkg/provider/provider.go
+        `defaultCreate`; provider/pkg/openapi/defaults/defaultResourcesState.go). So the server is
+        created without `keyId`, and the database, the only thing TDE protects, waits for the protector.
+        Server key naming and `autoRotationEnabled`: learn.microsoft.com/rest/api/sql/server-keys/create-or-update,
+        learn.microsoft.com/azure/azure-sql/database/transparent-data-encryption-byok-key-rotation.
+        """
         c = args.common
         # Azure names a Key Vault server key vault_key_version.
         key_name = pulumi.Output.from_input(cmk.key_uri_with_version).apply(_server_key_name)

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from components.lake_rules import lifecycle_problems
 from stack_config.confluent import ConfluentConfig
 from stack_config.confluent import stack_problems as confluent_stack_problems
 from stack_config.databricks import DatabricksConfig
@@ -129,21 +130,25 @@ class Replication(StrEnum):
 class DataLakeConfig(Section):
     replication: Replication = Replication.ZRS
     tier_to_cool_after_days: int = Field(default=90, ge=1)
-    # After this many days raw data is archived or deleted (expiryAction).
+    # After this many days raw data is archived, moved to cold or deleted (expiryAction). Archive
+    # exists on LRS/GRS/RA-GRS accounts only (components/data_lake.py cites Microsoft's page).
     expire_after_days: int = Field(default=730, ge=1)
-    expiry_action: Literal["archive", "delete"] = "archive"
-    # Containers whose blobs the lifecycle policy tiers; Delta tables (silver,
-    # gold) and checkpoints are excluded on purpose: tiering live Delta files
-    # breaks reads, tiering checkpoints breaks streams.
-    lifecycle_containers: tuple[Literal["landing", "bronze"], ...] = ("landing", "bronze")
+    expiry_action: Literal["archive", "cold", "delete"] = "cold"
+    # Containers whose blobs the lifecycle policy tiers. Only raw capture (landing) may be listed:
+    # bronze, silver and gold hold Delta tables and checkpoints holds stream state; blob lifecycle
+    # never touches them (tiering or deleting files under a Delta log or a checkpoint breaks them).
+    lifecycle_containers: tuple[Literal["landing", "bronze", "silver", "gold", "checkpoints"], ...] = ("landing",)
 
     @model_validator(mode="after")
     def _ordered(self) -> DataLakeConfig:
+        problems = lifecycle_problems(self.replication.value, self.expiry_action, self.lifecycle_containers)
         if self.expire_after_days <= self.tier_to_cool_after_days:
-            raise ValueError(
+            problems.append(
                 f"expireAfterDays {self.expire_after_days} must be greater than "
                 f"tierToCoolAfterDays {self.tier_to_cool_after_days}"
             )
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 

@@ -96,6 +96,21 @@ BROKEN: list[tuple[str, dict[str, Any], str]] = [
         _with("dataLake", tierToCoolAfterDays=400, expireAfterDays=365),
         "expireAfterDays 365 must be greater than tierToCoolAfterDays 400",
     ),
+    (
+        "archive on a zone-redundant lake",
+        _with("dataLake", replication="RAGZRS", expiryAction="archive"),
+        "the archive tier is not supported on RAGZRS accounts",
+    ),
+    (
+        "lifecycle over a Delta table root",
+        _with("dataLake", lifecycleContainers=["landing", "bronze"]),
+        "lifecycleContainers ['bronze'] hold Delta tables or stream checkpoints",
+    ),
+    (
+        "lifecycle over stream checkpoints",
+        _with("dataLake", lifecycleContainers=["checkpoints"]),
+        "lifecycleContainers ['checkpoints'] hold Delta tables or stream checkpoints",
+    ),
     ("broken JSON structure", {f"{NS}:network": "{not json"}, f"{NS}:network is not valid JSON"),
 ]
 

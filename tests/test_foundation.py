@@ -218,12 +218,28 @@ def test_lifecycle_cools_after_90_days_and_never_touches_checkpoints_or_delta_ta
     policy = only(stack_plan, "azure-native:storage:ManagementPolicy")
     rules = policy.inputs["policy"]["rules"]
     prefixes = [p for r in rules for p in r["definition"]["filters"]["prefixMatch"]]
-    assert sorted(prefixes) == ["bronze/", "landing/"]
+    # bronze/ is the bronze Delta table's storage root: only raw capture (landing) ages out.
+    assert prefixes == ["landing/"]
+    account = only(stack_plan, STORAGE).inputs
     for rule in rules:
         base = rule["definition"]["actions"]["baseBlob"]
         assert base["tierToCool"]["daysAfterModificationGreaterThan"] == 90
-        after_two_years = base.get("tierToArchive") or base.get("delete")
+        after_two_years = base.get("tierToArchive") or base.get("tierToCold") or base.get("delete")
         assert after_two_years["daysAfterModificationGreaterThan"] == 730
+        # The archive tier does not exist on zone-redundant accounts (prod is RA-GZRS).
+        if "ZRS" in account["sku"]["name"]:
+            assert "tierToArchive" not in base
+
+
+def test_lake_keeps_deleted_blobs_and_containers(stack_plan: Plan) -> None:
+    account = only(stack_plan, STORAGE)
+    service = only(stack_plan, "azure-native:storage:BlobServiceProperties").inputs
+    assert service["accountName"] == account.inputs["accountName"]
+    assert service["blobServicesName"] == "default"
+    assert service["deleteRetentionPolicy"]["enabled"] is True and service["deleteRetentionPolicy"]["days"] >= 7
+    assert service["containerDeleteRetentionPolicy"]["enabled"] is True
+    # Versioning and change feed are not supported on hierarchical-namespace accounts.
+    assert "isVersioningEnabled" not in service and "changeFeed" not in service
 
 
 def test_key_vault_is_rbac_only_purge_protected_and_private(stack_plan: Plan) -> None:

@@ -10,6 +10,7 @@ from pulumi_policy import EnforcementLevel, Severity
 from ._core import (
     AZ,
     Framework,
+    Graph,
     Meta,
     Node,
     Res,
@@ -24,6 +25,7 @@ from ._core import (
     must_be_true,
     resource_policy,
     set_top_level,
+    stack_policy,
 )
 from .private_link import private_endpoint_policy
 
@@ -337,7 +339,7 @@ customer_managed_key = ZeroTrustResourcePolicy(
 )
 
 
-blob_soft_delete = ZeroTrustResourcePolicy(
+@stack_policy(
     Meta(
         name="storage-blob-soft-delete",
         control="ST-14",
@@ -345,19 +347,34 @@ blob_soft_delete = ZeroTrustResourcePolicy(
         severity=Severity.MEDIUM,
         enforcement=EnforcementLevel.ADVISORY,
         description=(
-            "Blob services keep deleted blobs and containers (deleteRetentionPolicy and "
-            "containerDeleteRetentionPolicy enabled)."
+            "Every storage account has blob service properties that keep deleted blobs and containers "
+            "(deleteRetentionPolicy and containerDeleteRetentionPolicy enabled)."
         ),
-        why="Soft delete is the undo for an accidental or malicious delete.",
+        why=(
+            "Soft delete is the undo for an accidental or malicious delete. Azure creates the blob service with "
+            "both off, so an account without a storage:BlobServiceProperties has none: a missing companion fails."
+        ),
         remediation=(
-            "On storage:BlobServiceProperties set deleteRetentionPolicy and containerDeleteRetentionPolicy to "
-            "enabled=true with days."
+            'Add a storage:BlobServiceProperties (blobServicesName "default") for the account with '
+            "deleteRetentionPolicy and containerDeleteRetentionPolicy set to enabled=true with days."
         ),
         framework=Framework("PSRule for Azure", "Azure.Storage.SoftDelete", None, "CKV2_AZURE_38; Trivy AZU-0056"),
-    ),
-    [BLOB_SERVICE],
-    all_of(must_be_true("deleteRetentionPolicy.enabled"), must_be_true("containerDeleteRetentionPolicy.enabled")),
+    )
 )
+def blob_soft_delete(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
+    for account in graph.of_type(ACCOUNT):
+        services = graph.children(account, [BLOB_SERVICE], "accountName", "accountName")
+        if not services:
+            yield (
+                account.urn,
+                f"storage account {account.name!r} has no blob service properties, so blob and container soft "
+                "delete are off.",
+            )
+        for service in services:
+            for path in ("deleteRetentionPolicy.enabled", "containerDeleteRetentionPolicy.enabled"):
+                value = service.get(path)
+                if not is_unknown(value) and as_bool(value) is not True:
+                    yield service.urn, f"{path} is {value!r} on the blob service of {account.name!r}; it must be true."
 
 
 POLICIES = [

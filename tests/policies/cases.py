@@ -181,20 +181,21 @@ case(
     good=[sa()],
 )
 BSP = AZ + "storage:BlobServiceProperties"
+_SOFT_DELETE = {
+    "accountName": "stlake",
+    "deleteRetentionPolicy": {"enabled": True, "days": 7},
+    "containerDeleteRetentionPolicy": {"enabled": True, "days": 7},
+}
 case(
     "storage-blob-soft-delete",
-    "both retention policies enabled",
-    bad=[res(BSP, "b1", {"accountName": "x"}), res(BSP, "b2", {"deleteRetentionPolicy": {"enabled": True, "days": 7}})],
-    good=[
-        res(
-            BSP,
-            "b3",
-            {
-                "deleteRetentionPolicy": {"enabled": True, "days": 7},
-                "containerDeleteRetentionPolicy": {"enabled": True, "days": 7},
-            },
-        )
+    "an account without blob service properties has no soft delete; both retention policies enabled",
+    bad=[
+        [sa()],  # nothing to check is a failure, not a silent pass
+        [sa(), res(BSP, "b1", {"accountName": "stlake"})],
+        [sa(), res(BSP, "b2", patch(_SOFT_DELETE, {"containerDeleteRetentionPolicy.enabled": False}))],
+        [sa(), res(BSP, "b3", {**_SOFT_DELETE, "accountName": "otheraccount"})],
     ],
+    good=[[sa(), res(BSP, "b4", _SOFT_DELETE)]],
 )
 
 PE = AZ + "network:PrivateEndpoint"
