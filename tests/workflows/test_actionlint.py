@@ -168,6 +168,8 @@ def test_suppressions_are_narrow_and_still_needed() -> None:
     assert {f.message.split('"')[1] for f in label_hits} == {
         "rta-deploy-dev",
         "rta-deploy-prod",
+        "rta-preview-dev",
+        "rta-preview-prod",
     }
     assert all(f.reason for f in filtered.suppressed)
 

@@ -7,6 +7,7 @@ be found, so a rule that stops matching anything is noticed).
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -181,6 +182,32 @@ def test_pr_previews_every_stack_against_azure(pr: Workflow) -> None:
     assert configs["dev"] == "policies/config/dev.json"
     assert configs["prod"] == "policies/config/prod.json"
     assert all(re.fullmatch(r"policies/config/[a-z]+\.json", c) for c in configs.values())
+
+
+def test_pr_code_never_runs_on_a_deploy_runner() -> None:
+    assert rules.check_pr_code_off_deploy_runners(all_workflows()) == []
+
+
+def test_rule_catches_a_pr_job_on_the_prod_deploy_runner(deploy: Workflow, pr: Workflow) -> None:
+    bad = copy.deepcopy(pr)
+    row = next(r for r in bad.jobs["preview"]["strategy"]["matrix"]["include"] if r["stack"] == "prod")
+    row["runner"] = "rta-deploy-prod"
+    (problem,) = rules.check_pr_code_off_deploy_runners([deploy, bad])
+    assert "rta-deploy-prod" in problem and "preview" in problem
+
+
+def test_each_environment_is_previewed_in_its_own_environment_and_runner_group(pr: Workflow) -> None:
+    """prod's preview runs in GitHub environment preview-prod (prod subscription, prod's read-only identity)."""
+    job = pr.jobs["preview"]
+    assert job["environment"] == "${{ matrix.environment }}"
+    rows = {r["stack"]: r for r in job["strategy"]["matrix"]["include"]}
+    assert rows["prod"]["environment"] == "preview-prod" and rows["prod"]["runner"] == "rta-preview-prod"
+    assert rows["dev"]["environment"] == "preview-dev" and rows["dev"]["runner"] == "rta-preview-dev"
+    assert rows["confluent"]["environment"] == "preview-dev"
+    # The identity and subscription come from the environment's variables, never a hard-coded value.
+    env = rules.job_env(job)
+    assert env["ARM_CLIENT_ID"] == "${{ vars.ARM_CLIENT_ID }}"
+    assert env["ARM_SUBSCRIPTION_ID"] == "${{ vars.ARM_SUBSCRIPTION_ID }}"
 
 
 # --------------------------------------------------------------------------
