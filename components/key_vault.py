@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
+import pulumiverse_time as time
 from pulumi_azure_native import keyvault
 
 from components.base import (
@@ -43,6 +44,8 @@ class KeyVaultArgs(ServiceArgs):
     key_size: int = 3072
     key_rotation: str = "P1Y"
     key_expiry: str = "P2Y"
+    # How long CMK consumers wait after their key grants are created (see KeyVault.grants_propagated).
+    rbac_propagation: str = "600s"
 
 
 class KeyVault(PlatformComponent):
@@ -86,15 +89,31 @@ class KeyVault(PlatformComponent):
         self.add_role_assignments(name, {None: (self.vault, self.vault.id)}, args.role_assignments)
 
         self.keys: dict[str, keyvault.Key] = {}
-        self.customer_managed_keys: dict[str, CustomerManagedKeyArgs] = {}
-        for consumer in args.cmk_consumers:
-            self.customer_managed_keys[consumer.key] = self._customer_managed_key(name, args, consumer)
+        grants = {consumer.key: self._customer_managed_key(name, args, consumer) for consumer in args.cmk_consumers}
+        self.grants_propagated: time.Sleep | None = None
+        if grants:
+            # A service configured with its key seconds after the key grant can fail with "key not accessible":
+            # Key Vault documents that "it will take up to 10 minutes (600 seconds) after role assignments is
+            # changed for role to be applied" (learn.microsoft.com/azure/key-vault/general/rbac-guide, "Known
+            # limits and performance"). Every consumer waits for this one pulumiverse-time Sleep (the Terraform
+            # time provider's time_sleep; github.com/pulumiverse/pulumi-time), which waits once on create and
+            # again only when a grant changes (triggers). customTimeouts would not help: they never retry.
+            self.grants_propagated = time.Sleep(
+                f"{name}-key-grants-propagation",
+                create_duration=args.rbac_propagation,
+                triggers={key: grant.id for key, grant in grants.items()},
+                opts=self._opts(depends_on=list(grants.values())),
+            )
+        self.customer_managed_keys: dict[str, CustomerManagedKeyArgs] = {
+            consumer.key: self._consumer_args(consumer, grants[consumer.key]) for consumer in args.cmk_consumers
+        }
 
         self.register_outputs(
             {"vault_id": self.vault_id, "vault_uri": self.vault_uri, "key_ids": {k: v.id for k, v in self.keys.items()}}
         )
 
-    def _customer_managed_key(self, name: str, args: KeyVaultArgs, consumer: CmkConsumer) -> CustomerManagedKeyArgs:
+    def _customer_managed_key(self, name: str, args: KeyVaultArgs, consumer: CmkConsumer) -> pulumi.CustomResource:
+        """The consumer's key and its identity's crypto grant on that key alone; returns the grant."""
         key_name = f"cmk-{consumer.key}"
         key = keyvault.Key(
             f"{name}-key-{consumer.key}",
@@ -125,7 +144,7 @@ class KeyVault(PlatformComponent):
         )
         self.keys[consumer.key] = key
         # The consumer's identity may wrap/unwrap with this one key, nothing else in the vault.
-        grants = self.add_role_assignments(
+        (grant,) = self.add_role_assignments(
             f"{name}-key-{consumer.key}",
             {None: (key, key.id)},
             [
@@ -136,6 +155,11 @@ class KeyVault(PlatformComponent):
                 )
             ],
         )
+        return grant
+
+    def _consumer_args(self, consumer: CmkConsumer, grant: pulumi.CustomResource) -> CustomerManagedKeyArgs:
+        key_name = f"cmk-{consumer.key}"
+        waits: tuple[pulumi.Resource, ...] = (grant, self.grants_propagated) if self.grants_propagated else (grant,)
         return CustomerManagedKeyArgs(
             key_vault_uri=self.vault_uri,
             key_name=key_name,
@@ -143,6 +167,7 @@ class KeyVault(PlatformComponent):
             identity_id=consumer.identity_id,
             identity_client_id=consumer.identity_client_id,
             identity_principal_id=consumer.identity_principal_id,
-            depends_on=tuple(grants),
-            key_uri_with_version=key.key_uri_with_version,
+            # The grant and the propagation wait: the consumer uses the key only after both.
+            depends_on=waits,
+            key_uri_with_version=self.keys[consumer.key].key_uri_with_version,
         )

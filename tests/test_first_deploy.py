@@ -1,0 +1,55 @@
+"""What a real first `pulumi up` needs that the mock engine does not enforce (#31 known cases).
+
+Each test pins one apply-time fact (cited where the code relies on it) on the recorded plans.
+"""
+
+from __future__ import annotations
+
+import re
+
+from offline.plan import Plan
+from tests.plan_queries import ROLE, only
+
+SLEEP = "time:index/sleep:Sleep"
+KEY = "azure-native:keyvault:Key"
+CRYPTO_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
+
+
+def _seconds(duration: str) -> int:
+    match = re.fullmatch(r"(\d+)([smh])", duration)
+    assert match, duration
+    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2)]
+
+
+# --------------------------------------------------------------------------- case 8: RBAC propagation
+
+
+def test_every_cmk_consumer_waits_for_its_key_grant_to_propagate(prod_plan: Plan) -> None:
+    sleep = only(prod_plan, SLEEP)
+    # Key Vault: "up to 10 minutes (600 seconds) after role assignments is changed for role to be applied".
+    assert _seconds(sleep.inputs["createDuration"]) >= 600
+    key_ids = {k.id for k in prod_plan.of_type(KEY)}
+    key_grants = [
+        ra
+        for ra in prod_plan.of_type(ROLE)
+        if ra.inputs["scope"] in key_ids
+        and ra.inputs["roleDefinitionId"].endswith(CRYPTO_USER)
+        and ra.parent == sleep.parent
+    ]
+    assert len(key_grants) == len(key_ids) == 4
+    assert {g.urn for g in key_grants} <= set(sleep.dependencies)
+    # A changed grant waits again.
+    assert set(sleep.inputs["triggers"].values()) == {g.id for g in key_grants}
+
+    consumers = [
+        only(prod_plan, "azure-native:storage:StorageAccount"),
+        only(prod_plan, "azure-native:eventhub:Namespace"),
+        only(prod_plan, "azure-native:sql:ServerKey"),
+        only(prod_plan, "azure-native:databricks:Workspace"),
+    ]
+    for consumer in consumers:
+        assert sleep.urn in consumer.dependencies, f"{consumer.name} uses its key before the grant propagated"
+
+
+def test_dev_without_customer_managed_keys_does_not_wait(dev_plan: Plan) -> None:
+    assert not dev_plan.of_type(SLEEP)
