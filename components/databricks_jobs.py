@@ -28,7 +28,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_databricks as dbx
@@ -328,6 +328,10 @@ class StreamingJobsArgs:
     # Azure SQL serving target for gold (optional until the serving layer exists).
     sql_server: pulumi.Input[str] | None = None
     sql_database: pulumi.Input[str] | None = None
+    # The gold job's start-up migration step: "apply" where its database user may run DDL (dev), "verify"
+    # where an admin applies migrations and the job only checks them (prod, docs/serving.md). Always passed,
+    # so the job's own default never decides.
+    sql_migrate: Literal["apply", "verify", "off"] = "verify"
     max_retries: int = 3
     min_retry_interval_seconds: int = 60
     operators: Sequence[str] = ()  # CAN_MANAGE_RUN
@@ -468,6 +472,7 @@ class StreamingJobs(ProviderScopedComponent):
             "--alert-rules": json.dumps(list(s.alert_rules), sort_keys=True, separators=(",", ":")),
             "--sql-server": args.sql_server,
             "--sql-database": args.sql_database,
+            "--sql-migrate": args.sql_migrate if args.sql_server is not None else None,
         }
         available["--service-credential"] = args.service_credential
         if args.kafka.auth_mode is KafkaAuthMode.ENTRA_SERVICE_CREDENTIAL:

@@ -19,10 +19,21 @@ PBIDS_VERSION = "0.1"
 PBIDS_PROTOCOL = "tds"
 # DirectQuery: every visual queries the database, so dashboards show rows seconds after the upsert.
 PBIDS_MODE = "DirectQuery"
+# Power BI's SQL Server connector has no ApplicationIntent setting of its own; its "Enable SQL Server
+# Failover support" option (Power Query's MultiSubnetFailover=true) also sets ApplicationIntent=ReadOnly,
+# which routes the connection to the readable secondary of a Business Critical database
+# (learn.microsoft.com/azure/azure-sql/database/read-scale-out: "ApplicationIntent=ReadOnly";
+# sqlarcher.com/2019/04/09/read-only-replicas-for-power-bi-and-azure-analysis-services/;
+# sauget-ch.fr/2021/07/azure-analysis-services-on-azure-sql-db-read-intent, the same "options" key).
+READ_ONLY_OPTION = "MultiSubnetFailover"
 
 
-def pbids_document(server: str, database: str) -> dict[str, Any]:
-    """The documented `.pbids` shape: one tds connection to server/database, DirectQuery."""
+def pbids_document(server: str, database: str, *, read_only_replica: bool = False) -> dict[str, Any]:
+    """The documented `.pbids` shape: one tds connection to server/database, DirectQuery.
+
+    With `read_only_replica` the connection asks for read intent, so dashboards read the readable
+    secondary and never load the primary the gold job writes to.
+    """
     if not server or not database:
         raise ValueError(f"a .pbids needs a server and a database (got server={server!r}, database={database!r})")
     return {
@@ -33,15 +44,15 @@ def pbids_document(server: str, database: str) -> dict[str, Any]:
                     "protocol": PBIDS_PROTOCOL,
                     "address": {"server": server, "database": database},
                 },
-                "options": {},
+                "options": {READ_ONLY_OPTION: True} if read_only_replica else {},
                 "mode": PBIDS_MODE,
             }
         ],
     }
 
 
-def pbids_json(server: str, database: str) -> str:
-    return json.dumps(pbids_document(server, database), indent=2)
+def pbids_json(server: str, database: str, *, read_only_replica: bool = False) -> str:
+    return json.dumps(pbids_document(server, database, read_only_replica=read_only_replica), indent=2)
 
 
 def validate_pbids(document: Any) -> list[str]:
@@ -66,6 +77,11 @@ def validate_pbids(document: Any) -> list[str]:
             problems.append(f"connections[0].details.address.{key} is missing")
     if connection.get("mode") not in ("DirectQuery", "Import"):
         problems.append(f"connections[0].mode is {connection.get('mode')!r}, expected DirectQuery or Import")
+    options = connection.get("options", {})
+    if not isinstance(options, dict) or set(options) - {READ_ONLY_OPTION}:
+        problems.append(f"connections[0].options may only hold {READ_ONLY_OPTION!r}, got {options!r}")
+    elif not isinstance(options.get(READ_ONLY_OPTION, False), bool):
+        problems.append(f"connections[0].options.{READ_ONLY_OPTION} must be true or false")
     extra = set(address) - {"server", "database"}
     if extra:
         problems.append(

@@ -151,6 +151,8 @@ class SqlServing(PlatformComponent):
         if cmk is not None:
             self.encryption_protector = self._customer_managed_protector(name, args, cmk)
 
+        # Business Critical has a readable secondary (read scale-out): Power BI reads there (the .pbids below).
+        self.read_scale_out: bool = args.database.tier == "BusinessCritical"
         self.database = self._database(name, args)
         self.database_name: str = args.database.name
         # TDE explicitly on: a later change to "Disabled" shows up as a diff (and a policy violation).
@@ -179,7 +181,7 @@ class SqlServing(PlatformComponent):
         )
 
         # The Power BI data source file: server and database only, no credential.
-        self.pbids: str = pbids_json(self.fqdn, self.database_name)
+        self.pbids: str = pbids_json(self.fqdn, self.database_name, read_only_replica=self.read_scale_out)
         self.register_outputs(
             {
                 "server_id": self.server_id,
@@ -247,7 +249,7 @@ class SqlServing(PlatformComponent):
             high_availability_replica_count=db.high_availability_replicas,
             requested_backup_storage_redundancy=sql.BackupStorageRedundancy(db.backup_storage_redundancy),
             # Business Critical's readable secondary serves dashboard reads off the primary.
-            read_scale=sql.DatabaseReadScale.ENABLED if db.tier == "BusinessCritical" else None,
+            read_scale=sql.DatabaseReadScale.ENABLED if self.read_scale_out else None,
             tags=dict(self.tags),
             opts=self._opts(
                 depends_on=[self.server] + ([self.encryption_protector] if self.encryption_protector else [])

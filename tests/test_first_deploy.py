@@ -53,3 +53,17 @@ def test_every_cmk_consumer_waits_for_its_key_grant_to_propagate(prod_plan: Plan
 
 def test_dev_without_customer_managed_keys_does_not_wait(dev_plan: Plan) -> None:
     assert not dev_plan.of_type(SLEEP)
+
+
+# --------------------------------------------------------------------------- case 12: documented behaviour
+
+
+def _job_parameters(plan: Plan, job_key: str) -> dict[str, str]:
+    job = next(j for j in plan.of_type("databricks:index/job:Job") if j.name.endswith(f"-{job_key}"))
+    params = job.inputs["tasks"][0]["sparkPythonTask"]["parameters"]
+    return dict(zip(params[::2], params[1::2], strict=True))
+
+
+def test_prod_gold_job_only_verifies_the_serving_migrations(prod_plan: Plan) -> None:
+    # docs/serving.md: in prod an admin applies migrations and the job's start-up step only verifies.
+    assert _job_parameters(prod_plan, "gold")["--sql-migrate"] == "verify"

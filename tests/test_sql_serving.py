@@ -291,11 +291,14 @@ def test_power_bi_data_source_is_a_valid_pbids_for_the_stacks_database(stack_pla
                         "database": only(stack_plan, DATABASE).inputs["databaseName"],
                     },
                 },
-                "options": {},
+                # Business Critical (prod) has a readable secondary: Power BI asks for read intent there.
+                "options": {"MultiSubnetFailover": True} if stack_plan.stack == "prod" else {},
                 "mode": "DirectQuery",
             }
         ],
     }
+    database = only(stack_plan, DATABASE).inputs
+    assert (database.get("readScale") == "Enabled") == (stack_plan.stack == "prod")
 
 
 @pytest.mark.parametrize(
@@ -322,6 +325,13 @@ def test_power_bi_data_source_is_a_valid_pbids_for_the_stacks_database(stack_pla
                 ],
             },
             "no credentials belong here",
+        ),
+        (
+            {
+                **pbids_document("s", "d"),
+                "connections": [{**pbids_document("s", "d")["connections"][0], "options": {"Password": "x"}}],
+            },
+            "options may only hold",
         ),
     ],
 )

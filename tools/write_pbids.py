@@ -27,10 +27,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from components.power_bi import pbids_document, validate_pbids  # noqa: E402
+from components.power_bi import READ_ONLY_OPTION, pbids_document, validate_pbids  # noqa: E402
 
 SERVER_OUTPUT = "sqlServerFqdn"
 DATABASE_OUTPUT = "sqlDatabaseName"
+PBIDS_OUTPUT = "powerBiDataSource"
 UNKNOWN_MARKERS = ("(known after apply)", "[secret]", "04da6b54-80e4-46f7-96ec-b56ff0331ba9")
 
 
@@ -56,7 +57,16 @@ def pbids_from_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(value, str) or value in UNKNOWN_MARKERS:
             raise PbidsError(f"output {key} is not known yet ({value!r}); run after `pulumi up` or from a preview plan")
     assert isinstance(server, str) and isinstance(database, str)
-    document = pbids_document(server, database)
+    # The stack's own .pbids knows whether the database has a readable secondary (read intent).
+    stack_document = outputs.get(PBIDS_OUTPUT)
+    read_only = False
+    if isinstance(stack_document, str):
+        try:
+            options = json.loads(stack_document)["connections"][0].get("options") or {}
+            read_only = options.get(READ_ONLY_OPTION) is True
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            raise PbidsError(f"output {PBIDS_OUTPUT} is not a .pbids document") from None
+    document = pbids_document(server, database, read_only_replica=read_only)
     problems = validate_pbids(document)
     if problems:  # pragma: no cover - pbids_document and validate_pbids share one definition
         raise PbidsError("; ".join(problems))
