@@ -17,7 +17,8 @@ from components.base import (
     PlatformComponent,
     ServiceArgs,
 )
-from components.lake_rules import SOFT_DELETE_DAYS, lifecycle_problems
+from components.lake_rules import lifecycle_problems
+from components.storage_account import soft_delete_blob_service
 
 CONTAINERS = ("landing", "bronze", "silver", "gold", "checkpoints")
 
@@ -108,16 +109,7 @@ class DataLake(PlatformComponent):
             )
 
         self.lifecycle = self._lifecycle_policy(name, args)
-        self.blob_service = storage.BlobServiceProperties(
-            f"{name}-blob-service",
-            blob_services_name="default",
-            account_name=self.account.name,
-            resource_group_name=c.resource_group_name,
-            # The undo for an accidental or malicious delete (Azure creates the service with both off).
-            delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=SOFT_DELETE_DAYS),
-            container_delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=SOFT_DELETE_DAYS),
-            opts=self._opts(depends_on=[self.account]),
-        )
+        self.blob_service = soft_delete_blob_service(name, self.account, c, self._opts())
 
         # Account-level metrics; the logs live on the blob service.
         self.add_diagnostics(name, self.account, self.account.id, args.diagnostics, logs=False, metrics=True)

@@ -16,6 +16,7 @@ import pulumi
 from pulumi_azure_native import storage
 
 from components.base import CommonArgs, CustomerManagedKeyArgs
+from components.lake_rules import SOFT_DELETE_DAYS
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def private_storage_account(
 ) -> storage.StorageAccount:
     cmk = spec.customer_managed_key
     identities = [*spec.identity_ids, *([cmk.identity_id] if cmk else [])]
-    return storage.StorageAccount(
+    account = storage.StorageAccount(
         logical_name,
         account_name=spec.account_name,
         resource_group_name=common.resource_group_name,
@@ -79,4 +80,28 @@ def private_storage_account(
         else None,
         tags=dict(common.tags),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(cmk.depends_on) if cmk else [])),
+    )
+    soft_delete_blob_service(logical_name, account, common, opts)
+    return account
+
+
+def soft_delete_blob_service(
+    logical_name: str, account: storage.StorageAccount, common: CommonArgs, opts: pulumi.ResourceOptions
+) -> storage.BlobServiceProperties:
+    """Blob and container soft delete on the account's blob service: the undo for a delete.
+
+    Azure creates the blob service with both off, so an account without this companion has none (the
+    `storage-blob-soft-delete` policy fails it). Both work on hierarchical-namespace accounts; blob
+    versioning and change feed do not (components/lake_rules.py), so they are not set.
+    azure-native treats the `default` blob service as a resource that always exists
+    (provider/pkg/openapi/defaults/defaultResourcesState.go), so creating it never conflicts.
+    """
+    return storage.BlobServiceProperties(
+        f"{logical_name}-blob-service",
+        blob_services_name="default",
+        account_name=account.name,
+        resource_group_name=common.resource_group_name,
+        delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=SOFT_DELETE_DAYS),
+        container_delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=SOFT_DELETE_DAYS),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[account])),
     )
