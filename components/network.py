@@ -35,6 +35,41 @@ class SubnetSpec:
 
 
 @dataclass(frozen=True)
+class RunnerNetworkArgs:
+    """An existing VNet a deploy (or preview) runner sits in, given line of sight to the private data planes.
+
+    `pulumi up` makes data-plane calls (Databricks workspace objects, Unity Catalog) that only answer on
+    private endpoints, whose names resolve only through the `privatelink.*` zones. So the runner's VNet is
+    peered with the platform VNet both ways (a peering carries traffic only once both directions exist:
+    learn.microsoft.com/azure/virtual-network/virtual-network-peering-overview) and linked to every private
+    DNS zone (learn.microsoft.com/azure/dns/private-dns-virtual-network-links), including zones added later.
+    """
+
+    vnet_id: str  # /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<name>
+    key: str = "deploy-runner"  # names the peerings and links
+    # Create the runner side's peering too (needs write on the runner VNet, same subscription). False when
+    # the runner VNet's owner (e.g. a hub team) creates the reverse peering.
+    peer_back: bool = True
+
+    @property
+    def resource_group_name(self) -> str:
+        return _id_part(self.vnet_id, "resourceGroups")
+
+    @property
+    def vnet_name(self) -> str:
+        return _id_part(self.vnet_id, "virtualNetworks")
+
+
+def _id_part(resource_id: str, segment: str) -> str:
+    parts = resource_id.strip("/").split("/")
+    lowered = [p.lower() for p in parts]
+    try:
+        return parts[lowered.index(segment.lower()) + 1]
+    except (ValueError, IndexError):
+        raise ValueError(f"{resource_id!r} is not a virtual network resource id (no {segment} segment)") from None
+
+
+@dataclass(frozen=True)
 class NetworkArgs:
     common: CommonArgs
     diagnostics: DiagnosticsArgs
@@ -42,6 +77,8 @@ class NetworkArgs:
     address_space: str
     subnets: tuple[SubnetSpec, ...]
     dns_zone_keys: tuple[str, ...] = tuple(PRIVATE_DNS_ZONES)
+    # Runner VNets that must reach the private endpoints (peered both ways, linked to every zone).
+    runner_networks: tuple[RunnerNetworkArgs, ...] = ()
 
 
 class Network(PlatformComponent):
@@ -50,6 +87,11 @@ class Network(PlatformComponent):
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("Network", name, args.common, opts)
         c = args.common
+        self._runner_networks = args.runner_networks
+        keys = [r.key for r in args.runner_networks]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"{name}: runner networks need distinct keys, got {keys}")
+        self._vnet_name = args.vnet_name
         self.vnet = network.VirtualNetwork(
             f"{name}-vnet",
             virtual_network_name=args.vnet_name,
@@ -139,6 +181,10 @@ class Network(PlatformComponent):
             self.subnets[spec.key] = subnet
             previous = subnet
 
+        self.peerings: list[network.VirtualNetworkPeering] = []
+        for runner in args.runner_networks:
+            self.peerings += self._peer(name, runner)
+
         self.dns_zones: dict[str, privatedns.PrivateZone] = {}
         for key in args.dns_zone_keys:
             zone_name = PRIVATE_DNS_ZONES[key]
@@ -176,7 +222,51 @@ class Network(PlatformComponent):
             tags=dict(self.tags),
             opts=self._opts(depends_on=[zone]),
         )
+        for runner in self._runner_networks:
+            # The runner resolves the service names to the private endpoints' addresses.
+            privatedns.VirtualNetworkLink(
+                f"{name}-dns-{key}-link-{runner.key}",
+                virtual_network_link_name=f"link-{key}-{runner.key}",
+                private_zone_name=zone.name,
+                resource_group_name=c.resource_group_name,
+                location="Global",
+                registration_enabled=False,
+                virtual_network=privatedns.SubResourceArgs(id=runner.vnet_id),
+                tags=dict(self.tags),
+                opts=self._opts(depends_on=[zone]),
+            )
         return zone
+
+    def _peer(self, name: str, runner: RunnerNetworkArgs) -> list[network.VirtualNetworkPeering]:
+        """Platform VNet <-> runner VNet; traffic only, no gateway transit, nothing forwarded."""
+        c = self._common
+        to_runner = network.VirtualNetworkPeering(
+            f"{name}-peer-{runner.key}",
+            virtual_network_peering_name=f"peer-to-{runner.key}",
+            virtual_network_name=self.vnet.name,
+            resource_group_name=c.resource_group_name,
+            remote_virtual_network=network.SubResourceArgs(id=runner.vnet_id),
+            allow_virtual_network_access=True,
+            allow_forwarded_traffic=False,
+            allow_gateway_transit=False,
+            use_remote_gateways=False,
+            opts=self._opts(depends_on=[self.vnet, *self.subnets.values()]),
+        )
+        if not runner.peer_back:
+            return [to_runner]
+        from_runner = network.VirtualNetworkPeering(
+            f"{name}-peer-{runner.key}-back",
+            virtual_network_peering_name=f"peer-to-{self._vnet_name}",
+            virtual_network_name=runner.vnet_name,
+            resource_group_name=runner.resource_group_name,
+            remote_virtual_network=network.SubResourceArgs(id=self.vnet.id),
+            allow_virtual_network_access=True,
+            allow_forwarded_traffic=False,
+            allow_gateway_transit=False,
+            use_remote_gateways=False,
+            opts=self._opts(depends_on=[to_runner]),
+        )
+        return [to_runner, from_runner]
 
     def subnet_id(self, key: str) -> pulumi.Output[str]:
         return self.subnets[key].id

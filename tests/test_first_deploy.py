@@ -6,7 +6,11 @@ Each test pins one apply-time fact (cited where the code relies on it) on the re
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pytest
+
+from offline.engine import StackProgramError, run_stack
 from offline.plan import Plan
 from tests.plan_queries import ROLE, only
 
@@ -67,3 +71,56 @@ def _job_parameters(plan: Plan, job_key: str) -> dict[str, str]:
 def test_prod_gold_job_only_verifies_the_serving_migrations(prod_plan: Plan) -> None:
     # docs/serving.md: in prod an admin applies migrations and the job's start-up step only verifies.
     assert _job_parameters(prod_plan, "gold")["--sql-migrate"] == "verify"
+
+
+# --------------------------------------------------------------------------- case 7: the runner's path
+
+
+RUNNER_VNET = "/subscriptions/sub/resourceGroups/rg-runners/providers/Microsoft.Network/virtualNetworks/vnet-runners"
+NETWORK_PROGRAM = """
+import pulumi
+from components.base import CommonArgs, DiagnosticsArgs
+from components.network import Network, NetworkArgs, RunnerNetworkArgs, SubnetSpec
+
+common = CommonArgs(resource_group_name="rg", location="westeurope", tags={}, subscription_id="sub")
+net = Network("network", NetworkArgs(
+    common=common, diagnostics=DiagnosticsArgs(workspace_id="/law"), vnet_name="vnet-x",
+    address_space="10.9.0.0/16", subnets=(SubnetSpec("private-endpoints", "10.9.0.0/24"),),
+    dns_zone_keys=("blob", "vault"),
+    runner_networks=(RunnerNetworkArgs(vnet_id=%r),),
+))
+# A zone an ingestion option adds later (Confluent) is linked to the runner too.
+net.add_private_dns_zone("network", "confluent", "westeurope.azure.confluent.cloud")
+"""
+
+
+def test_the_deploy_runner_vnet_is_peered_both_ways_and_linked_to_every_private_zone(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: contract\nruntime: python\n")
+    (tmp_path / "Pulumi.test.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text(NETWORK_PROGRAM % RUNNER_VNET)
+    plan = run_stack("test", root=tmp_path, preview=False)
+    vnet = only(plan, "azure-native:network:VirtualNetwork")
+    peerings = {p.name: p.inputs for p in plan.of_type("azure-native:network:VirtualNetworkPeering")}
+    out, back = peerings["network-peer-deploy-runner"], peerings["network-peer-deploy-runner-back"]
+    assert out["virtualNetworkName"] == "vnet-x" and out["remoteVirtualNetwork"]["id"] == RUNNER_VNET
+    assert back["virtualNetworkName"] == "vnet-runners" and back["resourceGroupName"] == "rg-runners"
+    assert back["remoteVirtualNetwork"]["id"] == vnet.id
+    for peering in (out, back):
+        assert peering["allowVirtualNetworkAccess"] is True
+        assert peering["allowGatewayTransit"] is False and peering["useRemoteGateways"] is False
+    zones = {z.urn: z for z in plan.of_type("azure-native:privatedns:PrivateZone")}
+    linked: dict[str, set[str]] = {urn: set() for urn in zones}
+    for link in plan.of_type("azure-native:privatedns:VirtualNetworkLink"):
+        (zone_urn,) = [d for d in link.dependencies if d in zones]
+        linked[zone_urn].add(link.inputs["virtualNetwork"]["id"])
+    assert len(zones) == 3
+    assert all(ids == {vnet.id, RUNNER_VNET} for ids in linked.values()), linked
+
+
+def test_a_runner_vnet_id_that_is_not_a_vnet_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: contract\nruntime: python\n")
+    (tmp_path / "Pulumi.test.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text(NETWORK_PROGRAM % "/subscriptions/sub/resourceGroups/rg")
+    with pytest.raises(StackProgramError) as info:
+        run_stack("test", root=tmp_path)
+    assert "is not a virtual network resource id" in str(info.value.cause)
