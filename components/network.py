@@ -181,9 +181,12 @@ class Network(PlatformComponent):
             self.subnets[spec.key] = subnet
             previous = subnet
 
+        # What a data-plane call from a runner needs before it can succeed: peerings and the runner's zone links.
+        self.runner_paths: list[pulumi.Resource] = []
         self.peerings: list[network.VirtualNetworkPeering] = []
         for runner in args.runner_networks:
             self.peerings += self._peer(name, runner)
+        self.runner_paths += self.peerings
 
         self.dns_zones: dict[str, privatedns.PrivateZone] = {}
         for key in args.dns_zone_keys:
@@ -224,7 +227,7 @@ class Network(PlatformComponent):
         )
         for runner in self._runner_networks:
             # The runner resolves the service names to the private endpoints' addresses.
-            privatedns.VirtualNetworkLink(
+            link = privatedns.VirtualNetworkLink(
                 f"{name}-dns-{key}-link-{runner.key}",
                 virtual_network_link_name=f"link-{key}-{runner.key}",
                 private_zone_name=zone.name,
@@ -235,6 +238,7 @@ class Network(PlatformComponent):
                 tags=dict(self.tags),
                 opts=self._opts(depends_on=[zone]),
             )
+            self.runner_paths.append(link)
         return zone
 
     def _peer(self, name: str, runner: RunnerNetworkArgs) -> list[network.VirtualNetworkPeering]:
