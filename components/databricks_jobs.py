@@ -71,7 +71,16 @@ class DatabricksRuntimeArgs:
     engineers: Sequence[str] = ()
     # Only with a public front end: the CIDRs allowed in (IP access list).
     public_front_end_allowed_ips: Sequence[str] = ()
+    # The Databricks account id and the application (client) id of the identity that runs `pulumi up`:
+    # it gets the Service Principal User role on the jobs' principal, which `run_as` requires.
+    account_id: str | None = None
+    deployer_application_id: pulumi.Input[str] | None = None
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+
+
+# The account-level roles on a service principal (docs: "Roles for managing service principals").
+SP_USER_ROLE = "roles/servicePrincipal.user"
+SP_MANAGER_ROLE = "roles/servicePrincipal.manager"
 
 
 def cluster_policy_definition(limits: ClusterLimits, tags: Mapping[str, str], *, interactive: bool) -> dict[str, Any]:
@@ -127,16 +136,26 @@ class DatabricksRuntime(ProviderScopedComponent):
         after_workspace = list(args.depends_on)
         prefix = args.object_prefix
 
-        # A Databricks-managed service principal: no Entra secret to rotate, nothing to leak.
+        # A Databricks-managed service principal: no Entra secret to rotate, nothing to leak. It runs the
+        # streaming jobs and the SQL alerts; alerts evaluate on the SQL warehouse, which needs the
+        # Databricks SQL access entitlement (docs.databricks.com/api/workspace/serviceprincipals).
         self.service_principal = dbx.ServicePrincipal(
             f"{name}-jobs-sp",
             display_name=f"{prefix}-streaming-jobs",
             allow_cluster_create=False,
             allow_instance_pool_create=False,
-            databricks_sql_access=False,
+            databricks_sql_access=True,
             opts=self._db_opts(after_workspace),
         )
         self.application_id: pulumi.Output[str] = self.service_principal.application_id
+        self.run_as_rule_set = self._run_as_rule_set(name, args)
+        # What `run_as` takes: the application id, carrying the rule set as a dependency, so every job or
+        # alert that runs as the principal is created only after the deployer may set it.
+        self.run_as: pulumi.Output[str] = (
+            pulumi.Output.all(self.application_id, self.run_as_rule_set.id).apply(lambda ids: str(ids[0]))
+            if self.run_as_rule_set is not None
+            else self.application_id
+        )
 
         self.job_policy = dbx.ClusterPolicy(
             f"{name}-policy-jobs",
@@ -239,6 +258,32 @@ class DatabricksRuntime(ProviderScopedComponent):
                 "interactive_policy_id": self.interactive_policy.id,
                 "secret_scope": self.secret_scope.name,
             }
+        )
+
+    def _run_as_rule_set(self, name: str, args: DatabricksRuntimeArgs) -> dbx.AccessControlRuleSet | None:
+        """The deployer's Service Principal User role on the jobs' principal, before any `run_as` names it.
+
+        Setting a job's (or alert's) `run_as` to a service principal requires the caller to hold
+        `roles/servicePrincipal.user` on it; with RestrictWorkspaceAdmins even a workspace admin needs it
+        (docs.databricks.com/admin/users-groups/service-principals "roles for managing service principals";
+        learn.microsoft.com/azure/databricks/admin/workspace-settings/restrict-workspace-admins). The rule set
+        is authoritative (databricks/terraform-provider-databricks docs/resources/access_control_rule_set.md),
+        so it also keeps the deployer's Manager role, which the creator of a service principal holds.
+        It goes through the workspace provider ("can be used with an account or workspace-level provider").
+        """
+        if args.account_id is None or args.deployer_application_id is None:
+            return None
+        deployer = pulumi.Output.concat("servicePrincipals/", args.deployer_application_id)
+        return dbx.AccessControlRuleSet(
+            f"{name}-jobs-sp-rule-set",
+            name=pulumi.Output.concat(
+                "accounts/", args.account_id, "/servicePrincipals/", self.application_id, "/ruleSets/default"
+            ),
+            grant_rules=[
+                dbx.AccessControlRuleSetGrantRuleArgs(role=SP_MANAGER_ROLE, principals=[deployer]),
+                dbx.AccessControlRuleSetGrantRuleArgs(role=SP_USER_ROLE, principals=[deployer]),
+            ],
+            opts=self._db_opts([self.service_principal]),
         )
 
 
@@ -394,7 +439,7 @@ class StreamingJobs(ProviderScopedComponent):
                 control_run_state=True,
                 max_concurrent_runs=1,
                 queue=dbx.JobQueueArgs(enabled=True),
-                run_as=dbx.JobRunAsArgs(service_principal_name=runtime.application_id),
+                run_as=dbx.JobRunAsArgs(service_principal_name=runtime.run_as),
                 email_notifications=dbx.JobEmailNotificationsArgs(
                     on_failures=list(args.failure_emails), no_alert_for_skipped_runs=True
                 ),

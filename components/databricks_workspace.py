@@ -34,6 +34,8 @@ from components.base import (
 from components.roles import BuiltInRole
 
 UI_API = "databricks_ui_api"
+# The Azure Databricks account console / account API host.
+ACCOUNTS_HOST = "https://accounts.azuredatabricks.net"
 BROWSER_AUTH = "browser_authentication"
 
 
@@ -75,6 +77,11 @@ class DatabricksWorkspaceArgs(ServiceArgs):
     access_connector_identity_id: pulumi.Input[str]
     # pulumi-databricks auth_type: "github-oidc-azure", "azure-msi" or "azure-cli".
     provider_auth: str
+    # The deployer becomes workspace admin through the account before the first workspace-level call
+    # (see `DatabricksWorkspace._deployer_admin`): the Databricks account id and the deploying identity's
+    # numeric account-level service-principal id.
+    account_id: str | None = None
+    deployer_account_principal_id: str | None = None
     # Explicit, named convenience; the back end stays private either way.
     allow_public_front_end: bool = False
     customer_managed_key: WorkspaceCmkArgs | None = None
@@ -239,6 +246,12 @@ class DatabricksWorkspace(PlatformComponent):
             self.ready += self.key_grants
         self.add_role_assignments(name, {None: (self.workspace, self.workspace.id)}, args.role_assignments)
 
+        self.account_provider: dbx.Provider | None = None
+        self.deployer_admin: dbx.MwsPermissionAssignment | None = None
+        if args.account_id is not None and args.deployer_account_principal_id is not None:
+            self.account_provider, self.deployer_admin = self._deployer_admin(name, args)
+            self.ready.append(self.deployer_admin)
+
         # Every Databricks object goes through this provider: this workspace's URL and ARM id, Entra auth.
         self.provider = dbx.Provider(
             f"{name}-provider",
@@ -256,3 +269,33 @@ class DatabricksWorkspace(PlatformComponent):
                 "access_connector_id": self.access_connector.id,
             }
         )
+
+    def _deployer_admin(
+        self, name: str, args: DatabricksWorkspaceArgs
+    ) -> tuple[dbx.Provider, dbx.MwsPermissionAssignment]:
+        """Make the deploying identity workspace admin through the account, before any workspace-level call.
+
+        With `github-oidc-azure` the provider sends only the Entra token of ARM_CLIENT_ID (databricks-sdk-go
+        config/auth_azure_github_oidc.go); only `azure-client-secret` adds the
+        X-Databricks-Azure-SP-Management-Token header that turns "Contributor on the workspace" into admin
+        on first login (learn.microsoft.com/azure/databricks/dev-tools/auth/azure-sp "admin user login";
+        "Management API token must be provided for service principal admin user login" otherwise). So an
+        account-level provider (accounts.azuredatabricks.net, same auth) assigns the deployer ADMIN on the
+        new workspace (databricks_mws_permission_assignment, "can only be used with an account-level
+        provider"); `ready` carries the assignment, so every workspace object waits for it.
+        """
+        account_provider = dbx.Provider(
+            f"{name}-account-provider",
+            host=ACCOUNTS_HOST,
+            account_id=args.account_id,
+            auth_type=args.provider_auth,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        assignment = dbx.MwsPermissionAssignment(
+            f"{name}-deployer-admin",
+            workspace_id=self.databricks_workspace_id,
+            principal_id=args.deployer_account_principal_id,
+            permissions=["ADMIN"],
+            opts=pulumi.ResourceOptions(parent=self, provider=account_provider, depends_on=[self.workspace]),
+        )
+        return account_provider, assignment

@@ -342,6 +342,25 @@ class ServingDashboards(ProviderScopedComponent):
             ),
             opts=self._db_opts(args.depends_on),
         )
+        # The alerts' principal evaluates its queries on the warehouse: it needs CAN_USE there (and SELECT on
+        # gold, which Unity Catalog grants it as the writer). Without it no alert ever evaluates.
+        warehouse_users = [
+            dbx.PermissionsAccessControlArgs(group_name=g, permission_level="CAN_USE") for g in args.viewers
+        ]
+        if args.run_as_service_principal is not None:
+            warehouse_users.append(
+                dbx.PermissionsAccessControlArgs(
+                    service_principal_name=args.run_as_service_principal, permission_level="CAN_USE"
+                )
+            )
+        self.warehouse_permissions: dbx.Permissions | None = None
+        if warehouse_users:
+            self.warehouse_permissions = dbx.Permissions(
+                f"{name}-warehouse-permissions",
+                sql_endpoint_id=self.warehouse.id,
+                access_controls=warehouse_users,
+                opts=self._db_opts([self.warehouse]),
+            )
         self.folder = dbx.Directory(
             f"{name}-folder", path=args.folder, delete_recursive=False, opts=self._db_opts(args.depends_on)
         )
@@ -413,18 +432,17 @@ class ServingDashboards(ProviderScopedComponent):
                 run_as=dbx.AlertV2RunAsArgs(service_principal_name=args.run_as_service_principal)
                 if args.run_as_service_principal is not None
                 else None,
-                opts=self._db_opts([self.folder, self.warehouse, self.notification_destination]),
+                opts=self._db_opts(
+                    [
+                        self.folder,
+                        self.warehouse,
+                        self.notification_destination,
+                        *([self.warehouse_permissions] if self.warehouse_permissions else []),
+                    ]
+                ),
             )
 
         if args.viewers:
-            dbx.Permissions(
-                f"{name}-warehouse-permissions",
-                sql_endpoint_id=self.warehouse.id,
-                access_controls=[
-                    dbx.PermissionsAccessControlArgs(group_name=g, permission_level="CAN_USE") for g in args.viewers
-                ],
-                opts=self._db_opts([self.warehouse]),
-            )
             dbx.Permissions(
                 f"{name}-dashboard-permissions",
                 dashboard_id=self.dashboard.id,

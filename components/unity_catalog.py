@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pulumi
 import pulumi_databricks as dbx
@@ -69,6 +70,10 @@ class UnityCatalogArgs:
     service_credential: bool = True
     # What must exist before the first call to the workspace (private endpoints, key grants).
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    # "create": this stack assigns the metastore. "automatic": Databricks already assigned it when the
+    # workspace was created (the region has a metastore with automatic assignment), so creating the
+    # assignment again would conflict; nothing is created and everything waits on the workspace.
+    metastore_assignment: Literal["create", "automatic"] = "create"
 
 
 class UnityCatalog(ProviderScopedComponent):
@@ -81,13 +86,24 @@ class UnityCatalog(ProviderScopedComponent):
             raise ValueError(f"{name}: location_urls lacks {missing}")
         catalog = args.catalog_name
 
-        self.assignment = dbx.MetastoreAssignment(
-            f"{name}-metastore-assignment",
-            metastore_id=args.metastore_id,
-            workspace_id=args.workspace_id,
-            opts=self._db_opts(list(args.depends_on)),
-        )
-        after_assignment = [self.assignment]
+        # Workspaces created in a region that has a metastore are normally assigned to it automatically
+        # (learn.microsoft.com/azure/databricks/data-governance/unity-catalog/get-started, "automatic
+        # enablement"); the provider's create is a plain create (account POST or workspace PUT,
+        # catalog/resource_metastore_assignment.go), so it is made only in "create" mode. Either way the
+        # assignment is never removed by a mode switch: retain_on_delete keeps the workspace assigned.
+        self.assignment: dbx.MetastoreAssignment | None = None
+        after_assignment: list[pulumi.Resource] = list(args.depends_on)
+        if args.metastore_assignment == "create":
+            self.assignment = dbx.MetastoreAssignment(
+                f"{name}-metastore-assignment",
+                metastore_id=args.metastore_id,
+                workspace_id=args.workspace_id,
+                opts=pulumi.ResourceOptions.merge(
+                    self._db_opts(list(args.depends_on)), pulumi.ResourceOptions(retain_on_delete=True)
+                ),
+            )
+            after_assignment = [self.assignment]
+        self._after_assignment = after_assignment
 
         self.storage_credential = dbx.StorageCredential(
             f"{name}-lake-credential",
@@ -175,7 +191,7 @@ class UnityCatalog(ProviderScopedComponent):
                 [(args.writer, ("ACCESS",))],
                 self.service_credential,
             )
-        self.ready: list[pulumi.Resource] = [self.assignment, *self.grants]
+        self.ready: list[pulumi.Resource] = [*after_assignment, *self.grants]
 
         self.register_outputs(
             {
@@ -212,6 +228,6 @@ class UnityCatalog(ProviderScopedComponent):
                 logical_name,
                 grants=[dbx.GrantsGrantArgs(principal=p, privileges=sorted(privs)) for p, privs in merged],
                 **securable,  # type: ignore[arg-type]
-                opts=self._db_opts([self.assignment, target]),
+                opts=self._db_opts([*self._after_assignment, target]),
             )
         )

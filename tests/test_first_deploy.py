@@ -124,3 +124,28 @@ def test_a_runner_vnet_id_that_is_not_a_vnet_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StackProgramError) as info:
         run_stack("test", root=tmp_path)
     assert "is not a virtual network resource id" in str(info.value.cause)
+
+
+# --------------------------------------------------------------------------- case 2: run_as and the alerts' principal
+
+DBX = "databricks:index/"
+
+
+def test_the_alerts_principal_may_use_sql_and_the_warehouse(stack_plan: Plan) -> None:
+    runtime_sp = only(stack_plan, DBX + "servicePrincipal:ServicePrincipal")
+    app_id = runtime_sp.outputs["applicationId"]
+    alerts = stack_plan.of_type(DBX + "alertV2:AlertV2")
+    assert alerts and all(a.inputs["runAs"]["servicePrincipalName"] == app_id for a in alerts)
+    # Databricks SQL access entitlement: alerts evaluate on a SQL warehouse.
+    assert runtime_sp.inputs["databricksSqlAccess"] is True
+    warehouse = only(stack_plan, DBX + "sqlEndpoint:SqlEndpoint")
+    (permissions,) = [
+        p for p in stack_plan.of_type(DBX + "permissions:Permissions") if p.inputs.get("sqlEndpointId") == warehouse.id
+    ]
+    grants = {a.get("servicePrincipalName"): a["permissionLevel"] for a in permissions.inputs["accessControls"]}
+    assert grants.get(app_id) == "CAN_USE"
+    for alert in alerts:
+        assert permissions.urn in alert.dependencies, "an alert is created before its principal may use the warehouse"
+    # SELECT on what its queries read (the gold schema), through Unity Catalog.
+    gold = next(g for g in stack_plan.of_type(DBX + "grants:Grants") if g.name.endswith("grants-schema-gold"))
+    assert any(e["principal"] == app_id and "SELECT" in e["privileges"] for e in gold.inputs["grants"])
