@@ -31,12 +31,28 @@ class LifecycleArgs:
     containers: Sequence[str] = ("landing",)
 
 
+@dataclass(frozen=True)
+class ResourceAccessArgs:
+    """A resource instance allowed through the lake's firewall by its managed identity."""
+
+    resource_id: pulumi.Input[str]
+    tenant_id: pulumi.Input[str]
+
+
 @dataclass(frozen=True, kw_only=True)
 class DataLakeArgs(ServiceArgs):
     account_name: str
     replication: str = "ZRS"
     lifecycle: LifecycleArgs = LifecycleArgs()
     customer_managed_key: CustomerManagedKeyArgs | None = None
+    # Resource instance rules: with public network access disabled, Unity Catalog's control plane reaches
+    # the lake as the workspace's access connector only through such a rule (Databricks SRA, azure/tf/
+    # modules/catalog/storage_account.tf: `private_link_access { endpoint_resource_id = <access connector> }`;
+    # learn.microsoft.com/azure/storage/common/storage-network-security-resource-instances). Event Hubs
+    # capture needs none: it is a trusted service ("Archive data with Event Hubs Capture"), let through by
+    # bypass AzureServices, and writes with its managed identity
+    # (learn.microsoft.com/azure/event-hubs/event-hubs-capture-managed-identity).
+    resource_access: Sequence[ResourceAccessArgs] = ()
 
 
 class DataLake(PlatformComponent):
@@ -84,6 +100,11 @@ class DataLake(PlatformComponent):
             network_rule_set=storage.NetworkRuleSetArgs(
                 default_action=storage.DefaultAction.DENY,
                 bypass=storage.Bypass.AZURE_SERVICES,
+                resource_access_rules=[
+                    storage.ResourceAccessRuleArgs(resource_id=r.resource_id, tenant_id=r.tenant_id)
+                    for r in args.resource_access
+                ]
+                or None,
             ),
             encryption=encryption,
             identity=storage.IdentityArgs(

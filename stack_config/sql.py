@@ -228,8 +228,11 @@ class WarehouseConfig(Section):
     min_clusters: int = Field(default=1, ge=1, le=30)
     max_clusters: int = Field(default=1, ge=1, le=30)
     # PRO runs in the workspace's own (injected) VNet and reaches the private lake through its private
-    # endpoints. Serverless runs in Databricks' network: it needs a network connectivity config with
-    # private endpoint rules to the lake, which this stack does not create -- an explicit choice.
+    # endpoints. Serverless runs in Databricks' network: with the lake's public access disabled it reaches
+    # the lake only through a network connectivity config with private endpoint rules to its dfs and blob
+    # (learn.microsoft.com/azure/databricks/security/network/serverless-network-security/serverless-private-link;
+    # databricks/terraform-databricks-sra azure/tf/modules/hub/serverless.tf). This stack does not create
+    # one yet, so serverless is refused rather than deployed unable to read gold.
     serverless: bool = False
     auto_stop_minutes: int = Field(default=10, ge=1, le=1440)
 
@@ -241,6 +244,12 @@ class WarehouseConfig(Section):
         if not self.serverless and self.auto_stop_minutes < 10:
             problems.append(
                 f"autoStopMinutes {self.auto_stop_minutes} must be at least 10 for a non-serverless warehouse"
+            )
+        if self.serverless:
+            problems.append(
+                "serverless true needs a network connectivity config with private endpoint rules to the lake "
+                "(its public access is disabled), which this stack does not create; use a PRO warehouse "
+                "(serverless false), which reaches the lake through the workspace VNet's private endpoints"
             )
         if self.serverless and self.auto_stop_minutes < 5:
             problems.append(f"autoStopMinutes {self.auto_stop_minutes} must be at least 5")

@@ -807,6 +807,11 @@ def test_dashboards_need_the_databricks_workspace() -> None:
 BROKEN_DASHBOARDS: list[tuple[str, dict[str, Any], str]] = [
     ("no notification email", {"notificationEmails": []}, f"{NS}:dashboards.notificationEmails"),
     ("unknown warehouse size", {"warehouse": {"size": "Huge"}}, f"{NS}:dashboards.warehouse.size"),
+    (
+        "serverless warehouse without a network connectivity config",
+        {"warehouse": {"serverless": True, "autoStopMinutes": 10}},
+        "serverless true needs a network connectivity config",
+    ),
     ("max clusters below min", {"warehouse": {"minClusters": 3, "maxClusters": 1}}, "maxClusters 1 must be >= min"),
     ("classic warehouse stopping too soon", {"warehouse": {"autoStopMinutes": 5}}, "autoStopMinutes 5 must be at"),
     (
