@@ -35,7 +35,8 @@ import pulumi_databricks as dbx
 
 from components.base import CommonArgs, ProviderScopedComponent
 from components.ingestion import KafkaAuthMode, KafkaSource
-from streaming_jobs.manifest import JOBS, JobSpec
+from streaming_jobs.manifest import JOBS, SMOKE_JOB, JobSpec
+from streaming_jobs.runtime import SPARK_SEMANTICS
 
 PACKAGE = "streaming_jobs"
 # What is uploaded from the package: code, SQL migrations and small config files, never tests or caches.
@@ -84,7 +85,9 @@ SP_MANAGER_ROLE = "roles/servicePrincipal.manager"
 
 
 def cluster_policy_definition(limits: ClusterLimits, tags: Mapping[str, str], *, interactive: bool) -> dict[str, Any]:
-    """A policy definition: runtime pinned, Unity Catalog access mode forced, size capped, tags fixed."""
+    """A policy definition: runtime pinned, Unity Catalog access mode forced, size capped, tags fixed, and the
+    Spark semantics the jobs are tested with (ANSI mode, ...: streaming_jobs/runtime.py) fixed, so a notebook
+    on an interactive cluster computes what the jobs compute."""
     nodes = list(limits.node_types)
     definition: dict[str, Any] = {
         "cluster_type": {"type": "fixed", "value": "all-purpose" if interactive else "job"},
@@ -125,6 +128,8 @@ def cluster_policy_definition(limits: ClusterLimits, tags: Mapping[str, str], *,
         }
     for key, value in sorted(tags.items()):
         definition[f"custom_tags.{key}"] = {"type": "fixed", "value": value}
+    for key, value in sorted(SPARK_SEMANTICS.items()):
+        definition[f"spark_conf.{key}"] = {"type": "fixed", "value": value}
     return definition
 
 
@@ -382,7 +387,31 @@ class StreamingJobsArgs:
     operators: Sequence[str] = ()  # CAN_MANAGE_RUN
     viewers: Sequence[str] = ()  # CAN_VIEW
     jobs: Mapping[str, JobSpec] = field(default_factory=lambda: dict(JOBS))
+    # The on-demand runtime smoke job, defined beside the streaming jobs (never without them); it needs
+    # schemas["smoke"], a scratch schema it creates and drops its tables in.
+    smoke: JobSpec | None = SMOKE_JOB
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+
+
+def job_cluster(args: StreamingJobsArgs, runtime: DatabricksRuntime) -> dbx.JobJobClusterArgs:
+    """The job cluster every job of the stack runs on: pinned runtime under the job policy, dedicated access,
+    and the semantics the tests run with as spark_conf (streaming_jobs/runtime.py)."""
+    return dbx.JobJobClusterArgs(
+        job_cluster_key="stream",
+        new_cluster=dbx.JobJobClusterNewClusterArgs(
+            policy_id=runtime.job_policy.id,
+            apply_policy_default_values=True,
+            spark_version=args.limits.spark_version,
+            node_type_id=args.limits.node_types[0],
+            driver_node_type_id=args.limits.node_types[0],
+            autoscale=dbx.JobJobClusterNewClusterAutoscaleArgs(
+                min_workers=args.limits.min_workers, max_workers=args.limits.max_workers
+            ),
+            data_security_mode="SINGLE_USER",
+            spark_conf=dict(SPARK_SEMANTICS),
+            azure_attributes=dbx.JobJobClusterNewClusterAzureAttributesArgs(availability="ON_DEMAND_AZURE"),
+        ),
+    )
 
 
 class StreamingJobs(ProviderScopedComponent):
@@ -443,25 +472,7 @@ class StreamingJobs(ProviderScopedComponent):
                 email_notifications=dbx.JobEmailNotificationsArgs(
                     on_failures=list(args.failure_emails), no_alert_for_skipped_runs=True
                 ),
-                job_clusters=[
-                    dbx.JobJobClusterArgs(
-                        job_cluster_key="stream",
-                        new_cluster=dbx.JobJobClusterNewClusterArgs(
-                            policy_id=runtime.job_policy.id,
-                            apply_policy_default_values=True,
-                            spark_version=args.limits.spark_version,
-                            node_type_id=args.limits.node_types[0],
-                            driver_node_type_id=args.limits.node_types[0],
-                            autoscale=dbx.JobJobClusterNewClusterAutoscaleArgs(
-                                min_workers=args.limits.min_workers, max_workers=args.limits.max_workers
-                            ),
-                            data_security_mode="SINGLE_USER",
-                            azure_attributes=dbx.JobJobClusterNewClusterAzureAttributesArgs(
-                                availability="ON_DEMAND_AZURE"
-                            ),
-                        ),
-                    )
-                ],
+                job_clusters=[job_cluster(args, runtime)],
                 tasks=[
                     dbx.JobTaskArgs(
                         task_key=key,
@@ -492,9 +503,59 @@ class StreamingJobs(ProviderScopedComponent):
                     opts=self._db_opts([self.jobs[key]]),
                 )
 
+        self.smoke_job = self._smoke_job(name, args) if self.jobs and args.smoke is not None else None
         self.job_ids: dict[str, pulumi.Output[str]] = {k: j.id for k, j in self.jobs.items()}
+        if self.smoke_job is not None and args.smoke is not None:
+            self.job_ids[args.smoke.key] = self.smoke_job.id
         self.register_outputs(
             {"job_ids": self.job_ids, "code_hash": self.code_hash, "checkpoint_roots": self.checkpoint_roots}
+        )
+
+    def _smoke_job(self, name: str, args: StreamingJobsArgs) -> dbx.Job:
+        """The runtime smoke job (streaming_jobs/jobs/smoke.py): no schedule, no retries, run on demand and by
+        the deploy pipeline after `up` (tools/run_smoke_job.py). Same cluster as the streaming jobs."""
+        spec = args.smoke
+        assert spec is not None
+        scratch = args.schemas.get("smoke")
+        if scratch is None:
+            raise ValueError(f"{name}: the runtime smoke job needs schemas['smoke'], a scratch schema")
+        if spec.entry_file not in self.files:
+            raise ValueError(f"{name}: the smoke job's entry file {spec.entry_file} is not in the uploaded package")
+        available: dict[str, pulumi.Input[str]] = {
+            "--catalog": args.catalog,
+            "--scratch-schema": scratch,
+            "--checkpoint-root": f"{args.checkpoint_base.rstrip('/')}/{spec.key}",
+        }
+        params: list[pulumi.Input[str]] = []
+        for param in spec.required_params:
+            params += [param, available[param]]
+        runtime = args.runtime
+        return dbx.Job(
+            f"{name}-{spec.key}",
+            name=f"{args.object_prefix}-{spec.key.replace('_', '-')}",
+            description=spec.description,
+            max_concurrent_runs=1,
+            timeout_seconds=3600,
+            run_as=dbx.JobRunAsArgs(service_principal_name=runtime.application_id),
+            email_notifications=dbx.JobEmailNotificationsArgs(
+                on_failures=list(args.failure_emails), no_alert_for_skipped_runs=True
+            ),
+            job_clusters=[job_cluster(args, runtime)],
+            tasks=[
+                dbx.JobTaskArgs(
+                    task_key=spec.key,
+                    job_cluster_key="stream",
+                    spark_python_task=dbx.JobTaskSparkPythonTaskArgs(
+                        python_file=self.files[spec.entry_file].workspace_path, source="WORKSPACE", parameters=params
+                    ),
+                    max_retries=0,
+                )
+            ],
+            tags={
+                **{k: v for k, v in self.tags.items() if k in ("project", "environment")},
+                "code_hash": self.code_hash[:16],
+            },
+            opts=self._db_opts([*self.files.values(), runtime.job_policy, *args.depends_on]),
         )
 
     @staticmethod

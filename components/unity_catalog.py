@@ -25,6 +25,10 @@ from components.base import CommonArgs, ProviderScopedComponent
 
 LAYERS = ("bronze", "silver", "gold")
 LOCATIONS = (*LAYERS, "checkpoints")
+# The runtime smoke job's scratch schema (streaming_jobs/jobs/smoke.py): written by the jobs' service
+# principal only, read by no group, its tables created and dropped by each smoke run. Stored under gold's
+# location: no location of its own.
+SCRATCH_SCHEMA = "smoke"
 
 # What each principal role may do, per securable. The writer is the jobs' service principal.
 WRITER_SCHEMA_PRIVILEGES = ("USE_SCHEMA", "SELECT", "MODIFY", "CREATE_TABLE")
@@ -161,6 +165,14 @@ class UnityCatalog(ProviderScopedComponent):
                 storage_root=f"{args.location_urls[layer]}{catalog}/{layer}",
                 opts=self._db_opts([*after_assignment, self.catalog, self.locations[layer]]),
             )
+        self.schemas[SCRATCH_SCHEMA] = dbx.Schema(
+            f"{name}-schema-{SCRATCH_SCHEMA}",
+            catalog_name=self.catalog.name,
+            name=SCRATCH_SCHEMA,
+            comment="scratch tables of the runtime smoke job, dropped after each run",
+            storage_root=f"{args.location_urls['gold']}{catalog}/{SCRATCH_SCHEMA}",
+            opts=self._db_opts([*after_assignment, self.catalog, self.locations["gold"]]),
+        )
 
         self.grants: list[dbx.Grants] = []
         readers = sorted({g for role in READS for g in args.groups.members(role)})

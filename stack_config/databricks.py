@@ -21,6 +21,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from stack_config.section import Section
+from streaming_jobs.runtime import DEPLOYED_RUNTIME, RuntimeMismatchError, check_runtime
 
 Uuid = Annotated[
     str,
@@ -31,8 +32,9 @@ Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 GroupName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,127}$")]
 # Unity Catalog identifiers we accept: lower case, safe unquoted in SQL.
 CatalogName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,62}$")]
-# A Databricks runtime key such as "16.4.x-scala2.12" (ML and GPU runtimes are not for these jobs).
-SparkVersion = Annotated[str, StringConstraints(pattern=r"^\d{1,2}\.\d{1,2}\.x(-photon)?-scala\d\.\d{1,2}$")]
+# A Databricks runtime key such as "17.3.x-scala2.13" (ML and GPU runtimes are not for these jobs); which
+# ones the jobs run on is streaming_jobs/runtime.py's to say.
+SparkVersion = Annotated[str, StringConstraints(pattern=r"^\d{1,2}(\.\d{1,2})?\.x(-photon)?-scala\d\.\d{1,2}$")]
 AzureVmSize = Annotated[str, StringConstraints(pattern=r"^Standard_[A-Za-z0-9_]{2,40}$")]
 Symbol = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9.\-]{0,11}$")]
 # Spark interval strings the jobs pass to withWatermark / window: "30 seconds", "1 minute".
@@ -66,7 +68,8 @@ class PersonalAccessTokensConfig(Section):
 
 
 class ClusterPolicyConfig(Section):
-    spark_version: SparkVersion = "16.4.x-scala2.12"
+    # The runtime the jobs are tested on (streaming_jobs/runtime.py); another Spark line is refused.
+    spark_version: SparkVersion = DEPLOYED_RUNTIME
     # Node types clusters may use; the first is the default.
     node_types: tuple[AzureVmSize, ...] = Field(default=("Standard_D4ds_v5",), min_length=1)
     min_workers: int = Field(default=1, ge=1, le=100)
@@ -79,13 +82,19 @@ class ClusterPolicyConfig(Section):
         problems: list[str] = []
         if self.min_workers > self.max_workers:
             problems.append(f"minWorkers {self.min_workers} must not exceed maxWorkers {self.max_workers}")
-        major, minor = (int(p) for p in self.spark_version.split(".")[:2])
+        version = self.spark_version.split(".x")[0].split(".")
+        major, minor = int(version[0]), int(version[1]) if len(version) > 1 else 0
         if (major, minor) < MIN_SPARK_VERSION:
             problems.append(
                 f"sparkVersion {self.spark_version!r} is older than "
                 f"{MIN_SPARK_VERSION[0]}.{MIN_SPARK_VERSION[1]}, the first runtime whose Kafka source takes a "
                 "Unity Catalog service credential"
             )
+        else:
+            try:
+                check_runtime(self.spark_version)
+            except RuntimeMismatchError as exc:
+                problems.append(f"sparkVersion: {exc}")
         if len(set(self.node_types)) != len(self.node_types):
             problems.append(f"nodeTypes has duplicates: {list(self.node_types)}")
         if problems:

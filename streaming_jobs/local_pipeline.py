@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyspark
 from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
@@ -26,6 +27,7 @@ from streaming_jobs.jobs.common import HDFS, JOB_CONF, ROCKSDB
 from streaming_jobs.jobs.gold import GoldBatchWriter, SqlGoldSink, start_gold
 from streaming_jobs.jobs.silver import SilverBatchWriter, start_silver
 from streaming_jobs.metrics import LatencyTracker, observe_event_times
+from streaming_jobs.runtime import local_only_conf
 from streaming_jobs.schemas import BRONZE_SCHEMA, QUARANTINE_SCHEMA, SILVER_SCHEMA
 from streaming_jobs.serving.connections import SqliteSession
 from streaming_jobs.serving.migrate import migrate
@@ -58,18 +60,9 @@ def jvm_options(java_options: str, driver_memory: str) -> str:
     return f"{java_options} -Xms{driver_memory}".strip()
 
 
-# Hadoop's local file system without its native library (pip's pyspark has none) runs a `chmod`
-# process for every file it creates, and the FileContext API Spark prefers for checkpoints also runs
-# `readlink` on every rename: ~90 ms per offset-log or commit-log write, three per micro-batch per
-# query. The FileSystem-based manager and the checksum-free local file system avoid most of them
-# (benchmarks/bench_checkpoint_io.py). Local only: on Databricks checkpoints live on cloud storage.
-LOCAL_FILESYSTEM_CONF = {
-    "spark.sql.streaming.checkpointFileManagerClass": (
-        "org.apache.spark.sql.execution.streaming.checkpointing.FileSystemBasedCheckpointFileManager"
-    ),
-    "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
-    "spark.hadoop.fs.AbstractFileSystem.file.impl": "org.apache.hadoop.fs.local.RawLocalFs",
-}
+# Checkpoint file manager and local file system for the installed PySpark's line (streaming_jobs/runtime.py
+# chooses by version; nothing of it is deployed).
+LOCAL_FILESYSTEM_CONF = local_only_conf(pyspark.__version__)
 
 
 def local_session(

@@ -99,3 +99,14 @@ JOBS: dict[str, JobSpec] = {
         queries=("gold_metrics",),
     ),
 }
+
+# Run on demand, never continuously: checks that a job cluster like the streaming jobs' runs the Spark line,
+# APIs and settings the tests ran, and passes a few events through bronze -> silver -> gold on a scratch
+# schema (streaming_jobs/jobs/smoke.py).
+SMOKE_JOB = JobSpec(
+    key="runtime_smoke",
+    entry_file="streaming_jobs/entrypoints/runtime_smoke.py",
+    description="runtime smoke test: Spark line, APIs, settings, one availableNow bronze -> silver -> gold pass",
+    required_params=("--catalog", "--scratch-schema", "--checkpoint-root"),
+    optional_params=("--timeout-seconds",),
+)

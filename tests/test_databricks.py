@@ -21,7 +21,8 @@ import pytest
 from offline.engine import REPO_ROOT, StackProgramError, run_stack, stack_config_values
 from offline.plan import UNKNOWN, Plan, PlannedResource
 from stack_config import ConfigError
-from streaming_jobs.manifest import JOBS
+from streaming_jobs.manifest import JOBS, SMOKE_JOB
+from streaming_jobs.runtime import SPARK_LINE, SPARK_SEMANTICS, runtime_spark_version, spark_line
 from tests.plan_queries import DIAG, DNS_GROUP, ROLE, ZONE, group_ids, only, private_endpoints_for, zone_group_for
 
 NS = "rta-platform"
@@ -293,7 +294,7 @@ def test_catalog_schemas_and_locations_form_the_medallion(stack_plan: Plan) -> N
     assert catalog.inputs["name"] == f"rta_{stack_plan.stack}"
     assert catalog.inputs["isolationMode"] == "ISOLATED"
     schemas = {s.inputs["name"]: s for s in stack_plan.of_type(SCHEMA)}
-    assert set(schemas) == {"bronze", "silver", "gold"}
+    assert set(schemas) == {"bronze", "silver", "gold", "smoke"}
     locations = {loc.inputs["name"].rsplit("_", 1)[-1]: loc for loc in stack_plan.of_type(LOCATION)}
     assert set(locations) == {"bronze", "silver", "gold", "checkpoints"}
     credential = only(stack_plan, STORAGE_CREDENTIAL)
@@ -303,7 +304,8 @@ def test_catalog_schemas_and_locations_form_the_medallion(stack_plan: Plan) -> N
         assert loc.inputs["isolationMode"] == "ISOLATION_MODE_ISOLATED"
     for layer, schema in schemas.items():
         assert schema.inputs["catalogName"] == catalog.inputs["name"]
-        assert schema.inputs["storageRoot"].startswith(locations[layer].inputs["url"])
+        # The smoke job's scratch schema lives under gold's location.
+        assert schema.inputs["storageRoot"].startswith(locations[layer if layer != "smoke" else "gold"].inputs["url"])
     connector = only(stack_plan, CONNECTOR)
     assert credential.inputs["azureManagedIdentity"]["accessConnectorId"] == connector.id
     assert "azureServicePrincipal" not in credential.inputs
@@ -334,6 +336,9 @@ def test_grants_are_least_privilege(stack_plan: Plan) -> None:
         assert {e["principal"] for e in gold.inputs["grants"]} >= set(consumers)
     bronze = stack_plan.one(GRANTS, "unity-catalog-grants-schema-bronze")
     assert not (set(consumers or ()) & {e["principal"] for e in bronze.inputs["grants"]}), "consumers read gold only"
+    # The smoke job's scratch schema: the writer alone, no group reads it.
+    scratch = stack_plan.one(GRANTS, "unity-catalog-grants-schema-smoke")
+    assert [e["principal"] for e in scratch.inputs["grants"]] == [writer]
 
 
 def test_broad_principals_cannot_be_granted_from_config() -> None:
@@ -369,6 +374,9 @@ def test_cluster_policies_pin_runtime_access_mode_size_and_tags(stack_plan: Plan
         if cfg:
             assert d["spark_version"]["value"] == cfg["sparkVersion"]
             assert d["autoscale.max_workers"]["maxValue"] == cfg["maxWorkers"]
+        # The semantics the tests run with, fixed for every cluster under the policies.
+        for key, value in SPARK_SEMANTICS.items():
+            assert d[f"spark_conf.{key}"] == {"type": "fixed", "value": value}, key
     assert policies["jobs"]["data_security_mode"] == {"type": "fixed", "value": "SINGLE_USER"}
     assert set(policies["interactive"]["data_security_mode"]["values"]) <= {"SINGLE_USER", "USER_ISOLATION"}
     assert policies["interactive"]["autotermination_minutes"]["maxValue"] <= 240
@@ -402,7 +410,8 @@ def test_pat_lifetime_is_capped_when_tokens_are_enabled_in_dev() -> None:
 
 def test_every_manifest_job_is_a_continuous_job(dev_jobs_plan: Plan) -> None:
     jobs = {j.inputs["name"]: j for j in dev_jobs_plan.of_type(JOB)}
-    assert set(jobs) == {f"rta-dev-{key}" for key in JOBS}
+    assert set(jobs) == {f"rta-dev-{key}" for key in JOBS} | {"rta-dev-runtime-smoke"}
+    del jobs["rta-dev-runtime-smoke"]
     emails = _dev_section("databricks")["jobs"]["failureEmails"]
     for job in jobs.values():
         assert job.inputs["continuous"]["pauseStatus"] == "UNPAUSED"
@@ -412,6 +421,30 @@ def test_every_manifest_job_is_a_continuous_job(dev_jobs_plan: Plan) -> None:
         (task,) = job.inputs["tasks"]
         assert task["maxRetries"] == _dev_section("databricks")["jobs"]["maxRetries"]
         assert task["jobClusterKey"] == job.inputs["jobClusters"][0]["jobClusterKey"]
+
+
+def test_the_runtime_smoke_job_runs_on_demand_on_the_streaming_jobs_cluster(dev_jobs_plan: Plan) -> None:
+    smoke = dev_jobs_plan.one(JOB, f"streaming-jobs-{SMOKE_JOB.key}")
+    stream = dev_jobs_plan.one(JOB, "streaming-jobs-silver")
+    assert smoke.inputs["name"] == "rta-dev-runtime-smoke"
+    # No schedule, no continuous run, no retries: a failed check fails the run once, loudly.
+    assert not {"continuous", "schedule", "trigger"} & set(smoke.inputs)
+    (task,) = smoke.inputs["tasks"]
+    assert task["maxRetries"] == 0
+    assert smoke.inputs["maxConcurrentRuns"] == 1
+    assert smoke.inputs["emailNotifications"] == stream.inputs["emailNotifications"]
+    # Exactly the streaming jobs' cluster (runtime, policy, spark_conf) and identity.
+    assert smoke.inputs["jobClusters"] == stream.inputs["jobClusters"]
+    assert smoke.inputs["runAs"] == stream.inputs["runAs"]
+    files = {f.inputs["source"]: f for f in dev_jobs_plan.of_type(FILE)}
+    assert task["sparkPythonTask"]["pythonFile"] == files[SMOKE_JOB.entry_file].outputs["workspacePath"]
+    params = _params(smoke)
+    assert set(params) == set(SMOKE_JOB.required_params)
+    assert params["--catalog"] == dev_jobs_plan.outputs["databricksCatalog"]
+    assert params["--scratch-schema"] == "smoke"
+    assert params["--checkpoint-root"].endswith(f"/{SMOKE_JOB.key}")
+    # The deploy pipeline finds it among the exported job ids (tools/run_smoke_job.py).
+    assert dev_jobs_plan.outputs["databricksJobIds"][SMOKE_JOB.key] == smoke.id
 
 
 def test_each_job_task_runs_a_file_the_stack_uploads(dev_jobs_plan: Plan) -> None:
@@ -447,6 +480,9 @@ def test_jobs_run_as_the_service_principal_under_the_cluster_policy(
         assert new["policyId"] == policy.id and new["applyPolicyDefaultValues"] is True
         assert new["dataSecurityMode"] == "SINGLE_USER"
         assert new["sparkVersion"] == json.loads(policy.inputs["definition"])["spark_version"]["value"]
+        # The runtime is on the line the tests run, and the cluster carries the semantics they run with.
+        assert spark_line(runtime_spark_version(new["sparkVersion"])) == SPARK_LINE
+        assert new["sparkConf"] == SPARK_SEMANTICS
         assert "existingClusterId" not in job.inputs["tasks"][0]
     (use,) = [p for p in plan.of_type(PERMISSIONS) if p.inputs.get("clusterPolicyId") == policy.id]
     assert use.inputs["accessControls"] == [
@@ -474,7 +510,7 @@ def test_job_parameters_come_from_pulumi_outputs(dev_jobs_plan: Plan) -> None:
     for key in JOBS:
         params = _params(dev_jobs_plan.one(JOB, f"streaming-jobs-{key}"))
         assert params["--checkpoint-root"] == f"abfss://checkpoints@{account}.dfs.core.windows.net/dev/{key}"
-    assert outputs["databricksJobIds"].keys() == JOBS.keys()
+    assert outputs["databricksJobIds"].keys() == {*JOBS, SMOKE_JOB.key}
 
 
 def test_changed_job_code_changes_the_upload_hash_but_not_the_checkpoints(
@@ -562,6 +598,18 @@ BROKEN: list[tuple[str, str, dict[str, Any], str]] = [
         "dev",
         _databricks(clusterPolicy__minWorkers=5, clusterPolicy__maxWorkers=2),
         "minWorkers 5 must not exceed maxWorkers 2",
+    ),
+    (
+        "runtime on another Spark line than the tests",
+        "dev",
+        _databricks(clusterPolicy__sparkVersion="16.4.x-scala2.12"),
+        "runs Apache Spark 3.5.2, but the jobs are tested on Spark 4.0",
+    ),
+    (
+        "runtime the release notes table does not know",
+        "dev",
+        _databricks(clusterPolicy__sparkVersion="17.1.x-scala2.13"),
+        "Databricks Runtime 17.1 is not one of the LTS runtimes",
     ),
     (
         "runtime too old for service credentials",

@@ -14,6 +14,7 @@ from pyspark.sql.streaming import StreamingQuery
 
 from streaming_jobs.config import ConfigError
 from streaming_jobs.io.streams import Trigger
+from streaming_jobs.runtime import SPARK_SEMANTICS
 
 log = logging.getLogger("streaming_jobs")
 
@@ -21,10 +22,11 @@ ROCKSDB = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvi
 HDFS = "org.apache.spark.sql.execution.streaming.state.HDFSBackedStateStoreProvider"
 
 # Session settings the jobs depend on. They are SQL confs, set before a query starts; the state store
-# provider is then recorded in the checkpoint and cannot change for that query.
+# provider is then recorded in the checkpoint and cannot change for that query. The semantics settings
+# (ANSI mode, time parser, ...: streaming_jobs/runtime.py) are also the job clusters' spark_conf, so they
+# hold for every session on the cluster; the jobs set them again in case one runs elsewhere.
 JOB_CONF: dict[str, str] = {
-    # Event times, windows and the serving tables are UTC whatever the cluster's zone.
-    "spark.sql.session.timeZone": "UTC",
+    **SPARK_SEMANTICS,
     "spark.sql.streaming.stateStore.providerClass": ROCKSDB,
     # Commit the state changelog per batch instead of a full snapshot: short, steady batch times.
     "spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled": "true",

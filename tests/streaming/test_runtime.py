@@ -1,0 +1,102 @@
+"""One Spark line: the pin, the runtime mapping, the semantics in force locally, the local-only settings."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyspark
+import pytest
+from pyspark.errors import PySparkException
+from pyspark.sql import SparkSession
+
+from streaming_jobs.jobs.common import JOB_CONF
+from streaming_jobs.local_pipeline import LOCAL_FILESYSTEM_CONF
+from streaming_jobs.runtime import (
+    DEPLOYED_RUNTIME,
+    RUNTIME_SPARK,
+    SPARK_LINE,
+    SPARK_SEMANTICS,
+    RuntimeMismatchError,
+    check_runtime,
+    local_only_conf,
+    runtime_spark_version,
+    spark_line,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("pins", ["requirements.txt", "constraints.txt"])
+def test_the_pinned_and_installed_pyspark_are_on_the_deployed_line(pins: str) -> None:
+    (pinned,) = re.findall(r"^pyspark==(\S+)$", (ROOT / pins).read_text(), re.MULTILINE)
+    assert spark_line(pinned) == SPARK_LINE
+    assert spark_line(pyspark.__version__) == SPARK_LINE
+    assert spark_line(runtime_spark_version(DEPLOYED_RUNTIME)) == SPARK_LINE
+
+
+def test_the_running_session_is_on_the_deployed_line(spark: SparkSession) -> None:
+    assert spark_line(spark.version) == SPARK_LINE
+
+
+def test_runtime_keys_map_through_the_release_notes_table() -> None:
+    assert runtime_spark_version("17.3.x-scala2.13") == "4.0.0"
+    assert runtime_spark_version("17.3.x-photon-scala2.13") == "4.0.0"
+    assert runtime_spark_version("16.4.x-scala2.12") == "3.5.2"
+    assert runtime_spark_version("18.x-scala2.13") == "4.1.0"
+    assert set(RUNTIME_SPARK) >= {"16.4", "17.3", "18"}
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("16.4.x-scala2.12", "runs Apache Spark 3.5.2, but the jobs are tested on Spark 4.0"),
+        ("18.x-scala2.13", "runs Apache Spark 4.1.0, but the jobs are tested on Spark 4.0"),
+        ("17.2.x-scala2.13", "Databricks Runtime 17.2 is not one of the LTS runtimes"),
+        ("17.3.x-gpu-ml-scala2.13", "is not a Databricks runtime key"),
+    ],
+)
+def test_a_runtime_on_another_line_or_unknown_is_refused(key: str, message: str) -> None:
+    with pytest.raises(RuntimeMismatchError, match=re.escape(message)):
+        check_runtime(key)
+
+
+def test_the_deployed_runtime_passes() -> None:
+    check_runtime(DEPLOYED_RUNTIME)
+
+
+def test_the_jobs_set_every_semantics_setting() -> None:
+    for key, value in SPARK_SEMANTICS.items():
+        assert JOB_CONF[key] == value, key
+    assert SPARK_SEMANTICS["spark.sql.ansi.enabled"] == "true"
+
+
+def test_every_semantics_setting_is_in_force_in_the_local_session(spark: SparkSession) -> None:
+    for key, value in SPARK_SEMANTICS.items():
+        assert spark.conf.get(key) == value, key
+
+
+def test_ansi_mode_is_in_force_not_just_set(spark: SparkSession) -> None:
+    with pytest.raises(PySparkException, match="CAST_INVALID_INPUT"):
+        spark.sql("SELECT CAST('12,5' AS INT) AS v").collect()
+    with pytest.raises(PySparkException, match="DIVIDE_BY_ZERO"):
+        spark.sql("SELECT 1 / 0 AS v").collect()
+    # The corrected (java.time) parser: a malformed timestamp is an error under ANSI, never the legacy parser's.
+    with pytest.raises(PySparkException, match="CANNOT_PARSE_TIMESTAMP"):
+        spark.sql("SELECT to_timestamp('2026-13-45', 'yyyy-MM-dd') AS v").collect()
+
+
+def test_local_only_settings_follow_the_pyspark_line_and_stay_local(spark: SparkSession) -> None:
+    assert local_only_conf("4.0.0")["spark.sql.streaming.checkpointFileManagerClass"] == (
+        "org.apache.spark.sql.execution.streaming.FileSystemBasedCheckpointFileManager"
+    )
+    assert local_only_conf("4.1.0")["spark.sql.streaming.checkpointFileManagerClass"] == (
+        "org.apache.spark.sql.execution.streaming.checkpointing.FileSystemBasedCheckpointFileManager"
+    )
+    manager = spark.conf.get("spark.sql.streaming.checkpointFileManagerClass")
+    assert manager == LOCAL_FILESYSTEM_CONF["spark.sql.streaming.checkpointFileManagerClass"]
+    # The class exists in the installed PySpark's jars (the shared session's streams use it).
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    assert jvm.java.lang.Class.forName(manager).getName() == manager
+    assert not set(LOCAL_FILESYSTEM_CONF) & (set(JOB_CONF) | set(SPARK_SEMANTICS))
