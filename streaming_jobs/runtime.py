@@ -99,14 +99,27 @@ SPARK_SEMANTICS: dict[str, str] = {
     # 3.5: EXCEPTION, 4.0+: CORRECTED. Event times are parsed with the current (java.time) parser; a text
     # the parser cannot read is a BAD_TYPE record, never an error about the Spark 2 parser.
     "spark.sql.legacy.timeParserPolicy": "CORRECTED",
-    # New in 4.0 (COMPENSATION); 3.5 has only up-casts. The gold views over the gold Delta tables
-    # (io/delta.gold_view_sql) tolerate a widened column the same way on every line.
-    "spark.sql.viewSchemaBindingMode": "COMPENSATION",
+    # New in 4.0, on by default: views record a schema binding mode (WITH SCHEMA ...), and a view whose
+    # underlying column changed type compensates with a cast (COMPENSATION) instead of failing; 3.5 has
+    # neither. The gold views over the gold Delta tables (io/delta.gold_view_sql) behave the same on every
+    # line that has them. (The migration guide calls these spark.sql.viewSchemaBindingMode; the 4.0 and
+    # 4.3 jars register spark.sql.legacy.viewSchemaBindingMode and spark.sql.legacy.viewSchemaCompensation,
+    # and tests/streaming/test_runtime.py checks every key here is one the running Spark knows.)
+    "spark.sql.legacy.viewSchemaBindingMode": "true",
+    "spark.sql.legacy.viewSchemaCompensation": "true",
     # 4.1 turns on adaptive execution for stateless streaming queries (bronze); 4.0 has none. Off: bronze's
     # micro-batches keep the plan (and the file count per batch) the tests measured.
     "spark.sql.adaptive.streaming.stateless.enabled": "false",
     # Event times, windows and the serving tables are UTC whatever the cluster's zone.
     "spark.sql.session.timeZone": "UTC",
+}
+
+# Keys a line before the given one does not have (and ignores): the tests check every other key is
+# registered by the running Spark, so a misspelt key cannot pass as "set".
+SINCE: dict[str, str] = {
+    "spark.sql.legacy.viewSchemaBindingMode": "4.0",
+    "spark.sql.legacy.viewSchemaCompensation": "4.0",
+    "spark.sql.adaptive.streaming.stateless.enabled": "4.1",
 }
 
 # Every key above is a SQL conf: a cluster's spark_conf sets it for every session, and a line that lacks a

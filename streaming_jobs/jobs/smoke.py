@@ -312,8 +312,10 @@ def run_pass(spark: Any, cfg: SmokeConfig) -> list[str]:
         DeltaBatchAppend,
         DeltaTableSource,
         ensure_gold_objects,
+        gold_view_sql,
         table_name,
     )
+    from streaming_jobs.io.secrets import dbutils_for
     from streaming_jobs.io.streams import Trigger
     from streaming_jobs.jobs.gold import DeltaGoldWriter, GoldBatchWriter, start_gold
     from streaming_jobs.jobs.silver import SilverBatchWriter, start_silver
@@ -323,15 +325,24 @@ def run_pass(spark: Any, cfg: SmokeConfig) -> list[str]:
     def name(table: str) -> str:
         return table_name(cfg.catalog, cfg.scratch_schema, table)
 
+    scratch = f"`{cfg.catalog}`.`{cfg.scratch_schema}`"
+
     tables = [name(t) for t in (BRONZE_TABLE, SILVER_TABLE, QUARANTINE_TABLE, *(t.name for t in GOLD_TABLES.values()))]
+    views = [stmt.split(" AS ", 1)[0].removeprefix("CREATE OR REPLACE VIEW ") for stmt in gold_view_sql(scratch)]
     checkpoints = f"{cfg.checkpoint_root.rstrip('/')}/{uuid.uuid4().hex[:12]}"
     rules = smoke_rules()
     once = Trigger(available_now=True)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = datetime.now(UTC)  # time-zone aware: Spark reads it as this instant whatever the driver's zone
     events = smoke_events(now)
     problems: list[str] = []
-    for table in tables:
-        spark.sql(f"DROP TABLE IF EXISTS {table}")
+
+    def drop_all() -> None:
+        for view in views:
+            spark.sql(f"DROP VIEW IF EXISTS {view}")
+        for table in tables:
+            spark.sql(f"DROP TABLE IF EXISTS {table}")
+
+    drop_all()
     try:
         rows = [(p, None, "smoke", 0, i, now, None, now) for i, p in enumerate(events.payloads)]
         spark.createDataFrame(rows, BRONZE_SCHEMA).write.format("delta").mode("append").saveAsTable(name(BRONZE_TABLE))
@@ -370,8 +381,11 @@ def run_pass(spark: Any, cfg: SmokeConfig) -> list[str]:
                     f"expected {events.trades} of {events.volume}"
                 )
     finally:
-        for table in tables:
-            spark.sql(f"DROP TABLE IF EXISTS {table}")
+        drop_all()
+        try:
+            dbutils_for(spark).fs.rm(checkpoints, True)
+        except Exception as exc:
+            log.warning("could not remove the smoke run's checkpoints %s: %s", checkpoints, exc)
     return problems
 
 

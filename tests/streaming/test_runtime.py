@@ -16,6 +16,7 @@ from streaming_jobs.runtime import (
     DEPLOYED_RUNTIME,
     RUNTIME_SPARK,
     SPARK_LINE,
+    SINCE,
     SPARK_SEMANTICS,
     RuntimeMismatchError,
     check_runtime,
@@ -74,6 +75,22 @@ def test_the_jobs_set_every_semantics_setting() -> None:
 def test_every_semantics_setting_is_in_force_in_the_local_session(spark: SparkSession) -> None:
     for key, value in SPARK_SEMANTICS.items():
         assert spark.conf.get(key) == value, key
+
+
+def _line(version: str) -> tuple[int, int]:
+    major, minor = spark_line(version).split(".")
+    return int(major), int(minor)
+
+
+def test_every_semantics_key_is_one_the_running_spark_knows(spark: SparkSession) -> None:
+    """A misspelt key would be stored and read back as set while doing nothing: each key the running line
+    has must be a registered, session-modifiable SQL conf."""
+    running = _line(spark.version)
+    for key in SPARK_SEMANTICS:
+        if _line(SINCE.get(key, "3.5")) <= running:
+            assert spark.conf.isModifiable(key), key
+    assert not spark.conf.isModifiable("spark.sql.viewSchemaBindingMode")  # the migration guide's name
+    assert set(SINCE) <= set(SPARK_SEMANTICS)
 
 
 def test_ansi_mode_is_in_force_not_just_set(spark: SparkSession) -> None:

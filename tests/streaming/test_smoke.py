@@ -88,10 +88,10 @@ def test_a_missing_api_or_keyword_is_named(spark: SparkSession) -> None:
 
 def test_a_setting_not_in_force_is_named() -> None:
     in_force = {**SPARK_SEMANTICS, "spark.sql.ansi.enabled": "false"}
-    del in_force["spark.sql.viewSchemaBindingMode"]
+    del in_force["spark.sql.legacy.viewSchemaCompensation"]
     assert settings_problems(in_force.get) == [
         "spark.sql.ansi.enabled is 'false', the jobs are tested with 'true'",
-        "spark.sql.viewSchemaBindingMode is None, the jobs are tested with 'COMPENSATION'",
+        "spark.sql.legacy.viewSchemaCompensation is None, the jobs are tested with 'true'",
     ]
     assert settings_problems(SPARK_SEMANTICS.get) == []
 
@@ -121,7 +121,7 @@ def test_parameters_are_the_manifests_and_errors_name_them() -> None:
 
 def test_the_smoke_events_give_the_counts_the_pass_expects(spark: SparkSession, tmp_path: Path) -> None:
     """The pass's expectations hold for the real silver code on local Spark, as a stream (the Delta edges aside)."""
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = datetime.now(UTC)
     events = smoke_events(now)
     rows = [(p, None, "smoke", 0, i, now, None, now) for i, p in enumerate(events.payloads)]
     spark.createDataFrame(rows, BRONZE_SCHEMA).write.parquet(str(tmp_path / "bronze"))
