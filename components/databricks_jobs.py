@@ -536,7 +536,7 @@ class StreamingJobs(ProviderScopedComponent):
             description=spec.description,
             max_concurrent_runs=1,
             timeout_seconds=3600,
-            run_as=dbx.JobRunAsArgs(service_principal_name=runtime.application_id),
+            run_as=dbx.JobRunAsArgs(service_principal_name=runtime.run_as),
             email_notifications=dbx.JobEmailNotificationsArgs(
                 on_failures=list(args.failure_emails), no_alert_for_skipped_runs=True
             ),

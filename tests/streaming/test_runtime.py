@@ -15,8 +15,8 @@ from streaming_jobs.local_pipeline import LOCAL_FILESYSTEM_CONF
 from streaming_jobs.runtime import (
     DEPLOYED_RUNTIME,
     RUNTIME_SPARK,
-    SPARK_LINE,
     SINCE,
+    SPARK_LINE,
     SPARK_SEMANTICS,
     RuntimeMismatchError,
     check_runtime,
