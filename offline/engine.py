@@ -24,6 +24,7 @@ import yaml
 from google.protobuf import json_format
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import run_in_stack
 
 from offline import alias_urns, confluent_mocks, lazy_sdk
@@ -374,10 +375,14 @@ class RecordingMonitor(mocks.MockMonitor):
         self.outputs_by_urn: dict[str, dict[str, Any]] = {}
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
-        # The real engine leaves the root stack out of child URNs' type chain.
-        if parent and parent.split("::")[2] == "pulumi:pulumi:Stack":
-            parent = ""
-        return super().make_urn(parent, type_, name)
+        """A URN as the real engine makes it: the parent's whole qualified type chain, root stack left out.
+
+        The SDK's MockMonitor keeps only the parent's last type, which would hide every URN change of
+        a resource nested two levels deep (pulumi/pulumi pkg/resource/deploy/deployment.go, generateURN).
+        """
+        if not parent or parent.split("::")[2] == "pulumi:pulumi:Stack":
+            return super().make_urn("", type_, name)
+        return "::".join(["urn:pulumi:" + get_stack(), get_project(), f"{parent.split('::')[2]}${type_}", name])
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
@@ -407,6 +412,7 @@ class RecordingMonitor(mocks.MockMonitor):
                     "deleteBeforeReplace": request.deleteBeforeReplace,
                     "aliases": len(request.aliases),
                 },
+                aliases=[_alias(a) for a in request.aliases],
             )
         )
         return response
@@ -422,6 +428,20 @@ class RecordingMonitor(mocks.MockMonitor):
             )
         )
         return super().Invoke(request)
+
+
+def _alias(alias: Any) -> dict[str, Any]:
+    """An alias as the engine receives it: a full URN, or a spec's non-empty fields."""
+    if alias.WhichOneof("alias") == "urn":
+        return {"urn": alias.urn}
+    spec = alias.spec
+    fields = {"name": spec.name, "type": spec.type, "stack": spec.stack, "project": spec.project}
+    recorded: dict[str, Any] = {k: v for k, v in fields.items() if v}
+    if spec.WhichOneof("parent") == "noParent" and spec.noParent:
+        recorded["noParent"] = True
+    elif spec.WhichOneof("parent") == "parentUrn" and spec.parentUrn:
+        recorded["parentUrn"] = spec.parentUrn
+    return recorded
 
 
 def _plain(value: Any) -> Any:

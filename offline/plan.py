@@ -32,6 +32,8 @@ class PlannedResource:
     id: str | None = None  # mock id (None in preview for unknown ids)
     outputs: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)  # protect, ignoreChanges, deleteBeforeReplace...
+    # Aliases as sent to the engine: {"urn": ...} or a spec's set fields (name, type, parentUrn, noParent...).
+    aliases: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

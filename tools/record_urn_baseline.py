@@ -1,0 +1,56 @@
+"""Record (or deliberately update) the URN baseline that tests/test_urn_stability.py holds each stack to.
+
+    python tools/record_urn_baseline.py --stack prod --reason "issue 31: the workspace moves into its own group"
+
+The baseline is the set of URNs a deployed stack holds. Additions never need an
+update: the test only asks that every baseline URN is still registered or
+reached by an alias. Update it when a resource is removed or replaced on
+purpose: the tool prints every URN the new plan would delete and refuses to
+write unless `--reason` says why; the reason is kept in the file's history, so
+the review sees the deletion and its justification together. Re-recording
+after additions (`--reason "adds ..."`) keeps the baseline current, so later
+refactors are held to the new resources too. URNs kept only through aliases stay
+in the baseline: stacks not yet updated still hold them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from offline.engine import list_stacks, run_stack  # noqa: E402
+from offline.urn_identity import baseline_path, kept_urns, lost_urns, read_baseline, write_baseline  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", action="append", choices=list_stacks(), help="stack(s) to record; default all")
+    parser.add_argument("--reason", required=True, help="why the baseline changes (kept in the file's history)")
+    args = parser.parse_args(argv)
+    for stack in args.stack or list_stacks():
+        plan = run_stack(stack, preview=True)
+        history: list[dict[str, str]] = []
+        lost: list[str] = []
+        kept: list[str] = []
+        if baseline_path(stack).exists():
+            old = read_baseline(stack)
+            history = list(old.get("history", []))
+            lost = lost_urns(plan, old["urns"])
+            kept = list(kept_urns(plan, old["urns"]))
+            renamed = [urn for urn in kept if urn not in {r.urn for r in plan.resources}]
+            print(f"{stack}: {len(lost)} baseline URN(s) deleted, {len(renamed)} kept through aliases")
+            for urn in lost:
+                print(f"  deleted: {urn}")
+        history.append({"date": datetime.date.today().isoformat(), "reason": args.reason, "deleted": str(len(lost))})
+        # Old URNs kept through aliases stay: a stack not yet updated still holds them.
+        path = write_baseline(stack, [*kept, *(r.urn for r in plan.resources)], history)
+        print(f"{stack}: {len(plan.resources)} URNs written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
