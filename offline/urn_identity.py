@@ -140,10 +140,6 @@ def write_baseline(
     lines = ",\n".join(f"    {json.dumps(u)}" for u in sorted(set(urns)))
     history_json = ",\n".join(f"    {json.dumps(h, sort_keys=True)}" for h in history)
     path.write_text(
-        "{\n"
-        f'  "stack": {json.dumps(stack)},\n'
-        f'  "history": [\n{history_json}\n  ],\n'
-        f'  "urns": [\n{lines}\n  ]\n'
-        "}\n"
+        f'{{\n  "stack": {json.dumps(stack)},\n  "history": [\n{history_json}\n  ],\n  "urns": [\n{lines}\n  ]\n}}\n'
     )
     return path

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from offline.engine import list_stacks, run_stack  # noqa: E402
-from offline.urn_identity import baseline_path, kept_urns, lost_urns, read_baseline, write_baseline  # noqa: E402
+from offline.engine import list_stacks, run_stack
+from offline.urn_identity import baseline_path, kept_urns, lost_urns, read_baseline, write_baseline
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,59 @@
+"""The whole platform as one component: the layers, composed in the order their dependencies need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.base import TYPE_PREFIX
+from components.confluent_ingestion import ConfluentCredentials
+from layers.foundation import build_foundation
+from layers.ingestion import build_ingestion
+from layers.placement import Placement
+from layers.processing import build_processing, build_storage
+from layers.serving import build_dashboards, build_database
+from stack_config import StackConfig
+
+
+@dataclass(frozen=True)
+class PlatformArgs:
+    """Plain typed data, no callables, so the component could be served to other languages by a
+    component-provider host: the validated stack config, and the Confluent credentials as secret inputs.
+
+    `prefix` names a second platform in the same program apart from the first (see `Placement`).
+    """
+
+    config: StackConfig
+    confluent_credentials: ConfluentCredentials | None = None
+    prefix: str = ""
+
+
+class Platform(pulumi.ComponentResource):
+    """Foundation, storage, serving database, ingestion, processing, dashboards: one stack's platform.
+
+    `outputs` holds the stack outputs by name; the stack program exports them unchanged.
+    """
+
+    def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{TYPE_PREFIX}Platform", name, None, opts)
+        config, place = args.config, Placement(parent=self, prefix=args.prefix)
+        foundation = build_foundation(config, place)
+        storage = build_storage(config, place, foundation)
+        # The database before the jobs, which write into it; capture (ingestion) into the lake before both.
+        database = build_database(config, place, foundation)
+        ingestion = build_ingestion(config, place, foundation, storage, args.confluent_credentials)
+        self.outputs: dict[str, Any] = {
+            **foundation.outputs,
+            **storage.outputs,
+            **database.outputs,
+            **ingestion.outputs,
+        }
+        if config.databricks is not None:
+            if ingestion.source is None:
+                raise ValueError("databricks needs an ingestion source (eventHubs or confluent)")
+            processing = build_processing(config, place, foundation, storage, ingestion.source, database.sql)
+            dashboards = build_dashboards(config, place, foundation, processing)
+            self.outputs.update({**processing.outputs, **dashboards.outputs})
+        self.register_outputs(self.outputs)

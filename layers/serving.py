@@ -1,0 +1,169 @@
+"""Serving: Azure SQL for the gold tables (Power BI's source), and the Databricks SQL dashboards and alerts.
+
+The database is built before processing (the gold job writes into it); the
+dashboards after it (they read the catalog's gold schema).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.serving_dashboards import AlertRuleArgs, ServingDashboards, ServingDashboardsArgs, WarehouseArgs
+from components.sql_serving import (
+    LongTermRetentionArgs,
+    SqlAdminGroupArgs,
+    SqlBackupArgs,
+    SqlDatabaseArgs,
+    SqlServing,
+    SqlServingArgs,
+)
+from layers.foundation import Foundation
+from layers.placement import Placement
+from layers.processing import Processing, object_prefix
+from stack_config import StackConfig
+from stack_config.sql import SqlConfig
+
+
+@dataclass(frozen=True)
+class Database:
+    """The gold database, and who becomes its contained user (the identity the streaming jobs use)."""
+
+    sql: SqlServing | None
+    gold_writer: dict[str, Any] | None = None
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        if self.sql is None:
+            return {}
+        return {
+            "sqlServerFqdn": self.sql.fqdn,
+            "sqlDatabaseName": self.sql.database_name,
+            "powerBiDataSource": self.sql.pbids,
+            # Name and object id are all `CREATE USER [..] FROM EXTERNAL PROVIDER WITH OBJECT_ID` needs.
+            "sqlGoldWriter": self.gold_writer,
+        }
+
+
+def build_database(config: StackConfig, place: Placement, foundation: Foundation) -> Database:
+    """Entra-only Azure SQL behind its private endpoint; Power BI connects with the `.pbids`."""
+    if config.sql is None:
+        return Database(None)
+    identities = foundation.identities
+    sql = SqlServing(
+        place.name("serving"),
+        sql_serving_args(
+            config.sql,
+            tenant_id=foundation.tenant_id,
+            common=foundation.common,
+            diagnostics=foundation.diagnostics,
+            private_endpoints=(foundation.endpoint("sqlServer"),),
+            server_name=foundation.naming.name("sql", "sql", unique=True),
+            identity_id=identities["sql"].id if "sql" in identities.identities else None,
+            customer_managed_key=foundation.vault.customer_managed_keys.get("sql"),
+        ),
+        place.opts(),
+    )
+    processor = identities["processor"]
+    writer = {
+        "name": foundation.naming.name("id", qualifier="processor"),
+        "objectId": processor.principal_id,
+        "clientId": processor.client_id,
+    }
+    return Database(sql, writer)
+
+
+def sql_serving_args(sql: SqlConfig, *, tenant_id: pulumi.Input[str], **kwargs: Any) -> SqlServingArgs:
+    """The `rta-platform:sql` section as the SQL component's args (the rest comes from the stack)."""
+    db, backup, ltr = sql.database, sql.backup, sql.backup.long_term_retention
+    return SqlServingArgs(
+        admin_group=SqlAdminGroupArgs(
+            login=sql.admin_group.name, object_id=sql.admin_group.object_id, tenant_id=tenant_id
+        ),
+        database=SqlDatabaseArgs(
+            name=db.name,
+            sku_name=db.sku_name,
+            tier=db.edition.value,
+            family=db.family,
+            capacity=db.v_cores,
+            zone_redundant=db.zone_redundant,
+            backup_storage_redundancy=db.backup_storage_redundancy.value,
+            min_capacity=db.min_v_cores,
+            auto_pause_delay_minutes=db.auto_pause_delay_minutes,
+            max_size_gb=db.max_size_gb,
+            high_availability_replicas=db.high_availability_replicas,
+        ),
+        backup=SqlBackupArgs(
+            short_term_retention_days=backup.short_term_retention_days,
+            differential_backup_interval_hours=backup.differential_backup_interval_hours,
+            long_term=LongTermRetentionArgs(
+                weekly_retention=ltr.weekly_retention,
+                monthly_retention=ltr.monthly_retention,
+                yearly_retention=ltr.yearly_retention,
+                week_of_year=ltr.week_of_year,
+            )
+            if ltr
+            else None,
+        ),
+        audit_retention_days=sql.audit_retention_days,
+        security_alert_emails=sql.security_alert_emails,
+        **kwargs,
+    )
+
+
+@dataclass(frozen=True)
+class Dashboards:
+    dashboards: ServingDashboards | None
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        if self.dashboards is None:
+            return {}
+        return {"dashboardWarehouseId": self.dashboards.warehouse.id, "dashboardId": self.dashboards.dashboard.id}
+
+
+def build_dashboards(
+    config: StackConfig, place: Placement, foundation: Foundation, processing: Processing
+) -> Dashboards:
+    """SQL warehouse, trading dashboard and SQL alerts, through the workspace's provider."""
+    dash, db = config.dashboards, config.databricks
+    if dash is None or db is None:
+        return Dashboards(None)
+    w = dash.warehouse
+    dashboards = ServingDashboards(
+        place.name("serving-dashboards"),
+        ServingDashboardsArgs(
+            common=foundation.common,
+            provider=processing.workspace.provider,
+            object_prefix=object_prefix(config),
+            catalog=processing.catalog.catalog.name,
+            gold_schema=processing.catalog.schemas["gold"].name,
+            warehouse=WarehouseArgs(
+                size=w.size,
+                min_clusters=w.min_clusters,
+                max_clusters=w.max_clusters,
+                serverless=w.serverless,
+                auto_stop_minutes=w.auto_stop_minutes,
+            ),
+            notification_emails=dash.notification_emails,
+            alert_rules=[
+                AlertRuleArgs(
+                    rule.name,
+                    f"{rule.metric} {rule.operator} {rule.threshold:g} on "
+                    f"{', '.join(rule.symbols) if rule.symbols else 'every symbol'}",
+                )
+                for rule in db.streaming.alert_rules
+            ],
+            alert_interval_minutes=dash.alert_interval_minutes,
+            alert_lookback_minutes=dash.alert_lookback_minutes,
+            timezone=dash.timezone,
+            folder=dash.folder,
+            run_as_service_principal=processing.runtime.application_id,
+            viewers=tuple(dict.fromkeys((*db.grants.consumers, *db.grants.analysts))),
+            depends_on=processing.catalog.ready,
+        ),
+        place.opts(),
+    )
+    return Dashboards(dashboards)
