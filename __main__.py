@@ -7,6 +7,8 @@ layer, is in `layers/` (README: Architecture).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pulumi
 
 from layers.ingestion import confluent_credentials
@@ -16,7 +18,13 @@ from stack_config import load_stack_config
 
 def main() -> None:
     config = load_stack_config()
-    platform = Platform("platform", PlatformArgs(config=config, confluent_credentials=confluent_credentials(config)))
+    args = PlatformArgs(
+        config=config,
+        # The jobs deployed are the ones beside this program.
+        source_root=str(Path(__file__).resolve().parent),
+        confluent_credentials=confluent_credentials(config),
+    )
+    platform = Platform("platform", args)
     for name, value in platform.outputs.items():
         pulumi.export(name, value)
 

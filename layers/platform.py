@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -22,10 +23,12 @@ class PlatformArgs:
     """Plain typed data, no callables, so the component could be served to other languages by a
     component-provider host: the validated stack config, and the Confluent credentials as secret inputs.
 
+    `source_root` is the directory holding `streaming_jobs/` (the program's own), whose jobs are deployed.
     `prefix` names a second platform in the same program apart from the first (see `Placement`).
     """
 
     config: StackConfig
+    source_root: str
     confluent_credentials: ConfluentCredentials | None = None
     prefix: str = ""
 
@@ -53,7 +56,9 @@ class Platform(pulumi.ComponentResource):
         if config.databricks is not None:
             if ingestion.source is None:
                 raise ValueError("databricks needs an ingestion source (eventHubs or confluent)")
-            processing = build_processing(config, place, foundation, storage, ingestion.source, database.sql)
+            processing = build_processing(
+                config, place, foundation, storage, ingestion.source, database.sql, Path(args.source_root)
+            )
             dashboards = build_dashboards(config, place, foundation, processing)
             self.outputs.update({**processing.outputs, **dashboards.outputs})
         self.register_outputs(self.outputs)

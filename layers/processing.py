@@ -42,9 +42,6 @@ from layers.placement import Placement
 from stack_config import StackConfig
 from stack_config.databricks import DatabricksConfig
 
-# Where the deployed job sources live: the repository root (streaming_jobs/ and its manifest).
-SOURCE_ROOT = Path(__file__).resolve().parent.parent
-
 
 @dataclass(frozen=True)
 class Storage:
@@ -142,6 +139,7 @@ def build_processing(
     storage: Storage,
     kafka: KafkaSource,
     database: SqlServing | None,
+    source_root: Path,
 ) -> Processing:
     """Workspace, then (through its provider) the runtime guard rails, Unity Catalog and the streaming jobs."""
     db = config.databricks
@@ -188,7 +186,7 @@ def build_processing(
     )
     jobs = StreamingJobs(
         place.name("streaming-jobs"),
-        _jobs_args(config, db, foundation, storage, kafka, database, workspace, runtime, catalog, limits),
+        _jobs_args(config, db, foundation, storage, kafka, database, workspace, runtime, catalog, limits, source_root),
         place.opts(),
     )
     return Processing(workspace, catalog, runtime, jobs)
@@ -239,6 +237,7 @@ def _jobs_args(
     runtime: DatabricksRuntime,
     catalog: UnityCatalog,
     limits: ClusterLimits,
+    source_root: Path,
 ) -> StreamingJobsArgs:
     """The `databricks.streaming` and `databricks.jobs` sections, with what the jobs read and write."""
     streaming = db.streaming
@@ -246,7 +245,7 @@ def _jobs_args(
         common=foundation.common,
         provider=workspace.provider,
         runtime=runtime,
-        source_root=SOURCE_ROOT,
+        source_root=source_root,
         object_prefix=object_prefix(config),
         catalog=catalog.catalog.name,
         schemas={layer: schema.name for layer, schema in catalog.schemas.items()},
@@ -268,6 +267,6 @@ def _jobs_args(
         min_retry_interval_seconds=db.jobs.min_retry_interval_seconds,
         operators=db.grants.operators,
         viewers=tuple(g for g in db.grants.engineers if g not in db.grants.operators),
-        jobs=deployable_jobs(SOURCE_ROOT),
+        jobs=deployable_jobs(source_root),
         depends_on=catalog.ready,
     )
