@@ -11,9 +11,12 @@ replace a resource on purpose, re-record with a reason:
 from __future__ import annotations
 
 import dataclasses
+import textwrap
+from pathlib import Path
 
 import pytest
 
+from offline.engine import REPO_ROOT, run_stack
 from offline.plan import Plan, PlannedResource
 from offline.urn_identity import AliasResolver, kept_urns, lost_urns, read_baseline
 
@@ -108,3 +111,29 @@ def test_the_alias_resolver_follows_the_engine_rules() -> None:
     assert resolver.old_urn(child) == old_child
     orphan = res("urn:pulumi:s::p::t:m:Root$t:m:Child::app-fn", "urn:pulumi:s::p::t:m:Root::root")
     assert AliasResolver("s", "p", olds).old_urn(orphan) is None
+
+
+def test_one_program_can_stand_up_a_second_platform_beside_the_first(tmp_path: Path) -> None:
+    # The second platform, prefixed, gets URNs of its own (no duplicate) and no alias to the first's old URNs.
+    (tmp_path / "Pulumi.yaml").write_text((REPO_ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.dev.yaml").write_text((REPO_ROOT / "Pulumi.dev.yaml").read_text())
+    (tmp_path / "__main__.py").write_text(
+        textwrap.dedent(
+            f"""
+            from layers.platform import Platform, PlatformArgs
+            from stack_config import load_stack_config
+
+            config = load_stack_config()
+            Platform("platform", PlatformArgs(config=config, source_root={str(REPO_ROOT)!r}))
+            second = config.model_copy(update={{"name_prefix": "rtb"}})
+            Platform("second", PlatformArgs(config=second, source_root={str(REPO_ROOT)!r}, prefix="b-"))
+            """
+        )
+    )
+    plan = run_stack("dev", preview=True, root=tmp_path)
+    urns = [r.urn for r in plan.resources]
+    assert len(urns) == len(set(urns))
+    second = [r for r in plan.resources if r.name.startswith("b-")]
+    first = [r for r in plan.resources if not r.name.startswith("b-") and r.type != "rta:platform:Platform"]
+    assert len(second) == len(first) > 100
+    assert all(not r.aliases or r.custom for r in second)
