@@ -131,15 +131,35 @@ def read_baseline(stack: str, directory: Path = BASELINE_DIR) -> dict[str, Any]:
     return dict(json.loads(baseline_path(stack, directory).read_text()))
 
 
+def baseline_states(baseline: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The deployed states a baseline stands for: the current URNs, and older ones still reached by aliases.
+
+    Each is checked on its own: a stack holds one or the other, never both.
+    """
+    states = {"urns": list(baseline["urns"])}
+    if baseline.get("aliased_urns"):
+        states["aliased_urns"] = list(baseline["aliased_urns"])
+    return states
+
+
 def write_baseline(
-    stack: str, urns: Iterable[str], history: list[dict[str, str]], directory: Path = BASELINE_DIR
+    stack: str,
+    urns: Iterable[str],
+    history: list[dict[str, str]],
+    aliased_urns: Iterable[str] = (),
+    directory: Path = BASELINE_DIR,
 ) -> Path:
     """One URN per line, sorted, so a deliberate change reads as a small diff in review."""
     path = baseline_path(stack, directory)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ",\n".join(f"    {json.dumps(u)}" for u in sorted(set(urns)))
+
+    def block(values: Iterable[str]) -> str:
+        return ",\n".join(f"    {json.dumps(u)}" for u in sorted(set(values)))
+
     history_json = ",\n".join(f"    {json.dumps(h, sort_keys=True)}" for h in history)
-    path.write_text(
-        f'{{\n  "stack": {json.dumps(stack)},\n  "history": [\n{history_json}\n  ],\n  "urns": [\n{lines}\n  ]\n}}\n'
-    )
+    aliased = block(aliased_urns)
+    text = f'{{\n  "stack": {json.dumps(stack)},\n  "history": [\n{history_json}\n  ],\n'
+    if aliased:
+        text += f'  "aliased_urns": [\n{aliased}\n  ],\n'
+    path.write_text(text + f'  "urns": [\n{block(urns)}\n  ]\n}}\n')
     return path

@@ -23,7 +23,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from offline.engine import list_stacks, run_stack
-from offline.urn_identity import baseline_path, kept_urns, lost_urns, read_baseline, write_baseline
+from offline.urn_identity import (
+    baseline_path,
+    baseline_states,
+    kept_urns,
+    lost_urns,
+    read_baseline,
+    write_baseline,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,15 +46,17 @@ def main(argv: list[str] | None = None) -> int:
         if baseline_path(stack).exists():
             old = read_baseline(stack)
             history = list(old.get("history", []))
-            lost = lost_urns(plan, old["urns"])
-            kept = list(kept_urns(plan, old["urns"]))
-            renamed = [urn for urn in kept if urn not in {r.urn for r in plan.resources}]
+            current = {r.urn for r in plan.resources}
+            for urns in baseline_states(old).values():
+                lost += [u for u in lost_urns(plan, urns) if u not in lost]
+                kept += [u for u in kept_urns(plan, urns) if u not in current and u not in kept]
+            renamed = kept
             print(f"{stack}: {len(lost)} baseline URN(s) deleted, {len(renamed)} kept through aliases")
             for urn in lost:
                 print(f"  deleted: {urn}")
         history.append({"date": datetime.date.today().isoformat(), "reason": args.reason, "deleted": str(len(lost))})
         # Old URNs kept through aliases stay: a stack not yet updated still holds them.
-        path = write_baseline(stack, [*kept, *(r.urn for r in plan.resources)], history)
+        path = write_baseline(stack, (r.urn for r in plan.resources), history, aliased_urns=kept)
         print(f"{stack}: {len(plan.resources)} URNs written to {path}")
     return 0
 
