@@ -41,6 +41,8 @@ class PrivateEndpointArgs:
     subnet_id: pulumi.Input[str]
     private_dns_zone_id: pulumi.Input[str]
     group_id: str  # e.g. "vault", "blob", "dfs", "namespace", "sqlServer", "databricks_ui_api"
+    # Further zones the endpoint registers in, by config name (Azure Monitor's "azuremonitor" needs five).
+    additional_dns_zones: Sequence[tuple[str, pulumi.Input[str]]] = ()
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,11 @@ class PlatformComponent(pulumi.ComponentResource):
             private_dns_zone_configs=[
                 network.PrivateDnsZoneConfigArgs(
                     name=endpoint.group_id, private_dns_zone_id=endpoint.private_dns_zone_id
-                )
+                ),
+                *(
+                    network.PrivateDnsZoneConfigArgs(name=config_name, private_dns_zone_id=zone_id)
+                    for config_name, zone_id in endpoint.additional_dns_zones
+                ),
             ],
             opts=self._opts(depends_on=[pe]),
         )

@@ -1,18 +1,34 @@
-"""The platform VNet: private-endpoint and Databricks subnets, NSGs, private DNS.
+"""The platform VNet: private-endpoint and Databricks subnets, NSGs, egress, private DNS.
 
 Subnets are separate resources (never inline on the VNet, which would make
 Pulumi delete and recreate them) and are created one after another, because
 Azure rejects concurrent subnet writes on one VNet.
+
+Egress depends on the topology (docs/network.md). As a lone spoke, the Databricks
+subnets leave through a NAT gateway. In hub-spoke, every subnet gets a route table
+whose only route sends 0.0.0.0/0 to the hub's Azure Firewall (next hop type
+VirtualAppliance; Microsoft Learn, "User-defined route settings for Azure Databricks"),
+the VNet resolves names through the firewall's DNS proxy (which FQDN network rules
+need), and the VNet is peered with the hub both ways. Peering settings
+(https://learn.microsoft.com/azure/virtual-network/virtual-network-peering-overview):
+no gateway transit either way; the spoke accepts traffic the hub forwards (users on
+a network behind the hub reach the private endpoints through the firewall), the hub
+accepts only traffic that originates in the spoke.
+
+Every private DNS zone is linked to this VNet and to each VNet in `linked_vnets`
+(the hub, whose firewall resolves for the spoke; a deploy runner's VNet).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 from pulumi_azure_native import network, privatedns
 
 from components.base import CommonArgs, DiagnosticsArgs, PlatformComponent
+from components.private_monitoring import MONITOR_DNS_ZONES
 
 # Private DNS zone per private-link sub-resource the platform uses.
 PRIVATE_DNS_ZONES: dict[str, str] = {
@@ -22,6 +38,8 @@ PRIVATE_DNS_ZONES: dict[str, str] = {
     "namespace": "privatelink.servicebus.windows.net",
     "sqlServer": "privatelink.database.windows.net",
     "databricks": "privatelink.azuredatabricks.net",
+    # Azure Monitor private link scope (components/private_monitoring.py).
+    **MONITOR_DNS_ZONES,
 }
 
 DATABRICKS_DELEGATION = "Microsoft.Databricks/workspaces"
@@ -70,13 +88,38 @@ def _id_part(resource_id: str, segment: str) -> str:
 
 
 @dataclass(frozen=True)
+class PeerVnetArgs:
+    """A VNet this one is peered with (both directions are created)."""
+
+    key: str
+    vnet_id: pulumi.Input[str]
+    vnet_name: pulumi.Input[str]
+    resource_group_name: pulumi.Input[str]
+    # The remote side accepts traffic this VNet forwards (not needed for egress to a hub).
+    remote_allows_forwarded: bool = False
+
+
+@dataclass(frozen=True)
+class FirewallEgressArgs:
+    """Hub-spoke egress: 0.0.0.0/0 to the firewall, DNS through its proxy, peered with the hub."""
+
+    firewall_private_ip: pulumi.Input[str]
+    hub: PeerVnetArgs
+    route_table_name: str
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
 class NetworkArgs:
     common: CommonArgs
     diagnostics: DiagnosticsArgs
     vnet_name: str
     address_space: str
     subnets: tuple[SubnetSpec, ...]
-    dns_zone_keys: tuple[str, ...] = tuple(PRIVATE_DNS_ZONES)
+    # The service zones; add MONITOR_DNS_ZONES' keys when the stack has an Azure Monitor private link scope.
+    dns_zone_keys: tuple[str, ...] = tuple(k for k in PRIVATE_DNS_ZONES if k not in MONITOR_DNS_ZONES)
+    # None: a lone spoke with NAT egress for the Databricks subnets.
+    firewall_egress: FirewallEgressArgs | None = None
     # Runner VNets that must reach the private endpoints (peered both ways, linked to every zone).
     runner_networks: tuple[RunnerNetworkArgs, ...] = ()
 
@@ -92,18 +135,46 @@ class Network(PlatformComponent):
         if len(set(keys)) != len(keys):
             raise ValueError(f"{name}: runner networks need distinct keys, got {keys}")
         self._vnet_name = args.vnet_name
+        egress = args.firewall_egress
         self.vnet = network.VirtualNetwork(
             f"{name}-vnet",
             virtual_network_name=args.vnet_name,
             resource_group_name=c.resource_group_name,
             location=c.location,
             address_space=network.AddressSpaceArgs(address_prefixes=[args.address_space]),
+            # Resolve through the firewall's DNS proxy, so FQDN rules see the addresses the clients use.
+            dhcp_options=network.DhcpOptionsArgs(dns_servers=[egress.firewall_private_ip]) if egress else None,
             tags=dict(self.tags),
             # Subnets are managed as their own resources below.
-            opts=self._opts(ignore_changes=["subnets"]),
+            opts=self._opts(ignore_changes=["subnets"], depends_on=list(egress.depends_on) if egress else []),
         )
+        # VNets other than this one that every zone is linked to (the hub resolves for the spoke).
+        self._hub_link: tuple[str, pulumi.Input[str]] | None = None
+        self.route_table: network.RouteTable | None = None
+        self.hub_peerings: list[network.VirtualNetworkPeering] = []
+        if egress is not None:
+            self._hub_link = (egress.hub.key, egress.hub.vnet_id)
+            self.route_table = network.RouteTable(
+                f"{name}-rt",
+                route_table_name=egress.route_table_name,
+                resource_group_name=c.resource_group_name,
+                location=c.location,
+                # Routes learnt over BGP (a hub gateway) must not override the default route.
+                disable_bgp_route_propagation=True,
+                routes=[
+                    network.RouteArgs(
+                        name="default-to-firewall",
+                        address_prefix="0.0.0.0/0",
+                        next_hop_type=network.RouteNextHopType.VIRTUAL_APPLIANCE,
+                        next_hop_ip_address=egress.firewall_private_ip,
+                    )
+                ],
+                tags=dict(self.tags),
+                opts=self._opts(depends_on=egress.depends_on),
+            )
+            self.hub_peerings = self.peer_hub(name, egress.hub)
 
-        needs_nat = any(s.delegate_to_databricks for s in args.subnets)
+        needs_nat = egress is None and any(s.delegate_to_databricks for s in args.subnets)
         self.nat_gateway: network.NatGateway | None = None
         if needs_nat:
             # Secure cluster connectivity has no public IPs on nodes; egress goes through one NAT IP.
@@ -175,6 +246,7 @@ class Network(PlatformComponent):
                 nat_gateway=network.SubResourceArgs(id=self.nat_gateway.id)
                 if spec.delegate_to_databricks and self.nat_gateway is not None
                 else None,
+                route_table=network.RouteTableArgs(id=self.route_table.id) if self.route_table is not None else None,
                 opts=self._opts(depends_on=[self.vnet, nsg] + ([previous] if previous else [])),
             )
             self.nsgs[spec.key] = nsg
@@ -239,7 +311,49 @@ class Network(PlatformComponent):
                 opts=self._opts(depends_on=[zone]),
             )
             self.runner_paths.append(link)
+        if self._hub_link is not None:
+            hub_key, hub_id = self._hub_link
+            privatedns.VirtualNetworkLink(
+                f"{name}-dns-{key}-link-{hub_key}",
+                virtual_network_link_name=f"link-{key}-{hub_key}",
+                private_zone_name=zone.name,
+                resource_group_name=c.resource_group_name,
+                location="Global",
+                registration_enabled=False,
+                virtual_network=privatedns.SubResourceArgs(id=hub_id),
+                tags=dict(self.tags),
+                opts=self._opts(depends_on=[zone]),
+            )
         return zone
+
+    def peer_hub(self, name: str, hub: PeerVnetArgs) -> list[network.VirtualNetworkPeering]:
+        """Spoke <-> hub, both directions, no gateway transit; the spoke accepts what the hub forwards."""
+        c = self._common
+        outbound = network.VirtualNetworkPeering(
+            f"{name}-peer-to-{hub.key}",
+            virtual_network_peering_name=f"to-{hub.key}",
+            virtual_network_name=self.vnet.name,
+            resource_group_name=c.resource_group_name,
+            remote_virtual_network=network.SubResourceArgs(id=hub.vnet_id),
+            allow_virtual_network_access=True,
+            allow_forwarded_traffic=True,
+            allow_gateway_transit=False,
+            use_remote_gateways=False,
+            opts=self._opts(depends_on=[self.vnet]),
+        )
+        inbound = network.VirtualNetworkPeering(
+            f"{name}-peer-from-{hub.key}",
+            virtual_network_peering_name=f"to-{self._vnet_name}",
+            virtual_network_name=hub.vnet_name,
+            resource_group_name=hub.resource_group_name,
+            remote_virtual_network=network.SubResourceArgs(id=self.vnet.id),
+            allow_virtual_network_access=True,
+            allow_forwarded_traffic=hub.remote_allows_forwarded,
+            allow_gateway_transit=False,
+            use_remote_gateways=False,
+            opts=self._opts(depends_on=[self.vnet, outbound]),
+        )
+        return [outbound, inbound]
 
     def _peer(self, name: str, runner: RunnerNetworkArgs) -> list[network.VirtualNetworkPeering]:
         """Platform VNet <-> runner VNet; traffic only, no gateway transit, nothing forwarded."""

@@ -19,7 +19,16 @@ from components.lake_rules import lifecycle_problems
 from stack_config.confluent import ConfluentConfig
 from stack_config.confluent import stack_problems as confluent_stack_problems
 from stack_config.databricks import DatabricksConfig
+from stack_config.egress import allowlist_regions
 from stack_config.hot_path import HotPathConfig
+from stack_config.network import (
+    DefenderConfig,
+    FirewallConfig,
+    FlowLogsConfig,
+    NetworkHubConfig,
+    Topology,
+    topology_problems,
+)
 from stack_config.producer import ProducerConfig
 from stack_config.section import Section
 from stack_config.sql import DashboardsConfig, SqlConfig
@@ -62,6 +71,11 @@ class SubnetsConfig(Section):
 class NetworkConfig(Section):
     address_space: str
     subnets: SubnetsConfig
+    # spoke | hub-spoke; unset means hub-spoke in prod and spoke elsewhere (StackConfig.topology).
+    topology: Topology | None = None
+    hub: NetworkHubConfig | None = None
+    firewall: FirewallConfig = FirewallConfig()
+    flow_logs: FlowLogsConfig = FlowLogsConfig()
 
     @model_validator(mode="after")
     def _subnets_fit(self) -> NetworkConfig:
@@ -102,6 +116,9 @@ class MonitoringConfig(Section):
     # Explicit, named convenience: lets operators query logs from the internet
     # (ingestion stays private either way).
     allow_public_query: bool = False
+    # An Azure Monitor private link scope with the workspace, its private endpoint and DNS zones:
+    # ingestion private-only always, query private-only unless allowPublicQuery.
+    private_link_scope: bool = True
 
 
 class KeyVaultConfig(Section):
@@ -263,6 +280,8 @@ class StackConfig(Section):
     # Seeds 002/003's hot path: Azure Data Explorer fed from Event Hubs (stack_config/hot_path.py).
     hot_path: HotPathConfig | None = None
     lock: LockConfig = LockConfig()
+    # Defender for Cloud plans (subscription-wide); unset `enabled` means on in prod only.
+    defender: DefenderConfig = DefenderConfig()
 
     @model_validator(mode="after")
     def _cross_section(self) -> StackConfig:
@@ -284,6 +303,13 @@ class StackConfig(Section):
                 problems.append("monitoring.allowPublicQuery must be false in prod")
             if not self.lock.enabled:
                 problems.append("lock.enabled must be true in prod")
+            if not self.monitoring.private_link_scope:
+                problems.append("monitoring.privateLinkScope must be true in prod")
+            if not self.network.flow_logs.enabled:
+                problems.append("network.flowLogs.enabled must be true in prod")
+            if self.defender.enabled is False:
+                problems.append("defender.enabled must not be false in prod")
+        problems.extend(self._network_problems())
         if self.ingestion.provider is IngestionProvider.EVENTHUBS:
             if self.event_hubs is None:
                 problems.append("eventHubs is required when ingestion.provider is 'eventhubs'")
@@ -342,6 +368,26 @@ class StackConfig(Section):
     @property
     def is_prod(self) -> bool:
         return self.environment is Environment.PROD
+
+    @property
+    def topology(self) -> Topology:
+        if self.network.topology is not None:
+            return self.network.topology
+        return Topology.HUB_SPOKE if self.is_prod else Topology.SPOKE
+
+    @property
+    def defender_enabled(self) -> bool:
+        return self.defender.enabled if self.defender.enabled is not None else self.is_prod
+
+    def _network_problems(self) -> list[str]:
+        return topology_problems(
+            self.topology,
+            self.network.hub,
+            self.network.address_space,
+            is_prod=self.is_prod,
+            location=self.location,
+            regions=allowlist_regions(),
+        )
 
 
 # Keys read from the project namespace, in the order they are documented.

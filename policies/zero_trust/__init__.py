@@ -12,9 +12,11 @@ from . import (
     confluent,
     databricks,
     databricks_workspace,
+    egress,
     eventhub,
     functions,
     governance,
+    hardening,
     identity,
     keyvault,
     kusto,
@@ -46,6 +48,8 @@ MODULES = [
     confluent,
     functions,
     kusto,
+    egress,
+    hardening,
 ]
 
 ALL_POLICIES: list[ZeroTrustResourcePolicy | ZeroTrustStackPolicy] = [p for m in MODULES for p in m.POLICIES]

@@ -296,14 +296,15 @@ private_endpoint = private_endpoint_policy(
         name="storage-trusted-services-bypass",
         control="ST-07",
         service=SVC,
-        severity=Severity.LOW,
-        enforcement=EnforcementLevel.ADVISORY,
+        severity=Severity.MEDIUM,
+        enforcement=EnforcementLevel.MANDATORY,
         description=(
-            'Storage firewall lets trusted Azure services through (networkRuleSet.bypass contains "AzureServices").'
+            "Whenever a storage firewall is on (networkRuleSet.defaultAction Deny), it lets trusted Azure services "
+            'through (networkRuleSet.bypass contains "AzureServices").'
         ),
         why=(
-            "Services such as Defender, backup and Databricks Unity Catalog reach the account through the "
-            "trusted-service path."
+            "Services such as Defender malware scanning, Network Watcher flow logs and Event Hubs capture reach a "
+            "closed account only through the trusted-service path; without it they fail silently."
         ),
         remediation='Set networkRuleSet.bypass="AzureServices" (comma-combine with Logging/Metrics if needed).',
         framework=Framework("Checkov", "CKV_AZURE_36", None, "Azure Policy c9d007d0; Trivy AZU-0010"),
@@ -312,7 +313,7 @@ private_endpoint = private_endpoint_policy(
 )
 def trusted_services_bypass(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
     value = r.get("networkRuleSet.bypass")
-    if is_unknown(value):
+    if is_unknown(value) or lower(r.get("networkRuleSet.defaultAction")) != "deny":
         return
     parts = {p.strip().lower() for p in str(value or "").split(",")}
     if "azureservices" not in parts:

@@ -1606,3 +1606,6 @@ case(
     good=[[_kc, pe("kusto-pe", _kc, "cluster")]],
 )
 case("kusto-purge-disabled", "purge is irrecoverable", bad=[kc(enablePurge=True)], good=[kc(), kc(enablePurge=DROP)])
+
+# The egress, flow-log, monitoring, Defender and hardening cases register themselves (issue 33).
+from tests.policies import cases_egress  # noqa: E402,F401

@@ -505,3 +505,6 @@ edit("kusto-cmk-double-encryption", KUSTO, {"enableDoubleEncryption": False})
 edit("kusto-no-external-tenants", KUSTO, {"trustedExternalTenants": [{"value": "*"}]})
 edit("kusto-purge-disabled", KUSTO, {"enablePurge": True})
 MUTATIONS["kusto-private-endpoint"] = remove_endpoint(KUSTO, "cluster")
+
+# Mutations for the egress, flow-log, monitoring, Defender and hardening policies (issue 33).
+from tests.policies import mutations_egress  # noqa: E402,F401
