@@ -294,6 +294,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
             self._subnet_prefixes[self._resource_id(args)] = str(args.inputs.get("addressPrefix", "10.0.0.0/24"))
         elif token == "azure-native:network:PrivateEndpoint":
             outputs.update(self._private_endpoint(args))
+        elif token == "azure-native:network:AzureFirewall":
+            outputs["ipConfigurations"] = self._firewall_ip_configurations(args)
         elif confluent_mocks.handles(token):
             outputs.update(confluent_mocks.outputs(token, name, self._resource_id(args), dict(args.inputs)))
         elif token.startswith("databricks:"):
@@ -327,6 +329,15 @@ class PlatformMocks(pulumi.runtime.Mocks):
         self._nic_ips[nic_name] = str(ipaddress.ip_network(prefix)[4 + taken])
         nic_id = _arm_id(SUBSCRIPTION_ID, rg, "Microsoft.Network/networkInterfaces", nic_name)
         return {"networkInterfaces": [{"id": nic_id}]}
+
+    def _firewall_ip_configurations(self, args: pulumi.runtime.MockResourceArgs) -> list[dict[str, Any]]:
+        """Azure Firewall takes the first usable address of AzureFirewallSubnet (.4; Azure keeps .0-.3)."""
+        configs = []
+        for config in args.inputs.get("ipConfigurations") or []:
+            subnet = (config.get("subnet") or {}).get("id", "")
+            prefix = self._subnet_prefixes.get(subnet, "10.0.0.0/26")
+            configs.append({**config, "privateIPAddress": str(ipaddress.ip_network(prefix)[4])})
+        return configs
 
     def _network_interface(self, inputs: dict[str, Any]) -> dict[str, Any]:
         name = str(inputs.get("networkInterfaceName", "nic"))
