@@ -111,7 +111,12 @@ def test_allowlist_file_and_firewall_rules_agree(prod_plan: Plan) -> None:
         region.control_plane_service_tag,
         *mirrors,
     }
-    in_rules = {d for r in rules.values() for k in ("targetFqdns", "destinationFqdns", "destinationAddresses") for d in r.get(k, [])}
+    in_rules = {
+        d
+        for r in rules.values()
+        for k in ("targetFqdns", "destinationFqdns", "destinationAddresses")
+        for d in r.get(k, [])
+    }
     assert in_rules == allowed, "a firewall rule allows something the allow-list file does not name (or the reverse)"
     sources = {s for r in rules.values() for s in r["sourceAddresses"]}
     assert sources == {"10.50.4.0/22", "10.50.8.0/22"}, "only the Databricks subnets are sources"
@@ -124,13 +129,20 @@ def test_firewall_policy_premium_idps_dns_proxy_and_diagnostics(prod_plan: Plan)
     assert policy.inputs["threatIntelMode"] == "Deny"
     assert policy.inputs["dnsSettings"] == {"enableProxy": True, "requireProxyForNetworkRules": True}
     firewall = only(prod_plan, AZ + "network:AzureFirewall")
-    diagnostics = [d for d in prod_plan.of_type(AZ + "monitor:DiagnosticSetting") if d.inputs.get("resourceUri") == firewall.id]
+    diagnostics = [
+        d for d in prod_plan.of_type(AZ + "monitor:DiagnosticSetting") if d.inputs.get("resourceUri") == firewall.id
+    ]
     assert diagnostics and diagnostics[0].inputs["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
 
 
-def test_private_monitoring_flow_logs_and_defender(prod_plan: Plan, dev_plan: Plan, prod_net: topology.Topology) -> None:
+def test_private_monitoring_flow_logs_and_defender(
+    prod_plan: Plan, dev_plan: Plan, prod_net: topology.Topology
+) -> None:
     scope = only(prod_plan, AZ + "monitor:PrivateLinkScope")
-    assert scope.inputs["accessModeSettings"] == {"ingestionAccessMode": "PrivateOnly", "queryAccessMode": "PrivateOnly"}
+    assert scope.inputs["accessModeSettings"] == {
+        "ingestionAccessMode": "PrivateOnly",
+        "queryAccessMode": "PrivateOnly",
+    }
     dev_scope = only(dev_plan, AZ + "monitor:PrivateLinkScope")
     assert dev_scope.inputs["accessModeSettings"]["queryAccessMode"] == "Open"  # dev: allowPublicQuery
     assert all(v.flow_logged for v in prod_net.vnets.values())
