@@ -294,6 +294,7 @@ class ConfluentIngestion(PlatformComponent):
             auth_mode=KafkaAuthMode.SASL_PLAIN_SECRET_SCOPE,
             api_key_secret_name=self.secret_names["processor"]["key"],
             api_secret_secret_name=self.secret_names["processor"]["secret"],
+            consumer_group_prefix=args.processor_consumer_group_prefix,
         )
         self.environment_id: pulumi.Output[str] = self.environment.id
         self.cluster_id: pulumi.Output[str] = self.cluster.id

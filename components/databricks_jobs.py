@@ -571,6 +571,7 @@ class StreamingJobs(ProviderScopedComponent):
             "--kafka-bootstrap-servers": args.kafka.bootstrap_servers,
             "--kafka-topic": args.kafka.topic,
             "--kafka-auth": args.kafka.auth_mode.value,
+            "--kafka-group-id-prefix": args.kafka.consumer_group_prefix,
             "--starting-offsets": s.starting_offsets,
             "--symbols": ",".join(s.symbols),
             "--watermark": s.watermark,

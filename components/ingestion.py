@@ -31,3 +31,7 @@ class KafkaSource:
     # Key Vault secret names holding the API key and secret (SASL_PLAIN_SECRET_SCOPE only).
     api_key_secret_name: str | None = None
     api_secret_secret_name: str | None = None
+    # Prefix of the Kafka consumer-group ids the bronze job uses (Spark's `groupIdPrefix`). On
+    # Confluent it must match the processor's `group=<prefix>*` role binding; on Event Hubs the
+    # Kafka group is created on first use and is not one of the hub's consumer groups.
+    consumer_group_prefix: str = "bronze-ingest"

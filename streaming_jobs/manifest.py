@@ -37,6 +37,7 @@ JOBS: dict[str, JobSpec] = {
             "--kafka-bootstrap-servers",
             "--kafka-topic",
             "--kafka-auth",
+            "--kafka-group-id-prefix",
         ),
         optional_params=(
             "--service-credential",

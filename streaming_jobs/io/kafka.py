@@ -5,16 +5,31 @@ Event Hubs: OAUTHBEARER through a Unity Catalog service credential
 processor's managed identity: no SAS key or connection string exists.
 Confluent: SASL/PLAIN with the API key and secret read from the Key Vault-backed
 secret scope at start; they are never parameters or logged.
+
+Consumer group: the source sets `groupIdPrefix` to the prefix the stack grants.
+Without it Spark names its groups `spark-kafka-source-<uuid>-<hash>`, which the
+Confluent role binding `group=<prefix>*` does not match. The prefix, not a fixed
+`kafka.group.id`, keeps Spark's unique group per query (two queries on one id
+would steal each other's partitions), and every id Spark derives from it starts
+with the prefix (Spark's Kafka integration guide, options `groupIdPrefix` and
+`kafka.group.id`: https://spark.apache.org/docs/3.5.2/structured-streaming-kafka-integration.html).
+On Event Hubs the Kafka group is created on first use and is distinct from the
+hub's Event Hubs consumer groups (Microsoft's "Event Hubs for Apache Kafka" FAQ,
+"Event Hubs consumer group vs. Kafka consumer group").
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
 
 from streaming_jobs.config import ConfigError, KafkaAuthMode
 from streaming_jobs.io.secrets import SecretReader
+
+# Kafka group ids may hold more, but the stack's prefixes are plain (stack_config GroupPrefix).
+GROUP_ID_PREFIX = re.compile(r"[a-zA-Z0-9._-]{1,200}")
 
 
 @dataclass(frozen=True)
@@ -28,6 +43,8 @@ class KafkaSettings:
     api_secret_secret: str | None = None
     starting_offsets: str = "earliest"
     max_offsets_per_trigger: int | None = None
+    # The stack's consumer-group prefix (`--kafka-group-id-prefix`); see the module docstring.
+    group_id_prefix: str | None = None
 
     def check(self) -> None:
         """Mode-specific parameters, checked before any connection is tried."""
@@ -35,6 +52,13 @@ class KafkaSettings:
             raise ConfigError("--kafka-bootstrap-servers: empty")
         if not self.topic.strip():
             raise ConfigError("--kafka-topic: empty")
+        if not (self.group_id_prefix or "").strip():
+            raise ConfigError(
+                "--kafka-group-id-prefix: empty; without it Spark's generated group ids "
+                "(spark-kafka-source-...) match no consumer-group grant"
+            )
+        if not GROUP_ID_PREFIX.fullmatch(str(self.group_id_prefix)):
+            raise ConfigError(f"--kafka-group-id-prefix: {self.group_id_prefix!r} is not 1-200 of a-z A-Z 0-9 . _ -")
         if self.auth is KafkaAuthMode.ENTRA_SERVICE_CREDENTIAL:
             if not self.service_credential:
                 raise ConfigError(
@@ -66,6 +90,8 @@ def kafka_options(settings: KafkaSettings, secrets: SecretReader | None = None) 
         "kafka.bootstrap.servers": settings.bootstrap_servers,
         "subscribe": settings.topic,
         "startingOffsets": settings.starting_offsets,
+        # Spark names each query's groups <prefix>-<uuid>-<hash>[-executor]: all under the granted prefix.
+        "groupIdPrefix": str(settings.group_id_prefix),
         # Retention expiring unread data is a loss: fail loudly instead of skipping it.
         "failOnDataLoss": "true",
         "kafka.request.timeout.ms": "60000",

@@ -31,6 +31,9 @@ def build_parser() -> JobArgumentParser:
     p.add_argument("--kafka-bootstrap-servers", required=True)
     p.add_argument("--kafka-topic", required=True)
     p.add_argument("--kafka-auth", required=True, help=" | ".join(m.value for m in KafkaAuthMode))
+    p.add_argument(
+        "--kafka-group-id-prefix", required=True, help="consumer-group prefix the stack grants (groupIdPrefix)"
+    )
     p.add_argument("--service-credential", help="Unity Catalog service credential (entra-service-credential)")
     p.add_argument("--secret-scope", help="Key Vault-backed secret scope (sasl-plain-secret-scope)")
     p.add_argument("--api-key-secret", help="secret holding the Confluent API key")
@@ -64,6 +67,7 @@ def parse_args(argv: Sequence[str]) -> BronzeConfig:
         api_secret_secret=a.api_secret_secret,
         starting_offsets=a.starting_offsets,
         max_offsets_per_trigger=a.max_offsets_per_trigger,
+        group_id_prefix=a.kafka_group_id_prefix,
     )
     kafka.check()
     return BronzeConfig(a.catalog, a.bronze_schema, a.checkpoint_root, kafka, trigger_from(a))

@@ -97,6 +97,9 @@ def test_alert_rules_from_a_missing_file() -> None:
         parse_alert_rules("@/nonexistent/rules.json")
 
 
+GROUP = "bronze-ingest"
+
+
 def test_unknown_kafka_auth_mode() -> None:
     with pytest.raises(ConfigError, match="unknown Kafka auth mode 'sas'; expected one of entra-service-credential"):
         parse_kafka_auth("sas")
@@ -105,7 +108,11 @@ def test_unknown_kafka_auth_mode() -> None:
 
 def test_event_hubs_uses_the_service_credential_and_no_secret() -> None:
     settings = KafkaSettings(
-        "ehns.servicebus.windows.net:9093", "trades", KafkaAuthMode.ENTRA_SERVICE_CREDENTIAL, service_credential="proc"
+        "ehns.servicebus.windows.net:9093",
+        "trades",
+        KafkaAuthMode.ENTRA_SERVICE_CREDENTIAL,
+        service_credential="proc",
+        group_id_prefix=GROUP,
     )
     opts = kafka_options(settings, secrets=None)
     assert opts["databricks.serviceCredential"] == "proc"
@@ -114,7 +121,7 @@ def test_event_hubs_uses_the_service_credential_and_no_secret() -> None:
 
 
 def test_event_hubs_without_service_credential() -> None:
-    settings = KafkaSettings("h:9093", "trades", KafkaAuthMode.ENTRA_SERVICE_CREDENTIAL)
+    settings = KafkaSettings("h:9093", "trades", KafkaAuthMode.ENTRA_SERVICE_CREDENTIAL, group_id_prefix=GROUP)
     with pytest.raises(ConfigError, match="needs --service-credential"):
         kafka_options(settings)
 
@@ -127,6 +134,7 @@ def test_confluent_reads_key_and_secret_from_the_scope() -> None:
         secret_scope="kv",
         api_key_secret="cc-key",
         api_secret_secret="cc-secret",
+        group_id_prefix=GROUP,
     )
     opts = kafka_options(settings, DictSecrets({("kv", "cc-key"): "KEY1", ("kv", "cc-secret"): "s3cr/t+"}))
     assert opts["kafka.sasl.mechanism"] == "PLAIN" and opts["kafka.security.protocol"] == "SASL_SSL"
@@ -135,19 +143,41 @@ def test_confluent_reads_key_and_secret_from_the_scope() -> None:
 
 
 def test_confluent_missing_secret_names_scope_and_key() -> None:
-    settings = KafkaSettings("b:9092", "t", KafkaAuthMode.SASL_PLAIN_SECRET_SCOPE, "", "kv", "cc-key", "cc-secret")
+    settings = KafkaSettings(
+        "b:9092", "t", KafkaAuthMode.SASL_PLAIN_SECRET_SCOPE, "", "kv", "cc-key", "cc-secret", group_id_prefix=GROUP
+    )
     with pytest.raises(MissingSecretError, match="secret 'cc-secret' is not readable in secret scope 'kv'"):
         kafka_options(settings, DictSecrets({("kv", "cc-key"): "KEY1"}))
 
 
 def test_confluent_missing_parameters() -> None:
-    settings = KafkaSettings("b:9092", "t", KafkaAuthMode.SASL_PLAIN_SECRET_SCOPE, secret_scope="kv")
+    settings = KafkaSettings(
+        "b:9092", "t", KafkaAuthMode.SASL_PLAIN_SECRET_SCOPE, secret_scope="kv", group_id_prefix=GROUP
+    )
     with pytest.raises(ConfigError, match="needs --api-key-secret, --api-secret-secret"):
         settings.check()
 
 
+@pytest.mark.parametrize("auth", list(KafkaAuthMode))
+def test_the_source_consumes_under_the_granted_group_prefix(auth: KafkaAuthMode) -> None:
+    settings = KafkaSettings("b:9092", "t", auth, "cred", "kv", "cc-key", "cc-secret", group_id_prefix="bronze-ingest")
+    opts = kafka_options(settings, DictSecrets({("kv", "cc-key"): "K", ("kv", "cc-secret"): "S"}))
+    # groupIdPrefix, not kafka.group.id: Spark keeps a unique group per query under the prefix.
+    assert opts["groupIdPrefix"] == "bronze-ingest"
+    assert "kafka.group.id" not in opts
+
+
+@pytest.mark.parametrize("prefix", [None, "", "  ", "bronze ingest", "g" * 201])
+def test_a_missing_or_malformed_group_prefix_is_refused(prefix: str | None) -> None:
+    settings = KafkaSettings("b:9092", "t", KafkaAuthMode.ENTRA_SERVICE_CREDENTIAL, "c", group_id_prefix=prefix)
+    with pytest.raises(ConfigError, match="--kafka-group-id-prefix"):
+        settings.check()
+
+
 def test_bad_starting_offsets() -> None:
-    settings = KafkaSettings("b:9092", "t", KafkaAuthMode.ENTRA_SERVICE_CREDENTIAL, "c", starting_offsets="oldest")
+    settings = KafkaSettings(
+        "b:9092", "t", KafkaAuthMode.ENTRA_SERVICE_CREDENTIAL, "c", starting_offsets="oldest", group_id_prefix=GROUP
+    )
     with pytest.raises(ConfigError, match="--starting-offsets"):
         settings.check()
 

@@ -75,6 +75,7 @@ def test_bronze_checks_auth_parameters_before_spark() -> None:
     base = [
         "--catalog", "c", "--bronze-schema", "b", "--checkpoint-root", "/cp",
         "--kafka-bootstrap-servers", "ns.servicebus.windows.net:9093", "--kafka-topic", "trades",
+        "--kafka-group-id-prefix", "bronze-ingest",
     ]  # fmt: skip
     with pytest.raises(ConfigError, match="unknown Kafka auth mode"):
         bronze.parse_args([*base, "--kafka-auth", "password"])
@@ -84,6 +85,7 @@ def test_bronze_checks_auth_parameters_before_spark() -> None:
         bronze.parse_args([*base, "--kafka-auth", "sasl-plain-secret-scope"])
     cfg = bronze.parse_args([*base, "--kafka-auth", "entra-service-credential", "--service-credential", "proc"])
     assert cfg.kafka.service_credential == "proc"
+    assert cfg.kafka.group_id_prefix == "bronze-ingest"
 
 
 def test_silver_rules_from_parameters() -> None:
