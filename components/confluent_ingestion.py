@@ -15,6 +15,25 @@ The producer's and processor's API key id and secret go to Key Vault as
 management-plane secrets (values are Pulumi secrets); jobs reach them only
 through the Key Vault-backed secret scope. Nothing secret is an output.
 
+What a real `pulumi up` needs that the offline mocks cannot show (docs/confluent.md):
+- Cluster API keys are created with `disable_wait_for_ready`: otherwise the
+  provider lists topics on the cluster's private REST endpoint before it records
+  the key, fails from a runner outside the network, and every retry leaves an
+  orphan key (provider docs, `confluent_api_key.disable_wait_for_ready`;
+  confluentinc/terraform-provider-confluent#25, #51, #140, #483;
+  internal/provider/resource_api_key.go `waitForApiKeyToSync`).
+- Topics are the only calls to the private REST endpoint. They wait for every
+  endpoint, DNS record and VNet link of the Confluent zone, and for each
+  endpoint's connection to read `Approved` (manual connections start
+  `Pending`). On destroy the same edges delete the topics before the link.
+  A stack can leave topics out (`manage_topics=False`) for the first,
+  connectivity-only stage run from outside the network.
+- The private endpoints are created one after another: concurrent endpoint
+  creates in one subnet conflict (Azure/azure-rest-api-specs#20289; azurerm
+  serialises them with a per-subnet lock, hashicorp/terraform-provider-azurerm#16315).
+- API keys rotate in generations: two keys side by side, the Key Vault secrets
+  naming the active one, then the old one removed (`ApiKeyGeneration`).
+
 Downstream code sees a `KafkaSource` only, the same interface Event Hubs fills.
 """
 
@@ -24,7 +43,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import pulumi
 import pulumi_confluentcloud as confluentcloud
@@ -47,6 +66,8 @@ DEVELOPER_WRITE = "DeveloperWrite"
 DEVELOPER_MANAGE = "DeveloperManage"
 ALLOWED_ROLES = frozenset({DEVELOPER_READ, DEVELOPER_WRITE, DEVELOPER_MANAGE})
 T = TypeVar("T")
+# Rotation runs two generations side by side (new key created, secrets swapped, then the old one removed).
+MAX_KEY_GENERATIONS = 2
 # Kafka clients over Private Link resolve broker names under the network's DNS domain.
 DNS_TTL_SECONDS = 60
 
@@ -76,6 +97,15 @@ class ClusterArgs:
 
 
 @dataclass(frozen=True)
+class ApiKeyGeneration:
+    """One generation of the service accounts' API keys. Confluent keys never expire, and a
+    Key Vault secret's `exp` does not stop reads, so `rotate_by` is a date to act on, not a cut-off."""
+
+    name: str  # "" = the stack's original keys, which keep their logical names
+    rotate_by: date
+
+
+@dataclass(frozen=True)
 class PrivateLinkArgs:
     """The Azure side of Confluent's Private Link: endpoints in one subnet, DNS in the VNet."""
 
@@ -85,6 +115,11 @@ class PrivateLinkArgs:
     add_private_dns_zone: Callable[[str, pulumi.Input[str]], privatedns.PrivateZone]
     endpoint_name_prefix: str
     zones: Sequence[str] = ("1", "2", "3")
+    # The zone's VNet links by zone key (`Network.dns_zone_links`): topics wait for them, and
+    # on destroy are deleted before them. None until the stack passes them.
+    dns_zone_links: Callable[[str], Sequence[pulumi.Resource]] | None = None
+    # Other private endpoints in the same subnet, created before ours (one at a time per subnet).
+    after: Sequence[pulumi.Resource] = ()
 
 
 @dataclass(frozen=True)
@@ -111,7 +146,13 @@ class ConfluentIngestionArgs:
     # Service-account display names by role ("producer", "processor", "topic-manager").
     service_account_names: dict[str, str]
     secrets: SecretStoreArgs
-    api_key_expiry: date
+    api_key_expiry: date | None
+    # Key generations, oldest first; empty = one generation ("") that rotates by `api_key_expiry`.
+    api_key_generations: Sequence[ApiKeyGeneration] = ()
+    # The generation whose key the Key Vault secrets (and the topics' credentials) hold; default the newest.
+    active_api_key_generation: str | None = None
+    # False on the connectivity stage of a first deploy run from outside the network (docs/confluent.md).
+    manage_topics: bool = True
     # None = the explicit, named public choice (dev only; the config refuses it in prod).
     private_link: PrivateLinkArgs | None = None
     # Principal id of the producer's managed identity: it reads its own two secrets, nothing else.
@@ -168,6 +209,9 @@ class ConfluentIngestion(PlatformComponent):
         self.private_endpoints: dict[str, network.PrivateEndpoint] = {}
         self.dns_zone: privatedns.PrivateZone | None = None
         self.dns_records: list[privatedns.PrivateRecordSet] = []
+        self.dns_zone_links: list[pulumi.Resource] = []
+        # Per endpoint: its connection state, failing unless Approved (empty on the public choice).
+        self.approvals: list[pulumi.Output[str]] = []
         if args.private_link is not None:
             self._private_networking(name, args, env_ref)
 
@@ -189,9 +233,14 @@ class ConfluentIngestion(PlatformComponent):
             opts=self._cc(depends_on=[self.network] if self.network is not None else []),
         )
         self.bootstrap_servers: pulumi.Output[str] = self.cluster.bootstrap_endpoint.apply(strip_protocol)
-        # Private clusters answer their REST API (topics, key readiness) only over Private Link:
-        # those calls wait for the endpoints and DNS records, from a runner inside the VNet.
-        reachable: list[pulumi.Resource] = [self.cluster, *self.private_endpoints.values(), *self.dns_records]
+        # Private clusters answer their REST API (topics) only over Private Link: topic calls wait for
+        # the endpoints, the DNS records, the zone's VNet links and approved endpoint connections.
+        reachable: list[pulumi.Resource] = [
+            self.cluster,
+            *self.private_endpoints.values(),
+            *self.dns_records,
+            *self.dns_zone_links,
+        ]
 
         # ---- identities and least-privilege role bindings
         self.service_accounts: dict[str, confluentcloud.ServiceAccount] = {}
@@ -224,24 +273,37 @@ class ConfluentIngestion(PlatformComponent):
             for t in args.topics
         ]
 
-        self.api_keys: dict[str, confluentcloud.ApiKey] = {}
-        for role in self.service_accounts:
-            self.api_keys[role] = self._api_key(name, role, reachable)
+        # ---- API keys, one per service account and generation; the active generation is the one in use
+        self.generations = key_generations(args.api_key_generations, args.api_key_expiry)
+        active = active_generation(self.generations, args.active_api_key_generation)
+        self.active_generation = active
+        self.api_keys_by_generation: dict[str, dict[str, confluentcloud.ApiKey]] = {}
+        for position, generation in enumerate(self.generations):
+            self.api_keys_by_generation[generation.name] = {
+                role: self._api_key(name, role, generation, keeps_original_name=position == 0)
+                for role in self.service_accounts
+            }
+        self.api_keys: dict[str, confluentcloud.ApiKey] = self.api_keys_by_generation[active.name]
+        for warning in rotation_warnings(self.generations, active, date.today()):
+            pulumi.log.warn(f"{name}: {warning}", resource=self)
 
         # ---- topics, created with the topic manager's key through the cluster's REST endpoint
         manager_key = self.api_keys["topic-manager"]
         self.topics: dict[str, confluentcloud.KafkaTopic] = {}
-        for topic in args.topics:
-            self.topics[topic.name] = confluentcloud.KafkaTopic(
-                f"{name}-topic-{topic.name}",
-                kafka_cluster=confluentcloud.KafkaTopicKafkaClusterArgs(id=self.cluster.id),
-                topic_name=topic.name,
-                partitions_count=topic.partitions,
-                rest_endpoint=self.cluster.rest_endpoint,
-                config={"retention.ms": str(topic.retention_ms), "cleanup.policy": topic.cleanup_policy},
-                credentials=confluentcloud.KafkaTopicCredentialsArgs(key=manager_key.id, secret=manager_key.secret),
-                opts=self._cc(depends_on=[*reachable, manager_key, *manage_bindings]),
-            )
+        if args.manage_topics:
+            # Resolves only once every endpoint's connection reads Approved (property dependency on them).
+            rest_endpoint = pulumi.Output.all(self.cluster.rest_endpoint, *self.approvals).apply(lambda v: str(v[0]))
+            for topic in args.topics:
+                self.topics[topic.name] = confluentcloud.KafkaTopic(
+                    f"{name}-topic-{topic.name}",
+                    kafka_cluster=confluentcloud.KafkaTopicKafkaClusterArgs(id=self.cluster.id),
+                    topic_name=topic.name,
+                    partitions_count=topic.partitions,
+                    rest_endpoint=rest_endpoint,
+                    config={"retention.ms": str(topic.retention_ms), "cleanup.policy": topic.cleanup_policy},
+                    credentials=confluentcloud.KafkaTopicCredentialsArgs(key=manager_key.id, secret=manager_key.secret),
+                    opts=self._cc(depends_on=[*reachable, manager_key, *manage_bindings]),
+                )
 
         # ---- the producer's and processor's keys in Key Vault (management plane)
         self.secret_names: dict[str, dict[str, str]] = {}
@@ -259,9 +321,7 @@ class ConfluentIngestion(PlatformComponent):
                     properties=keyvault.SecretPropertiesArgs(
                         value=pulumi.Output.secret(value),
                         content_type="text/plain",
-                        attributes=keyvault.SecretAttributesArgs(
-                            enabled=True, expires=expiry_epoch(args.api_key_expiry)
-                        ),
+                        attributes=keyvault.SecretAttributesArgs(enabled=True, expires=expiry_epoch(active.rotate_by)),
                     ),
                     tags={**self.tags, "confluentServiceAccount": role},
                     opts=self._opts(depends_on=[args.secrets.vault]),
@@ -313,9 +373,11 @@ class ConfluentIngestion(PlatformComponent):
 
     # ------------------------------------------------------------------ helpers
 
-    def _cc(self, *, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
+    def _cc(
+        self, *, depends_on: Sequence[pulumi.Resource] = (), aliases: Sequence[pulumi.Alias] | None = None
+    ) -> pulumi.ResourceOptions:
         """Options for a Confluent child: parented here, always through the explicit provider."""
-        return self._opts(depends_on=depends_on, provider=self.provider)
+        return self._opts(depends_on=depends_on, provider=self.provider, aliases=aliases)
 
     def _topic_crn(self, topic: str) -> pulumi.Output[str]:
         return pulumi.Output.concat(self.cluster.rbac_crn, "/kafka=", self.cluster.id, "/topic=", topic)
@@ -334,12 +396,16 @@ class ConfluentIngestion(PlatformComponent):
         self.role_bindings.append(binding)
         return binding
 
-    def _api_key(self, name: str, role: str, reachable: Sequence[pulumi.Resource]) -> confluentcloud.ApiKey:
+    def _api_key(
+        self, name: str, role: str, generation: ApiKeyGeneration, *, keeps_original_name: bool
+    ) -> confluentcloud.ApiKey:
         sa = self.service_accounts[role]
+        suffix = f"-{generation.name}" if generation.name else ""
+        original = f"{name}-key-{role}"
         return confluentcloud.ApiKey(
-            f"{name}-key-{role}",
-            display_name=f"{role}-kafka",
-            description=f"Kafka API key of the {role} service account",
+            f"{original}{suffix}",
+            display_name=f"{role}-kafka{suffix}",
+            description=f"Kafka API key of the {role} service account (rotate by {generation.rotate_by.isoformat()})",
             owner=confluentcloud.ApiKeyOwnerArgs(
                 id=sa.id, api_version=SERVICE_ACCOUNT_API_VERSION, kind=SERVICE_ACCOUNT_KIND
             ),
@@ -349,7 +415,14 @@ class ConfluentIngestion(PlatformComponent):
                 kind=CLUSTER_KIND,
                 environment=confluentcloud.ApiKeyManagedResourceEnvironmentArgs(id=self.environment.id),
             ),
-            opts=self._cc(depends_on=[sa, *reachable]),
+            # No readiness call to the cluster's private REST endpoint: it fails from outside the
+            # network after the key exists, and each retry would leave an orphan key.
+            disable_wait_for_ready=True,
+            # The oldest generation keeps the URN the stack's original (unnamed) keys had.
+            opts=self._cc(
+                depends_on=[sa, self.cluster],
+                aliases=[pulumi.Alias(name=original)] if keeps_original_name and suffix else None,
+            ),
         )
 
     def _private_networking(
@@ -379,6 +452,7 @@ class ConfluentIngestion(PlatformComponent):
         )
         aliases: pulumi.Output[dict[str, str]] = self.network.azures.apply(_aliases)
         ips: dict[str, pulumi.Output[str]] = {}
+        previous: list[pulumi.Resource] = list(pl.after)
         for zone in pl.zones:
             endpoint_name = f"{pl.endpoint_name_prefix}-z{zone}"
             nic_name = f"{endpoint_name}-nic"
@@ -400,8 +474,10 @@ class ConfluentIngestion(PlatformComponent):
                     )
                 ],
                 tags=dict(self.tags),
-                opts=self._opts(depends_on=[self.private_link_access]),
+                # One endpoint at a time in the subnet (concurrent creates conflict; module docstring).
+                opts=self._opts(depends_on=[self.private_link_access, *previous]),
             )
+            previous = [pe]
             self.private_endpoints[zone] = pe
             # The endpoint's IP is not among its outputs: read it from its network interface.
             nic = network.get_network_interface_output(
@@ -413,6 +489,20 @@ class ConfluentIngestion(PlatformComponent):
             ips[zone] = _after(pe, nic).apply(lambda r: _first_private_ip(r.ip_configurations))
 
         self.dns_zone = pl.add_private_dns_zone("confluent", self.network.dns_domain)
+        self.dns_zone_links = list(pl.dns_zone_links("confluent")) if pl.dns_zone_links is not None else []
+        for zone, pe in self.private_endpoints.items():
+            endpoint_name = f"{pl.endpoint_name_prefix}-z{zone}"
+            # Read back after creation: Confluent moves a manual connection from Pending to Approved.
+            read = network.get_private_endpoint_output(
+                resource_group_name=c.resource_group_name,
+                private_endpoint_name=endpoint_name,
+                opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[pe]),
+            )
+            self.approvals.append(
+                pulumi.Output.all(_after(pe, read), c.resource_group_name).apply(
+                    functools.partial(_require_approved, endpoint=endpoint_name)
+                )
+            )
         records: list[tuple[str, str, list[pulumi.Output[str]]]] = [("all", "*", list(ips.values()))]
         records += [(f"az{zone}", f"*.az{zone}", [ip]) for zone, ip in ips.items()]
         for key, relative_name, addresses in records:
@@ -447,6 +537,80 @@ def _alias_for(aliases: dict[str, str], zone: str) -> str:
             f"the Confluent network has no Private Link service alias for zone {zone!r}: {sorted(aliases)}"
         )
     return aliases[zone]
+
+
+class PrivateLinkNotApprovedError(Exception):
+    """An endpoint's connection to Confluent is not Approved: calls to the cluster would not get through."""
+
+
+APPROVED = "Approved"
+
+
+def connection_status(read: network.GetPrivateEndpointResult) -> str:
+    """The state of the endpoint's (single, manual) connection: Pending, Approved, Rejected or Disconnected."""
+    for conn in read.manual_private_link_service_connections or ():
+        state = conn.private_link_service_connection_state
+        return (state.status if state is not None else None) or "unknown"
+    return "no manual connection"
+
+
+def _require_approved(values: Sequence[object], *, endpoint: str) -> str:
+    read, resource_group = values
+    status = connection_status(cast(network.GetPrivateEndpointResult, read))
+    if status != APPROVED:
+        raise PrivateLinkNotApprovedError(
+            f"private endpoint {endpoint!r}: its connection to Confluent is {status!r}, not {APPROVED!r}, so the "
+            f"cluster's REST endpoint is unreachable and no topic was created. Confluent approves connections from "
+            f"the subscription registered in the PrivateLinkAccess; check with `az network private-endpoint show "
+            f"-g {resource_group} -n {endpoint} --query "
+            f"manualPrivateLinkServiceConnections[0].privateLinkServiceConnectionState` and run `pulumi up` again "
+            f"once it is Approved (docs/confluent.md, 'Staged first deploy')."
+        )
+    return status
+
+
+def key_generations(generations: Sequence[ApiKeyGeneration], api_key_expiry: date | None) -> list[ApiKeyGeneration]:
+    """The generations oldest first; none configured = the original keys, rotated by `api_key_expiry`."""
+    if not generations:
+        if api_key_expiry is None:
+            raise ValueError("API keys need a rotate-by date (api_key_expiry) or generations")
+        return [ApiKeyGeneration("", api_key_expiry)]
+    names = [g.name for g in generations]
+    if len(set(names)) != len(names):
+        raise ValueError(f"API key generations have duplicate names: {names}")
+    if len(generations) > MAX_KEY_GENERATIONS:
+        raise ValueError(f"at most {MAX_KEY_GENERATIONS} API key generations live side by side, not {names}")
+    return sorted(generations, key=lambda g: g.rotate_by)
+
+
+def active_generation(generations: Sequence[ApiKeyGeneration], name: str | None) -> ApiKeyGeneration:
+    """The generation the Key Vault secrets hold: the named one, or the newest."""
+    if name is None:
+        return generations[-1]
+    for generation in generations:
+        if generation.name == name:
+            return generation
+    raise ValueError(f"active API key generation {name!r} is not one of {[g.name for g in generations]}")
+
+
+def rotation_warnings(
+    generations: Sequence[ApiKeyGeneration], active: ApiKeyGeneration, today: date, *, notice_days: int = 30
+) -> list[str]:
+    """What `pulumi preview`/`up` warns about: a rotation due within `notice_days`, or an old key still alive."""
+    warnings: list[str] = []
+    days = (active.rotate_by - today).days
+    label = f"API key generation {active.name or '(original)'!r}"
+    if days < 0:
+        warnings.append(f"{label} was due for rotation on {active.rotate_by.isoformat()}; rotate now")
+    elif days <= notice_days:
+        warnings.append(f"{label} is due for rotation on {active.rotate_by.isoformat()} (in {days} days)")
+    retired = [g.name or "(original)" for g in generations if g is not active]
+    if retired:
+        warnings.append(
+            f"API key generation(s) {retired} still exist beside the active {active.name or '(original)'!r}: "
+            "remove them once every consumer runs on the active key"
+        )
+    return warnings
 
 
 def _first_private_ip(

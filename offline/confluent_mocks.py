@@ -48,7 +48,13 @@ def _ref_id(value: Any) -> str | None:
 
 
 def dns_domain(network_id: str, region: str) -> str:
-    return f"{network_id}.{region}.azure.confluent.cloud"
+    """A network's DNS domain: its own first label (`pr123a` in the provider's docs), never the network id.
+
+    confluentinc/terraform-provider-confluent docs/resources/confluent_network.md, `dns_domain`:
+    "for example, `pr123a.us-east-2.aws.confluent.cloud`". Nothing may derive the zone name from the
+    id; the stack takes it from the network's `dns_domain` output.
+    """
+    return f"pr{_digest('dns-label', network_id, 5)}.{region}.azure.confluent.cloud"
 
 
 def resource_id(token: str, name: str, inputs: dict[str, Any]) -> str:

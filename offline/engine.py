@@ -36,6 +36,8 @@ TENANT_ID = "00000000-0000-0000-0000-00000000bbbb"
 DEPLOYER_OBJECT_ID = "00000000-0000-0000-0000-00000000cccc"
 # What a `secure:` config value becomes offline: the real ciphertext needs the stack's key.
 OFFLINE_SECRET_PLACEHOLDER = "offline-placeholder-secret"
+# What a required secret the stack file does not hold becomes offline (stack_config/secrets.py).
+OFFLINE_STAND_IN_PREFIX = "offline-stand-in-for-"
 
 
 # Provider SDKs whose eager __init__ dominates the preview's start-up (see offline/lazy_sdk.py).
@@ -183,6 +185,10 @@ class PlatformMocks(pulumi.runtime.Mocks):
     for the real engine before the resource exists.
     """
 
+    # What a private endpoint's manual connection reads after creation. Confluent approves
+    # connections from the subscription its PrivateLinkAccess registers; tests set "Pending".
+    manual_connection_status = "Approved"
+
     def __init__(self, preview: bool) -> None:
         self.preview = preview
         # Private endpoints' IPs, allocated from their subnet like Azure does; the NIC invoke answers them.
@@ -317,6 +323,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
             }, []
         if args.token == "azure-native:network:getNetworkInterface":
             return self._network_interface(dict(args.args)), []
+        if args.token == "azure-native:network:getPrivateEndpoint":
+            return self._private_endpoint_read(dict(args.args)), []
         return {}, []
 
     def _private_endpoint(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
@@ -338,6 +346,27 @@ class PlatformMocks(pulumi.runtime.Mocks):
             prefix = self._subnet_prefixes.get(subnet, "10.0.0.0/26")
             configs.append({**config, "privateIPAddress": str(ipaddress.ip_network(prefix)[4])})
         return configs
+
+    def _private_endpoint_read(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        name = str(inputs.get("privateEndpointName", "pe"))
+        rg = str(inputs.get("resourceGroupName", "rg"))
+        pe_id = _arm_id(SUBSCRIPTION_ID, rg, "Microsoft.Network/privateEndpoints", name)
+        return {
+            "id": pe_id,
+            "name": name,
+            "provisioningState": "Succeeded",
+            "manualPrivateLinkServiceConnections": [
+                {
+                    "id": f"{pe_id}/manualPrivateLinkServiceConnections/{name}-conn",
+                    "name": f"{name}-conn",
+                    "privateLinkServiceConnectionState": {
+                        "status": self.manual_connection_status,
+                        "description": "",
+                        "actionsRequired": "None",
+                    },
+                }
+            ],
+        }
 
     def _network_interface(self, inputs: dict[str, Any]) -> dict[str, Any]:
         name = str(inputs.get("networkInterfaceName", "nic"))
@@ -480,6 +509,7 @@ def run_stack(
         lazy_sdk.install(package)
     alias_urns.install()
     values, secret_keys = stack_config_values(stack, root)
+    stand_ins = _stand_in_missing_secrets(values, secret_keys)
     for key, value in (config_overrides or {}).items():
         if value is None:
             values.pop(key, None)
@@ -487,7 +517,22 @@ def run_stack(
             values[key] = value if isinstance(value, str) else json.dumps(value)
     project = load_project(root)["name"]
     # A fresh context per run: config and settings are ContextVars, so stacks never leak into each other.
-    return contextvars.Context().run(_run, project, stack, preview, root, values, secret_keys)
+    plan = contextvars.Context().run(_run, project, stack, preview, root, values, secret_keys)
+    plan.secret_stand_ins = [key for key in stand_ins if values.get(key, "").startswith(OFFLINE_STAND_IN_PREFIX)]
+    return plan
+
+
+def _stand_in_missing_secrets(values: dict[str, str], secret_keys: list[str]) -> list[str]:
+    """Marked secret stand-ins for each secret the config needs but the stack file lacks (a real run refuses)."""
+    from stack_config.secrets import required_secrets
+
+    stand_ins: list[str] = []
+    for secret in required_secrets(values.get):
+        if values.get(secret.key) in (None, ""):
+            values[secret.key] = OFFLINE_STAND_IN_PREFIX + secret.key
+            secret_keys.append(secret.key)
+            stand_ins.append(secret.key)
+    return stand_ins
 
 
 def _run(project: str, stack: str, preview: bool, root: Path, values: dict[str, str], secret_keys: list[str]) -> Plan:

@@ -50,6 +50,8 @@ class Plan:
     resources: list[PlannedResource]
     outputs: dict[str, Any]
     invokes: list[Invocation] = field(default_factory=list)
+    # Secrets a real `pulumi up` needs that the stack file does not hold: the engine stood in marked values.
+    secret_stand_ins: list[str] = field(default_factory=list)
 
     # ---- queries the preview, policies and tests share ----
     def of_type(self, type_token: str) -> list[PlannedResource]:
@@ -83,6 +85,7 @@ class Plan:
             resources=[PlannedResource(**r) for r in data["resources"]],
             outputs=data["outputs"],
             invokes=[Invocation(**i) for i in data.get("invokes", [])],
+            secret_stand_ins=list(data.get("secret_stand_ins", [])),
         )
 
     @classmethod

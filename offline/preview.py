@@ -60,6 +60,17 @@ def render_outputs(plan: Plan, out: TextIO) -> None:
         out.write(f"  {key}: {plan.outputs[key]}\n")
 
 
+def render_secrets(plan: Plan, out: TextIO) -> None:
+    """Each secret a real `pulumi up` needs and the stack file does not hold, with the command that sets it."""
+    from stack_config.secrets import describe
+
+    if not plan.secret_stand_ins:
+        return
+    out.write(f"\nSecrets a real `pulumi up` needs (not in Pulumi.{plan.stack}.yaml; offline stand-ins used):\n")
+    for secret in map(describe, plan.secret_stand_ins):
+        out.write(f"  {secret.key}: {secret.why}\n    {secret.set_command(plan.stack)}\n")
+
+
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     stacks = list_stacks()
     parser = argparse.ArgumentParser(prog="python -m offline.preview", description=__doc__.splitlines()[0])
@@ -108,6 +119,7 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         render_tree(plan, out)
     render_counts(plan, out)
     render_outputs(plan, out)
+    render_secrets(plan, out)
     json_path = args.json or REPO_ROOT / "out" / f"plan-{args.stack}.json"
     plan.write(json_path)
     out.write(f"\nFull plan written to {json_path}\n")

@@ -115,7 +115,7 @@ class ConfluentConfig(Section):
     topics: tuple[TopicConfig, ...] = Field(min_length=1)
     processor_consumer_group_prefix: GroupPrefix = "bronze-ingest"
     # Rotate-by date of the service accounts' API keys; the Key Vault secrets holding them
-    # expire on it (quote it in YAML: "2027-06-30").
+    # carry it as `exp` (quote it in YAML: "2027-06-30").
     api_key_expiry: date
 
     @model_validator(mode="after")
@@ -170,15 +170,20 @@ def stack_problems(confluent: ConfluentConfig, *, is_prod: bool, trades_stream: 
     return problems
 
 
-def credential_problems(get: Callable[[str], object], is_secret: Callable[[str], bool]) -> list[str]:
-    """The Confluent Cloud API key and secret must be set, and set as secrets."""
+def credential_problems(
+    get: Callable[[str], object], is_secret: Callable[[str], bool], stack: str | None = None
+) -> list[str]:
+    """The Confluent Cloud API key and secret must be set, and set as secrets; each problem names its command."""
     problems: list[str] = []
+    on_stack = f" --stack {stack}" if stack else ""
     for key in CREDENTIAL_KEYS:
         if get(key) in (None, ""):
             problems.append(
                 f"{key} is required when ingestion.provider is 'confluent' but not set "
-                f"(pulumi config set --secret {key} <value>)"
+                f"(pulumi config set --secret {key} <value>{on_stack})"
             )
         elif not is_secret(key):
-            problems.append(f"{key} is set in plain text; set it with `pulumi config set --secret {key} <value>`")
+            problems.append(
+                f"{key} is set in plain text; set it with `pulumi config set --secret {key} <value>{on_stack}`"
+            )
     return problems

@@ -98,7 +98,9 @@ def load_stack_config() -> StackConfig:
     ingestion = raw.get("ingestion")
     if isinstance(ingestion, dict) and ingestion.get("provider") == IngestionProvider.CONFLUENT.value:
         # The Confluent provider's Cloud API credentials live in its own namespace, as secrets.
-        problems.extend(confluent_credential_problems(runtime_config.get_config, runtime_config.is_config_secret))
+        problems.extend(
+            confluent_credential_problems(runtime_config.get_config, runtime_config.is_config_secret, stack)
+        )
     try:
         config = parse_stack_config(raw, stack)
     except ConfigError as exc:

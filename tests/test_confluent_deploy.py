@@ -1,0 +1,170 @@
+"""What a real `pulumi up` of the Confluent option needs, beyond the shapes (issue #39).
+
+Each test here fails on the code before the fix it guards: API keys that call the
+private REST endpoint, topics that do not wait for approved connections,
+endpoints created all at once in one subnet, a DNS zone named after the network
+id, keys that cannot rotate side by side.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from components.confluent_ingestion import (
+    ApiKeyGeneration,
+    PrivateLinkNotApprovedError,
+    active_generation,
+    key_generations,
+    rotation_warnings,
+)
+from offline.engine import PlatformMocks, StackProgramError, run_stack
+from offline.plan import Plan
+from tests.plan_queries import PE, ZONE, only
+
+REPO = Path(__file__).resolve().parent.parent
+CC = "confluentcloud:index/"
+API_KEY = CC + "apiKey:ApiKey"
+TOPIC = CC + "kafkaTopic:KafkaTopic"
+NETWORK = CC + "network:Network"
+
+
+def confluent_endpoints(plan: Plan) -> dict[str, str]:
+    """zone -> URN of the Confluent private endpoint."""
+    return {r.name.rsplit("-z", 1)[1]: r.urn for r in plan.of_type(PE) if r.name.startswith("confluent-pe-z")}
+
+
+# ----------------------------------------------------------------------------- case 2: keys, REST reach
+
+
+def test_api_keys_never_call_the_private_rest_endpoint(confluent_plan: Plan) -> None:
+    keys = confluent_plan.of_type(API_KEY)
+    assert len(keys) == 3
+    for key in keys:
+        # Without it the provider lists topics on the private REST endpoint before recording the key.
+        assert key.inputs.get("disableWaitForReady") is True, key.name
+
+
+def test_runner_egress_names_the_confluent_cloud_api() -> None:
+    """The Confluent provider's default endpoint (provider.go: https://api.confluent.cloud)."""
+    delivery = (REPO / "docs" / "delivery.md").read_text()
+    egress = delivery[delivery.index("Outbound access the runners need") :]
+    assert "`api.confluent.cloud`" in egress[:1500]
+
+
+# ----------------------------------------------------------------------------- case 3: readiness ordering
+
+
+def test_topics_reach_the_rest_endpoint_only_through_approved_connections(confluent_plan: Plan) -> None:
+    endpoints = set(confluent_endpoints(confluent_plan).values())
+    assert len(endpoints) == 3
+    for topic in confluent_plan.of_type(TOPIC):
+        # The endpoint value is the approval check's result, so it depends on every endpoint by property.
+        assert endpoints <= set(topic.property_dependencies["restEndpoint"]), topic.name
+    reads = [i.args["privateEndpointName"] for i in confluent_plan.invokes if i.token.endswith("getPrivateEndpoint")]
+    assert sorted(reads) == sorted(
+        only_pe.inputs["privateEndpointName"]
+        for only_pe in confluent_plan.of_type(PE)
+        if only_pe.name.startswith("confluent-pe-z")
+    )
+
+
+def test_a_pending_connection_stops_the_run_before_any_topic(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(PlatformMocks, "manual_connection_status", "Pending")
+    with pytest.raises(StackProgramError) as info:
+        run_stack("confluent", preview=False)
+    cause = info.value.cause
+    assert isinstance(cause, PrivateLinkNotApprovedError), repr(cause)
+    message = str(cause)
+    assert "'Pending', not 'Approved'" in message
+    assert "pe-rtacc-dev-weu-confluent-z" in message and "az network private-endpoint show" in message
+
+
+# ----------------------------------------------------------------------------- case 7: one endpoint at a time
+
+
+def test_confluent_endpoints_are_created_one_after_another(confluent_plan: Plan) -> None:
+    urns = confluent_endpoints(confluent_plan)
+    by_urn = {r.urn: r for r in confluent_plan.resources}
+    zones = sorted(urns)
+    for earlier, later in itertools.pairwise(zones):
+        assert urns[earlier] in by_urn[urns[later]].dependencies, (earlier, later)
+    assert not set(urns.values()) & set(by_urn[urns[zones[0]]].dependencies)
+
+
+# ----------------------------------------------------------------------------- case 8: the DNS domain's shape
+
+
+def test_the_dns_zone_is_the_networks_own_domain_not_its_id(confluent_plan: Plan) -> None:
+    network = only(confluent_plan, NETWORK)
+    domain = network.outputs["dnsDomain"]
+    label = domain.split(".", 1)[0]
+    assert label != network.id and not label.startswith("n-"), domain
+    zone = next(z for z in confluent_plan.of_type(ZONE) if z.name.endswith("-dns-confluent"))
+    assert zone.inputs["privateZoneName"] == domain
+
+
+def test_docs_describe_the_domain_as_its_own_label() -> None:
+    text = (REPO / "docs" / "confluent.md").read_text()
+    assert "<network-id>.<region>.azure.confluent.cloud" not in text
+    assert "pr123a" in text
+
+
+# ----------------------------------------------------------------------------- case 5: rotation in generations
+
+
+def test_no_generation_means_the_original_keys() -> None:
+    (only_one,) = key_generations((), date(2027, 6, 30))
+    assert only_one == ApiKeyGeneration("", date(2027, 6, 30))
+
+
+def test_generations_are_ordered_and_the_newest_is_active_by_default() -> None:
+    new, old = ApiKeyGeneration("2027b", date(2027, 12, 31)), ApiKeyGeneration("2027a", date(2027, 6, 30))
+    generations = key_generations((new, old), date(2000, 1, 1))
+    assert generations == [old, new]
+    assert active_generation(generations, None) is new
+    assert active_generation(generations, "2027a") is old
+    with pytest.raises(ValueError, match="'2028' is not one of"):
+        active_generation(generations, "2028")
+
+
+@pytest.mark.parametrize(
+    ("generations", "error"),
+    [
+        ((ApiKeyGeneration("a", date(2027, 1, 1)), ApiKeyGeneration("a", date(2027, 6, 1))), "duplicate names"),
+        (tuple(ApiKeyGeneration(n, date(2027, 1, i + 1)) for i, n in enumerate("abc")), "at most 2"),
+    ],
+)
+def test_bad_generations_are_refused(generations: tuple[ApiKeyGeneration, ...], error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        key_generations(generations, date(2027, 1, 1))
+
+
+def test_rotation_warnings_come_before_the_date_and_while_an_old_key_lives() -> None:
+    old, new = ApiKeyGeneration("a", date(2027, 1, 1)), ApiKeyGeneration("b", date(2027, 7, 1))
+    assert rotation_warnings([new], new, date(2027, 5, 1)) == []
+    assert rotation_warnings([new], new, date(2027, 6, 11)) == [
+        "API key generation 'b' is due for rotation on 2027-07-01 (in 20 days)"
+    ]
+    assert "was due for rotation on 2027-07-01; rotate now" in rotation_warnings([new], new, date(2027, 7, 2))[0]
+    (warning,) = rotation_warnings([old, new], new, date(2027, 2, 1))
+    assert "['a'] still exist beside the active 'b'" in warning
+
+
+def test_key_vault_secret_expiry_follows_the_active_generation(confluent_plan: Plan) -> None:
+    secrets = [r for r in confluent_plan.of_type("azure-native:keyvault:Secret") if "confluent" in r.name]
+    configured = str(_confluent_section()["apiKeyExpiry"])  # the shipped stack's one (original) generation
+    expected = (date.fromisoformat(configured) - date(1970, 1, 1)).days * 86400
+    assert secrets and {s.inputs["properties"]["attributes"]["expires"] for s in secrets} == {expected}
+
+
+def _confluent_section() -> dict[str, object]:
+    from offline.engine import stack_config_values
+
+    values, _ = stack_config_values("confluent")
+    section: dict[str, object] = json.loads(values["rta-platform:confluent"])
+    return section
