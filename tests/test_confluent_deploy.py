@@ -12,17 +12,19 @@ import itertools
 import json
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from components.confluent_ingestion import (
     ApiKeyGeneration,
     PrivateLinkNotApprovedError,
+    _require_approved,
     active_generation,
     key_generations,
     rotation_warnings,
 )
-from offline.engine import PlatformMocks, StackProgramError, run_stack
 from offline.plan import Plan
 from tests.plan_queries import PE, ZONE, only
 
@@ -73,15 +75,25 @@ def test_topics_reach_the_rest_endpoint_only_through_approved_connections(conflu
     )
 
 
-def test_a_pending_connection_stops_the_run_before_any_topic(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(PlatformMocks, "manual_connection_status", "Pending")
-    with pytest.raises(StackProgramError) as info:
-        run_stack("confluent", preview=False)
-    cause = info.value.cause
-    assert isinstance(cause, PrivateLinkNotApprovedError), repr(cause)
-    message = str(cause)
-    assert "'Pending', not 'Approved'" in message
-    assert "pe-rtacc-dev-weu-confluent-z" in message and "az network private-endpoint show" in message
+def _endpoint_read(status: str | None) -> Any:
+    """Shaped like `getPrivateEndpoint`'s result for an endpoint whose manual connection is in `status`."""
+    state = SimpleNamespace(status=status)
+    return SimpleNamespace(
+        manual_private_link_service_connections=[SimpleNamespace(private_link_service_connection_state=state)]
+    )
+
+
+@pytest.mark.parametrize("status", ["Pending", "Rejected", "Disconnected", None])
+def test_a_connection_not_approved_stops_the_topics(status: str | None) -> None:
+    with pytest.raises(PrivateLinkNotApprovedError) as info:
+        _require_approved([_endpoint_read(status), "rg-x"], endpoint="pe-x-z1")
+    message = str(info.value)
+    assert "pe-x-z1" in message and "not 'Approved'" in message
+    assert "az network private-endpoint show -g rg-x -n pe-x-z1" in message
+
+
+def test_an_approved_connection_lets_the_topics_through() -> None:
+    assert _require_approved([_endpoint_read("Approved"), "rg-x"], endpoint="pe-x-z1") == "Approved"
 
 
 # ----------------------------------------------------------------------------- case 7: one endpoint at a time
