@@ -33,6 +33,22 @@ _LIMITS: dict[str, tuple[int, str]] = {
 }
 
 
+# The longest name of each kind the platform derives: (abbreviation, qualifier, unique).
+# Config validation derives these before anything is registered (`name_problems`), and
+# `Naming.name` refuses a longer spec, so a prefix that passes validation fits every name.
+WORST_CASE: dict[str, tuple[str, str, bool]] = {
+    "storage": ("dbfs", "", True),
+    "keyvault": ("kv", "", True),
+    "eventhubs": ("evhns", "", True),
+    "sql": ("sql", "", True),
+    "default": ("sa", "topic-manager", True),
+}
+
+
+def _extra_length(abbreviation: str, qualifier: str, unique: bool) -> int:
+    return len(abbreviation) + (len(qualifier) + 1 if qualifier else 0) + (5 if unique else 0)
+
+
 @dataclass(frozen=True)
 class Naming:
     prefix: str
@@ -54,6 +70,11 @@ class Naming:
     def name(self, abbreviation: str, kind: str = "default", *, unique: bool = False, qualifier: str = "") -> str:
         """`<abbr>-<prefix>-<env>-<region>[-<qualifier>][-<suffix>]`, squeezed to the kind's limits."""
         max_len, allowed = _LIMITS[kind]
+        if _extra_length(abbreviation, qualifier, unique) > _extra_length(*WORST_CASE[kind]):
+            raise ValueError(
+                f"name spec ({abbreviation!r}, {kind!r}, qualifier={qualifier!r}) is longer than "
+                f"naming.WORST_CASE[{kind!r}]; declare it there so config validation covers it"
+            )
         parts = [abbreviation, self.prefix, self.environment, self.region]
         if qualifier:
             parts.append(qualifier)
@@ -67,3 +88,14 @@ class Naming:
         if len(name) > max_len:
             raise ValueError(f"derived {kind} name {name!r} exceeds {max_len} characters; shorten namePrefix")
         return name
+
+
+def name_problems(naming: Naming) -> list[str]:
+    """Each kind's longest derived name that would exceed Azure's limit, as a config problem."""
+    problems = []
+    for kind, (abbreviation, qualifier, unique) in WORST_CASE.items():
+        try:
+            naming.name(abbreviation, kind, unique=unique, qualifier=qualifier)
+        except ValueError as exc:
+            problems.append(f"namePrefix {naming.prefix!r}: {exc}")
+    return problems

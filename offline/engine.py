@@ -20,15 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import run_in_stack
 
-from offline import alias_urns, confluent_mocks, lazy_sdk
+from offline import alias_urns, confluent_mocks, lazy_sdk, stack_file
 from offline.plan import UNKNOWN, Invocation, Plan, PlannedResource
+from stack_config import examples
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SUBSCRIPTION_ID = "00000000-0000-0000-0000-00000000aaaa"
@@ -78,7 +78,7 @@ class StackProgramError(Exception):
 
 
 def load_project(root: Path = REPO_ROOT) -> dict[str, Any]:
-    return yaml.safe_load((root / "Pulumi.yaml").read_text())
+    return stack_file.load(root / "Pulumi.yaml")
 
 
 def stack_config_values(stack: str, root: Path = REPO_ROOT) -> tuple[dict[str, str], list[str]]:
@@ -88,7 +88,7 @@ def stack_config_values(stack: str, root: Path = REPO_ROOT) -> tuple[dict[str, s
     path = root / f"Pulumi.{stack}.yaml"
     if not path.exists():
         raise FileNotFoundError(f"no stack file {path.name}; known stacks: {', '.join(list_stacks(root))}")
-    stack_doc = yaml.safe_load(path.read_text()) or {}
+    stack_doc = stack_file.load(path)
     values: dict[str, Any] = {}
     for key, spec in (project.get("config") or {}).items():
         default = spec.get("default", spec.get("value")) if isinstance(spec, dict) else spec
@@ -498,12 +498,20 @@ def _plain(value: Any) -> Any:
 
 
 def run_stack(
-    stack: str, preview: bool = True, root: Path = REPO_ROOT, config_overrides: dict[str, Any] | None = None
+    stack: str,
+    preview: bool = True,
+    root: Path = REPO_ROOT,
+    config_overrides: dict[str, Any] | None = None,
+    *,
+    as_real_deploy: bool = False,
 ) -> Plan:
     """Evaluate the stack program for `stack`; raise StackProgramError if it fails.
 
     `config_overrides` replaces (value) or removes (None) fully qualified keys,
     which is how tests feed a broken config through the real program.
+    `as_real_deploy` (with preview=False) makes the program behave as under a real
+    `pulumi up`, which refuses example values (stack_config/examples.py); otherwise
+    the program knows it runs offline, where nothing is deployed.
     """
     for package in LAZY_SDKS:
         lazy_sdk.install(package)
@@ -517,7 +525,9 @@ def run_stack(
             values[key] = value if isinstance(value, str) else json.dumps(value)
     project = load_project(root)["name"]
     # A fresh context per run: config and settings are ContextVars, so stacks never leak into each other.
-    plan = contextvars.Context().run(_run, project, stack, preview, root, values, secret_keys)
+    context = contextvars.Context()
+    context.run(examples.OFFLINE_ENGINE.set, not as_real_deploy)
+    plan = context.run(_run, project, stack, preview, root, values, secret_keys)
     plan.secret_stand_ins = [key for key in stand_ins if values.get(key, "").startswith(OFFLINE_STAND_IN_PREFIX)]
     return plan
 

@@ -4,22 +4,83 @@
 
 Runs the real `__main__.py` under the mock engine, prints the resource tree
 under its components, counts by type and the stack outputs, evaluates the
-policy pack, and writes the full plan as JSON. Exit codes: 0 ok, 1 mandatory
-policy violation, 2 invalid stack config or program error.
+policy pack, and writes the full plan as JSON.
+
+Exit codes (the first that applies wins):
+  2  invalid stack file or config (or the program failed): nothing was planned;
+  3  an apply-time rule or access path failed: Azure or Databricks would refuse
+     the plan, or a promised data flow would not work (offline/apply_rules.py,
+     offline/access_paths.py);
+  1  a mandatory policy violation;
+  4  command-line misuse (unknown option or stack, an unwritable --json path);
+  0  clean.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
-from offline.engine import REPO_ROOT, StackProgramError, list_stacks, run_stack
+from offline import stack_file
+from offline.engine import REPO_ROOT, StackProgramError, list_stacks, run_stack, stack_config_values
 from offline.plan import Plan, PlannedResource
+from stack_config import examples
 
-EXIT_OK, EXIT_POLICY, EXIT_CONFIG = 0, 1, 2
+EXIT_OK, EXIT_POLICY, EXIT_CONFIG, EXIT_APPLY, EXIT_USAGE = 0, 1, 2, 3, 4
+
+
+class UsageError(Exception):
+    """The command line is wrong (not the stack): its own exit code, never mistaken for a config error."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}\n{self.format_usage().strip()}")
+
+
+def _writable(path: Path) -> str | None:
+    """Why the plan cannot be written to `path`, or None (checked before the run, which takes seconds)."""
+    if path.is_dir():
+        return f"{path} is a directory"
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{parent} is not a directory"
+    if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return f"{path} is not writable"
+    if path.parent.exists():
+        existed = path.exists()
+        try:
+            with path.open("a"):
+                pass
+        except OSError as exc:
+            return f"{path}: {exc.strerror or exc}"
+        if not existed:
+            path.unlink()
+    return None
+
+
+def render_examples(config: dict[str, str], secret_keys: list[str], out: TextIO) -> None:
+    """The placeholders in the stack's config, marked: the preview passes, a real `pulumi up` refuses them."""
+    parsed = {}
+    for key, raw in config.items():
+        if key in secret_keys:
+            continue
+        try:
+            parsed[key] = json.loads(raw) if raw[:1] in "[{" else raw
+        except ValueError:
+            parsed[key] = raw
+    found = examples.find_examples(parsed)
+    if found:
+        out.write(f"\nExample values ({len(found)}): fine offline, refused by a real `pulumi up` until replaced:\n")
+        for path, kind in found:
+            out.write(f"  {path}: {kind}\n")
 
 
 def _label(resource: PlannedResource) -> str:
@@ -71,9 +132,23 @@ def render_secrets(plan: Plan, out: TextIO) -> None:
         out.write(f"  {secret.key}: {secret.why}\n    {secret.set_command(plan.stack)}\n")
 
 
-def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
-    stacks = list_stacks()
-    parser = argparse.ArgumentParser(prog="python -m offline.preview", description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None, out: TextIO = sys.stdout, root: Path = REPO_ROOT) -> int:
+    """The command; `root` is the project directory (tests point it at a copy holding a broken stack file)."""
+    try:
+        return _main(argv, out, root)
+    except UsageError as exc:
+        out.write(f"error: {exc}\n")
+        return EXIT_USAGE
+
+
+def _main(argv: list[str] | None, out: TextIO, root: Path) -> int:
+    stacks = list_stacks(root)
+    parser = _Parser(
+        prog="python -m offline.preview",
+        description=__doc__.splitlines()[0],
+        epilog=__doc__[__doc__.index("Exit codes") :],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--stack", default="dev", help=f"stack to evaluate (one of: {', '.join(stacks)}); default dev")
     parser.add_argument(
         "--up", action="store_true", help="evaluate as `pulumi up` (computed outputs known) instead of a first preview"
@@ -99,17 +174,25 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     args = parser.parse_args(argv)
 
     if args.stack not in stacks:
-        out.write(f"error: unknown stack {args.stack!r}; known stacks: {', '.join(stacks)}\n")
-        return EXIT_CONFIG
+        raise UsageError(f"unknown stack {args.stack!r}; known stacks: {', '.join(stacks)}")
     overrides: dict[str, object] = {}
     for item in args.set:
         key, sep, value = item.partition("=")
         if not sep or ":" not in key:
-            out.write(f"error: --set expects NAMESPACE:KEY=VALUE, got {item!r}\n")
+            raise UsageError(f"--set expects NAMESPACE:KEY=VALUE, got {item[:80]!r}")
+        if len(value) > stack_file.MAX_VALUE_BYTES:
+            out.write(f"error: --set {key}: a {len(value):,}-character value is not config\n")
             return EXIT_CONFIG
         overrides[key] = value
+    json_path = args.json or root / "out" / f"plan-{args.stack}.json"
+    unwritable = _writable(json_path)
+    if unwritable:
+        raise UsageError(f"--json: cannot write the plan there: {unwritable}")
     try:
-        plan = run_stack(args.stack, preview=not args.up, config_overrides=overrides)
+        plan = run_stack(args.stack, preview=not args.up, root=root, config_overrides=overrides)
+    except stack_file.StackFileError as exc:
+        out.write(f"error: {exc}\n")
+        return EXIT_CONFIG
     except StackProgramError as exc:
         out.write(f"error: {exc.cause}\n")
         return EXIT_CONFIG
@@ -120,12 +203,21 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     render_counts(plan, out)
     render_outputs(plan, out)
     render_secrets(plan, out)
-    json_path = args.json or REPO_ROOT / "out" / f"plan-{args.stack}.json"
-    plan.write(json_path)
+    config, secret_keys = stack_config_values(args.stack, root)
+    render_examples({**config, **{k: str(v) for k, v in overrides.items()}}, secret_keys, out)
+    try:
+        plan.write(json_path)
+    except OSError as exc:
+        raise UsageError(f"--json: cannot write the plan to {json_path}: {exc.strerror or exc}") from None
     out.write(f"\nFull plan written to {json_path}\n")
 
+    from offline import apply_rules
+
+    apply_report = apply_rules.evaluate(plan)
+    apply_rules.print_report(apply_report, out)
+    apply_code = EXIT_APPLY if apply_report.has_errors else EXIT_OK
     if args.no_policies:
-        return EXIT_OK
+        return apply_code
     from offline import policy_runner  # the pack is only imported when it is used
 
     policy_config = args.policy_config or policy_runner.default_config_for(plan)
@@ -135,6 +227,9 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         out.write(f"error: {exc}\n")
         return EXIT_CONFIG
     policy_runner.print_report(report, out)
+    if apply_code:
+        out.write("The preview fails: Azure or Databricks would refuse the plan (apply-time rules above).\n")
+        return apply_code
     return EXIT_POLICY if report.has_mandatory_violations else EXIT_OK
 
 

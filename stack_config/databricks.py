@@ -191,6 +191,9 @@ class DatabricksConfig(Section):
     # Customer-managed key for the DBFS root too. Two-phase (see docs/databricks.md): the
     # workspace must exist with prepareEncryption before its storage identity can be granted.
     encrypt_dbfs_root: bool = False
+    # The explicit, named phase that lets prod run with the DBFS root not yet under the CMK:
+    # "prepare" is the first deploy (the workspace is created with prepareEncryption).
+    dbfs_root_key_phase: Literal["prepare"] | None = None
     personal_access_tokens: PersonalAccessTokensConfig = PersonalAccessTokensConfig()
     # Workspace admins may only run jobs as service principals they hold the User role on.
     restrict_workspace_admins: bool = True
@@ -223,8 +226,18 @@ class DatabricksConfig(Section):
         problems = []
         if self.encrypt_dbfs_root and not customer_managed_keys:
             problems.append("databricks.encryptDbfsRoot needs encryption.customerManagedKeys true")
+        if self.encrypt_dbfs_root and self.dbfs_root_key_phase is not None:
+            problems.append(
+                f"databricks.dbfsRootKeyPhase {self.dbfs_root_key_phase!r} names the phase before "
+                "encryptDbfsRoot; remove it now that encryptDbfsRoot is true"
+            )
         if not is_prod:
             return problems
+        if customer_managed_keys and not self.encrypt_dbfs_root and self.dbfs_root_key_phase is None:
+            problems.append(
+                "databricks.encryptDbfsRoot is false in prod without a named phase: set it true, or, for the first "
+                "deploy only, databricks.dbfsRootKeyPhase: prepare (docs/databricks.md, DBFS root CMK)"
+            )
         if self.allow_public_front_end:
             problems.append("databricks.allowPublicFrontEnd must be false in prod")
         if self.personal_access_tokens.enabled:

@@ -144,6 +144,10 @@ class Replication(StrEnum):
     RAGZRS = "RAGZRS"
 
 
+# Replications that keep the data through the loss of one availability zone.
+ZONE_REDUNDANT_REPLICATION = (Replication.ZRS, Replication.GZRS, Replication.RAGZRS)
+
+
 class DataLakeConfig(Section):
     replication: Replication = Replication.ZRS
     tier_to_cool_after_days: int = Field(default=90, ge=1)
@@ -285,65 +289,7 @@ class StackConfig(Section):
 
     @model_validator(mode="after")
     def _cross_section(self) -> StackConfig:
-        problems: list[str] = []
-        if self.location not in self.allowed_locations:
-            problems.append(
-                f"azure-native:location {self.location!r} is not in allowedLocations {list(self.allowed_locations)}"
-            )
-        missing = [k for k in REQUIRED_TAG_KEYS if k not in self.tags]
-        if missing:
-            problems.append(f"tags is missing required keys {missing}")
-        reserved = [k for k in RESERVED_TAG_KEYS if k in self.tags]
-        if reserved:
-            problems.append(f"tags must not set {reserved}; the program sets them")
-        if self.environment is Environment.PROD:
-            if not self.encryption.customer_managed_keys:
-                problems.append("encryption.customerManagedKeys must be true in prod")
-            if self.monitoring.allow_public_query:
-                problems.append("monitoring.allowPublicQuery must be false in prod")
-            if not self.lock.enabled:
-                problems.append("lock.enabled must be true in prod")
-            if not self.monitoring.private_link_scope:
-                problems.append("monitoring.privateLinkScope must be true in prod")
-            if not self.network.flow_logs.enabled:
-                problems.append("network.flowLogs.enabled must be true in prod")
-            if self.defender.enabled is False:
-                problems.append("defender.enabled must not be false in prod")
-        problems.extend(self._network_problems())
-        if self.ingestion.provider is IngestionProvider.EVENTHUBS:
-            if self.event_hubs is None:
-                problems.append("eventHubs is required when ingestion.provider is 'eventhubs'")
-            elif self.ingestion.trades_stream not in [h.name for h in self.event_hubs.hubs]:
-                problems.append(f"ingestion.tradesStream {self.ingestion.trades_stream!r} is not one of eventHubs.hubs")
-        elif self.event_hubs is not None:
-            problems.append("eventHubs must be absent when ingestion.provider is not 'eventhubs'")
-        if self.ingestion.provider is IngestionProvider.CONFLUENT:
-            if self.confluent is None:
-                problems.append("confluent is required when ingestion.provider is 'confluent'")
-            else:
-                problems.extend(
-                    confluent_stack_problems(
-                        self.confluent, is_prod=self.is_prod, trades_stream=self.ingestion.trades_stream
-                    )
-                )
-        elif self.confluent is not None:
-            problems.append("confluent must be absent when ingestion.provider is not 'confluent'")
-        if self.sql is not None:
-            key_size = self.encryption.key_size if self.encryption.customer_managed_keys else None
-            problems.extend(self.sql.stack_problems(is_prod=self.is_prod, cmk_key_size=key_size))
-        elif self.is_prod:
-            problems.append("sql is required in prod (the serving layer)")
-        if self.dashboards is not None and self.databricks is None:
-            problems.append("dashboards needs databricks (the workspace its warehouse, dashboard and alerts live in)")
-        if self.databricks is not None:
-            problems.extend(
-                self.databricks.environment_problems(
-                    is_prod=self.is_prod, customer_managed_keys=self.encryption.customer_managed_keys
-                )
-            )
-        elif self.is_prod:
-            problems.append("databricks is required in prod (the processing layer)")
-        problems.extend(self._producer_and_hot_path_problems())
+        problems = cross_section_problems(self)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -388,6 +334,160 @@ class StackConfig(Section):
             location=self.location,
             regions=allowlist_regions(),
         )
+
+
+# ----------------------------------------------------------------------------- cross-section rules
+# Each rule reads only the sections it names. When some section is itself invalid, the loader
+# runs the rules on the sections that are valid (`cross_section_problems(partial, skip_invalid=True)`):
+# a rule that touches an invalid section is skipped, since that section's own error is reported.
+
+
+def _location_and_tags(c: StackConfig) -> list[str]:
+    problems: list[str] = []
+    if c.location not in c.allowed_locations:
+        problems.append(f"azure-native:location {c.location!r} is not in allowedLocations {list(c.allowed_locations)}")
+    missing = [k for k in REQUIRED_TAG_KEYS if k not in c.tags]
+    if missing:
+        problems.append(f"tags is missing required keys {missing}")
+    reserved = [k for k in RESERVED_TAG_KEYS if k in c.tags]
+    if reserved:
+        problems.append(f"tags must not set {reserved}; the program sets them")
+    return problems
+
+
+def _prod_customer_managed_keys(c: StackConfig) -> list[str]:
+    return (
+        ["encryption.customerManagedKeys must be true in prod"]
+        if c.is_prod and not c.encryption.customer_managed_keys
+        else []
+    )
+
+
+def _prod_private_log_query(c: StackConfig) -> list[str]:
+    return (
+        ["monitoring.allowPublicQuery must be false in prod"] if c.is_prod and c.monitoring.allow_public_query else []
+    )
+
+
+def _prod_lock(c: StackConfig) -> list[str]:
+    return ["lock.enabled must be true in prod"] if c.is_prod and not c.lock.enabled else []
+
+
+def _prod_private_monitoring_and_defender(c: StackConfig) -> list[str]:
+    if not c.is_prod:
+        return []
+    problems: list[str] = []
+    if not c.monitoring.private_link_scope:
+        problems.append("monitoring.privateLinkScope must be true in prod")
+    if not c.network.flow_logs.enabled:
+        problems.append("network.flowLogs.enabled must be true in prod")
+    if c.defender.enabled is False:
+        problems.append("defender.enabled must not be false in prod")
+    return problems
+
+
+def _prod_zone_redundancy(c: StackConfig) -> list[str]:
+    """Prod survives the loss of one availability zone: the lake and Event Hubs are zone-redundant."""
+    if not c.is_prod:
+        return []
+    problems: list[str] = []
+    if c.data_lake.replication not in ZONE_REDUNDANT_REPLICATION:
+        problems.append(
+            f"dataLake.replication {c.data_lake.replication.value!r} is not zone-redundant; prod needs one of "
+            f"{[r.value for r in ZONE_REDUNDANT_REPLICATION]}"
+        )
+    return problems
+
+
+def _event_hubs_zone_redundancy(c: StackConfig) -> list[str]:
+    if c.is_prod and c.event_hubs is not None and not c.event_hubs.zone_redundant:
+        return ["eventHubs.zoneRedundant must be true in prod"]
+    return []
+
+
+def _hsm_keys_need_premium_vault(c: StackConfig) -> list[str]:
+    """Key Vault creates HSM-protected keys (RSA-HSM) only in the Premium tier.
+
+    Source: https://learn.microsoft.com/azure/key-vault/keys/about-keys ("Software-protected
+    keys ... Standard and Premium; HSM-protected keys ... Premium only").
+    """
+    if c.encryption.customer_managed_keys and c.encryption.key_type == "RSA-HSM" and c.key_vault.sku != "premium":
+        return [f"encryption.keyType RSA-HSM needs keyVault.sku premium (a {c.key_vault.sku} vault refuses HSM keys)"]
+    return []
+
+
+def _ingestion(c: StackConfig) -> list[str]:
+    problems: list[str] = []
+    if c.ingestion.provider is IngestionProvider.EVENTHUBS:
+        if c.event_hubs is None:
+            problems.append("eventHubs is required when ingestion.provider is 'eventhubs'")
+        elif c.ingestion.trades_stream not in [h.name for h in c.event_hubs.hubs]:
+            problems.append(f"ingestion.tradesStream {c.ingestion.trades_stream!r} is not one of eventHubs.hubs")
+    elif c.event_hubs is not None:
+        problems.append("eventHubs must be absent when ingestion.provider is not 'eventhubs'")
+    return problems
+
+
+def _confluent(c: StackConfig) -> list[str]:
+    if c.ingestion.provider is IngestionProvider.CONFLUENT:
+        if c.confluent is None:
+            return ["confluent is required when ingestion.provider is 'confluent'"]
+        return confluent_stack_problems(c.confluent, is_prod=c.is_prod, trades_stream=c.ingestion.trades_stream)
+    if c.confluent is not None:
+        return ["confluent must be absent when ingestion.provider is not 'confluent'"]
+    return []
+
+
+def _sql(c: StackConfig) -> list[str]:
+    if c.sql is not None:
+        key_size = c.encryption.key_size if c.encryption.customer_managed_keys else None
+        return c.sql.stack_problems(is_prod=c.is_prod, cmk_key_size=key_size)
+    return ["sql is required in prod (the serving layer)"] if c.is_prod else []
+
+
+def _databricks(c: StackConfig) -> list[str]:
+    problems: list[str] = []
+    if c.dashboards is not None and c.databricks is None:
+        problems.append("dashboards needs databricks (the workspace its warehouse, dashboard and alerts live in)")
+    if c.databricks is not None:
+        problems.extend(
+            c.databricks.environment_problems(
+                is_prod=c.is_prod, customer_managed_keys=c.encryption.customer_managed_keys
+            )
+        )
+    elif c.is_prod:
+        problems.append("databricks is required in prod (the processing layer)")
+    return problems
+
+
+CROSS_SECTION_RULES = (
+    _location_and_tags,
+    _prod_customer_managed_keys,
+    _prod_private_log_query,
+    _prod_lock,
+    _prod_private_monitoring_and_defender,
+    lambda c: c._network_problems(),
+    _prod_zone_redundancy,
+    _event_hubs_zone_redundancy,
+    _hsm_keys_need_premium_vault,
+    _ingestion,
+    _confluent,
+    _sql,
+    _databricks,
+    lambda c: c._producer_and_hot_path_problems(),
+)
+
+
+def cross_section_problems(config: StackConfig, *, skip_invalid: bool = False) -> list[str]:
+    """Every cross-section rule's problems; with skip_invalid, rules reading a missing (invalid) section are skipped."""
+    problems: list[str] = []
+    for rule in CROSS_SECTION_RULES:
+        try:
+            problems.extend(rule(config))
+        except AttributeError:
+            if not skip_invalid:
+                raise
+    return problems
 
 
 # Keys read from the project namespace, in the order they are documented.

@@ -159,5 +159,5 @@ def test_preview_command_prints_the_validation_message_and_exits_non_zero() -> N
 
 def test_preview_command_rejects_an_unknown_stack() -> None:
     out = io.StringIO()
-    assert preview.main(["--stack", "nope"], out=out) == preview.EXIT_CONFIG
+    assert preview.main(["--stack", "nope"], out=out) == preview.EXIT_USAGE
     assert "unknown stack 'nope'" in out.getvalue()

@@ -44,7 +44,7 @@ POLICY = "databricks:index/clusterPolicy:ClusterPolicy"
 SP = "databricks:index/servicePrincipal:ServicePrincipal"
 PERMISSIONS = "databricks:index/permissions:Permissions"
 BROAD = {"account users", "users", "all users", "admins"}
-AZURE_DATABRICKS_APP = {"dev": "8a4e2d6c-1b3f-4c5a-9e7d-0f2b4a6c8e13", "prod": "8a4e2d6c-1b3f-4c5a-9e7d-0f2b4a6c8e13"}
+AZURE_DATABRICKS_APP = {"dev": "00000000-0000-0000-0000-0000000000b1", "prod": "00000000-0000-0000-0000-0000000000b1"}
 CRYPTO_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 

@@ -1,0 +1,382 @@
+"""Apply-time rules: what Azure or Databricks refuses, or silently ignores, when the plan is applied.
+
+The policy pack asks whether a plan is secure; these rules ask whether a real
+`pulumi up` of it would succeed and do what it says. Each rule is one thing a
+provider's API refuses (an HSM key in a standard vault, a duplicate server key)
+or accepts and then ignores (a retry setting a continuous job never reads). Each
+rule's docstring cites where that behaviour is documented: a doc page, the
+provider's source, or a public issue. They run on the recorded plan in the
+offline preview (beside the policy verdicts; an error fails it with exit 3) and
+in the tests, where each rule bites on a minimal plan (tests/test_apply_rules.py).
+
+Rules see the plan both as a first preview (ids and computed outputs unknown)
+and as an up: links between resources are followed through property
+dependencies (known in both) or ids and names (when known). A rule reports how
+many resources it checked, so a rule with nothing to check says so instead of
+passing silently; resources a rule does not know (added later by other
+components) are simply not its business.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from offline.plan import UNKNOWN, Plan, PlannedResource
+
+STORAGE = "azure-native:storage:StorageAccount"
+VAULT = "azure-native:keyvault:Vault"
+KEY = "azure-native:keyvault:Key"
+NAMESPACE = "azure-native:eventhub:Namespace"
+WORKSPACE = "azure-native:databricks:Workspace"
+SQL_SERVER = "azure-native:sql:Server"
+SQL_SERVER_KEY = "azure-native:sql:ServerKey"
+PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
+DNS_ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
+DNS_ZONE = "azure-native:privatedns:PrivateZone"
+SUBNET = "azure-native:network:Subnet"
+MANAGEMENT_POLICY = "azure-native:storage:ManagementPolicy"
+EXTERNAL_LOCATION = "databricks:index/externalLocation:ExternalLocation"
+
+ZONE_REDUNDANT_SKUS = ("Standard_ZRS", "Standard_GZRS", "Standard_RAGZRS", "Premium_ZRS")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    urn: str
+    resource: str
+    resource_type: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    check: Callable[[PlanIndex], Iterable[tuple[PlannedResource, str | None]]]
+
+    @property
+    def source(self) -> str:
+        return (self.check.__doc__ or "").strip()
+
+
+@dataclass
+class ApplyReport:
+    checked: dict[str, int] = field(default_factory=dict)  # rule id -> resources checked
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.findings)
+
+
+RULES: list[Rule] = []
+
+
+def rule(rule_id: str, title: str) -> Callable[[Callable[[PlanIndex], Iterable[Any]]], Callable[[PlanIndex], Any]]:
+    """Register an apply-time rule: a generator of (resource checked, error message or None)."""
+
+    def register(check: Callable[[PlanIndex], Iterable[Any]]) -> Callable[[PlanIndex], Any]:
+        assert all(r.id != rule_id for r in RULES), f"duplicate apply-time rule id {rule_id}"
+        RULES.append(Rule(rule_id, title, check))
+        return check
+
+    return register
+
+
+# ----------------------------------------------------------------------------- plan queries
+
+
+def dig(value: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def known(value: Any) -> bool:
+    return value is not None and value != UNKNOWN
+
+
+class PlanIndex:
+    """The plan, indexed once for every rule (rules must stay cheap: the prod preview has a 4 s budget)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.by_urn = {r.urn: r for r in plan.resources}
+        self._by_type: dict[str, list[PlannedResource]] = defaultdict(list)
+        self._by_id: dict[str, PlannedResource] = {}
+        for r in plan.resources:
+            self._by_type[r.type].append(r)
+            if r.id:
+                self._by_id[r.id] = r
+
+    def of_type(self, type_token: str) -> list[PlannedResource]:
+        return self._by_type.get(type_token, [])
+
+    def linked(self, r: PlannedResource, input_name: str, type_token: str) -> list[PlannedResource]:
+        """Resources of `type_token` that `r`'s input `input_name` refers to (by dependency, id or name)."""
+        found = [
+            self.by_urn[u]
+            for u in r.property_dependencies.get(input_name, [])
+            if u in self.by_urn and self.by_urn[u].type == type_token
+        ]
+        if found:
+            return found
+        strings = _strings(r.inputs.get(input_name))
+        found = [self._by_id[s] for s in strings if s in self._by_id and self._by_id[s].type == type_token]
+        if found:
+            return found
+        # Names are inputs, known even in a first preview (e.g. accountName, vaultName).
+        return [t for t in self.of_type(type_token) if _azure_name(t) in strings]
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value != UNKNOWN else []
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+_NAME_INPUTS = ("accountName", "vaultName", "namespaceName", "serverName", "workspaceName", "privateZoneName")
+
+
+def _azure_name(r: PlannedResource) -> str | None:
+    return next((r.inputs[k] for k in _NAME_INPUTS if known(r.inputs.get(k))), None)
+
+
+# ----------------------------------------------------------------------------- rules
+
+
+@rule("AT-01", "HSM-protected keys only in a Premium vault")
+def hsm_key_needs_premium_vault(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | None]]:
+    """Key Vault Standard refuses HSM-protected keys (RSA-HSM, EC-HSM); only Premium has HSMs.
+
+    Source: https://learn.microsoft.com/azure/key-vault/keys/about-keys (key types and protection
+    methods: "HSM-protected keys ... Premium SKU only").
+    """
+    for key in ix.of_type(KEY):
+        kty = str(dig(key.inputs, "properties", "kty") or "")
+        for vault in ix.linked(key, "vaultName", VAULT):
+            sku = dig(vault.inputs, "properties", "sku", "name")
+            bad = kty.endswith("-HSM") and known(sku) and str(sku).lower() != "premium"
+            yield (
+                key,
+                f"{kty} key in vault {vault.name!r} of sku {sku!r}: only a premium vault holds HSM keys"
+                if bad
+                else None,
+            )
+
+
+@rule("AT-02", "a customer-managed key's vault has soft delete and purge protection")
+def cmk_vault_recoverable(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | None]]:
+    """Storage, SQL TDE and Event Hubs refuse a customer-managed key from a vault without soft delete
+    and purge protection.
+
+    Sources: https://learn.microsoft.com/azure/storage/common/customer-managed-keys-overview
+    (key vault requirements); https://learn.microsoft.com/azure/azure-sql/database/transparent-data-encryption-byok-overview
+    (requirements for configuring TDE protector); https://learn.microsoft.com/azure/event-hubs/configure-customer-managed-key.
+    """
+    vaults = {v.urn: v for key in ix.of_type(KEY) for v in ix.linked(key, "vaultName", VAULT)}
+    for vault in vaults.values():
+        props = vault.inputs.get("properties") or {}
+        missing = [
+            name
+            for name, value in (
+                ("enablePurgeProtection", props.get("enablePurgeProtection")),
+                ("enableSoftDelete", props.get("enableSoftDelete", True)),
+            )
+            if value is not True
+        ]
+        yield vault, f"vault holds customer-managed keys but {missing} is not true" if missing else None
+
+
+@rule("AT-03", "Event Hubs customer-managed keys only on Premium or Dedicated")
+def eventhubs_cmk_tier(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | None]]:
+    """Event Hubs encrypts with a customer-managed key only in the Premium and Dedicated tiers.
+
+    Source: https://learn.microsoft.com/azure/event-hubs/configure-customer-managed-key ("available
+    only in the Premium and Dedicated tiers").
+    """
+    for ns in ix.of_type(NAMESPACE):
+        if str(dig(ns.inputs, "encryption", "keySource") or "").lower() != "microsoft.keyvault":
+            continue
+        tier = dig(ns.inputs, "sku", "name")
+        bad = known(tier) and tier not in ("Premium",) and not known(ns.inputs.get("clusterArmId"))
+        yield ns, f"customer-managed key on a {tier} namespace" if bad else None
+
+
+@rule("AT-04", "Databricks private link and customer-managed keys need the Premium plan")
+def databricks_premium_features(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | None]]:
+    """Azure Databricks offers customer-managed keys and Private Link on the Premium plan only.
+
+    Sources: https://learn.microsoft.com/azure/databricks/security/keys/customer-managed-keys
+    ("requires the Premium plan"); https://learn.microsoft.com/azure/databricks/security/network/classic/private-link
+    (requirements: Premium plan).
+    """
+    for ws in ix.of_type(WORKSPACE):
+        needs = []
+        if dig(ws.inputs, "encryption", "entities"):
+            needs.append("customer-managed keys")
+        if dig(ws.inputs, "parameters", "prepareEncryption", "value"):
+            needs.append("prepareEncryption")
+        if ws.inputs.get("publicNetworkAccess") == "Disabled":
+            needs.append("private link (public network access disabled)")
+        if not needs:
+            continue
+        sku = dig(ws.inputs, "sku", "name")
+        yield ws, f"{', '.join(needs)} on a {sku!r} workspace" if known(sku) and sku != "premium" else None
+
+
+# Sub-resources (group ids) each Private Link service offers.
+# Source: https://learn.microsoft.com/azure/private-link/private-endpoint-overview#private-link-resource
+PRIVATE_LINK_GROUPS = {
+    STORAGE: {"blob", "blob_secondary", "dfs", "dfs_secondary", "file", "queue", "table", "web"},
+    VAULT: {"vault"},
+    NAMESPACE: {"namespace"},
+    SQL_SERVER: {"sqlServer"},
+    WORKSPACE: {"databricks_ui_api", "browser_authentication"},
+}
+# The private DNS zone each group id resolves in (Azure public cloud).
+# Source: https://learn.microsoft.com/azure/private-link/private-endpoint-dns
+PRIVATE_DNS_ZONES = {
+    "blob": "privatelink.blob.core.windows.net",
+    "dfs": "privatelink.dfs.core.windows.net",
+    "vault": "privatelink.vaultcore.azure.net",
+    "namespace": "privatelink.servicebus.windows.net",
+    "sqlServer": "privatelink.database.windows.net",
+    "databricks_ui_api": "privatelink.azuredatabricks.net",
+    "browser_authentication": "privatelink.azuredatabricks.net",
+}
+
+
+def group_ids(pe: PlannedResource) -> list[str]:
+    return [g for c in pe.inputs.get("privateLinkServiceConnections") or [] for g in c.get("groupIds") or []]
+
+
+@rule("AT-05", "a private endpoint asks its target for a sub-resource the target offers")
+def private_endpoint_group_ids(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | None]]:
+    """Azure refuses a private endpoint whose group id its target's Private Link service does not offer.
+
+    Source: https://learn.microsoft.com/azure/private-link/private-endpoint-overview#private-link-resource
+    (the table of resource types and their sub-resources).
+    """
+    for pe in ix.of_type(PRIVATE_ENDPOINT):
+        for target_type, offered in PRIVATE_LINK_GROUPS.items():
+            for target in ix.linked(pe, "privateLinkServiceConnections", target_type):
+                wrong = [g for g in group_ids(pe) if g not in offered]
+                yield pe, f"group ids {wrong} are not offered by {target.name!r} ({sorted(offered)})" if wrong else None
+
+
+def zone_groups_of(ix: PlanIndex, pe: PlannedResource) -> list[PlannedResource]:
+    return [
+        g
+        for g in ix.of_type(DNS_ZONE_GROUP)
+        if pe.urn in g.property_dependencies.get("privateEndpointName", [])
+        or (
+            known(g.inputs.get("privateEndpointName"))
+            and g.inputs.get("privateEndpointName") == pe.inputs.get("privateEndpointName")
+        )
+    ]
+
+
+@rule("AT-06", "a private endpoint registers in the DNS zone its sub-resource resolves in")
+def private_endpoint_dns_zone(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | None]]:
+    """A record in the wrong private DNS zone is created and never used: clients resolve the
+    service's public name through `privatelink.<service zone>` only.
+
+    Source: https://learn.microsoft.com/azure/private-link/private-endpoint-dns (zone per sub-resource).
+    """
+    for pe in ix.of_type(PRIVATE_ENDPOINT):
+        expected = {PRIVATE_DNS_ZONES[g] for g in group_ids(pe) if g in PRIVATE_DNS_ZONES}
+        if not expected:
+            continue
+        for group in zone_groups_of(ix, pe):
+            zones = ix.linked(group, "privateDnsZoneConfigs", DNS_ZONE)
+            names = {str(z.inputs.get("privateZoneName")) for z in zones if known(z.inputs.get("privateZoneName"))}
+            wrong = sorted(names - expected)
+            yield pe, f"registered in {wrong}, but {group_ids(pe)} resolves in {sorted(expected)}" if wrong else None
+
+
+@rule("AT-07", "a user-assigned identity for SQL TDE is named the primary identity")
+def sql_cmk_primary_identity(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | None]]:
+    """A server that reaches its TDE key with a user-assigned identity must name it as its primary
+    user-assigned identity, or Azure refuses the key.
+
+    Source: https://learn.microsoft.com/azure/azure-sql/database/transparent-data-encryption-byok-identity
+    ("the primary user-assigned managed identity ... is used to access the key vault").
+    """
+    for server in ix.of_type(SQL_SERVER):
+        uses_cmk = (
+            known(server.inputs.get("keyId"))
+            or "keyId" in server.property_dependencies
+            or any(server.urn in k.property_dependencies.get("serverName", []) for k in ix.of_type(SQL_SERVER_KEY))
+        )
+        if not uses_cmk or "UserAssigned" not in str(dig(server.inputs, "identity", "type") or ""):
+            continue
+        primary = server.inputs.get("primaryUserAssignedIdentityId")
+        yield (
+            server,
+            None
+            if primary is not None
+            else "TDE key through a user-assigned identity without primaryUserAssignedIdentityId",
+        )
+
+
+@rule("AT-08", "Databricks VNet injection: both subnets delegated, each with an NSG")
+def databricks_subnets(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | None]]:
+    """VNet injection needs the host and container subnets delegated to Microsoft.Databricks/workspaces
+    and associated with a network security group; Azure refuses the workspace otherwise.
+
+    Source: https://learn.microsoft.com/azure/databricks/security/network/classic/vnet-inject
+    (virtual network requirements: subnets, delegation, NSG association).
+    """
+    for ws in ix.of_type(WORKSPACE):
+        for subnet in ix.linked(ws, "parameters", SUBNET):
+            delegated = any(
+                d.get("serviceName") == "Microsoft.Databricks/workspaces"
+                for d in subnet.inputs.get("delegations") or []
+            )
+            if not delegated:
+                continue  # the workspace's other subnets (private endpoints) are not injected
+            has_nsg = subnet.inputs.get("networkSecurityGroup") is not None
+            yield subnet, None if has_nsg else "Databricks subnet without a network security group"
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+def evaluate(plan: Plan, rules: Iterable[Rule] | None = None) -> ApplyReport:
+    ix = PlanIndex(plan)
+    report = ApplyReport()
+    for r in RULES if rules is None else rules:
+        checked = 0
+        for resource, problem in r.check(ix):
+            checked += 1
+            if problem:
+                report.findings.append(Finding(r.id, resource.urn, resource.name, resource.type, problem))
+        report.checked[r.id] = checked
+    return report
+
+
+def print_report(report: ApplyReport, out: TextIO, rules: Iterable[Rule] | None = None) -> None:
+    """Print the verdicts beside the policy pack's: errors first, then what each rule checked."""
+    rules = list(RULES if rules is None else rules)
+    titles = {r.id: r.title for r in rules}
+    total = sum(report.checked.values())
+    out.write(
+        f"\nApply-time rules (offline/apply_rules.py): {len(rules)} rules, {total} checks, "
+        f"{len(report.findings)} error(s)\n"
+    )
+    for f in report.findings:
+        out.write(f"  [error] {f.rule} {titles.get(f.rule, '')}  {f.resource_type}  {f.resource}\n      {f.message}\n")
+    idle = [rid for rid, n in report.checked.items() if n == 0]
+    if idle:
+        out.write(f"  nothing to check in this stack: {', '.join(idle)}\n")

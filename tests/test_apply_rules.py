@@ -1,0 +1,147 @@
+"""Apply-time rules: each bites on a minimal plan, passes its fixed twin, and the shipped stacks pass.
+
+A minimal plan holds only the resources a rule looks at, linked the way a first preview
+links them (property dependencies; ids unknown), so each case shows the defect class alone.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from offline import apply_rules
+from offline.apply_rules import RULES, evaluate
+from offline.plan import UNKNOWN, Plan, PlannedResource
+
+AZ = "azure-native"
+
+
+def res(
+    type_: str, name: str, inputs: dict[str, Any], **links: PlannedResource | list[PlannedResource]
+) -> PlannedResource:
+    """A planned resource; each keyword links an input to other resources, as property dependencies do."""
+    deps = {k: [r.urn for r in (v if isinstance(v, list) else [v])] for k, v in links.items()}
+    for key in links:
+        inputs.setdefault(key, UNKNOWN)
+    urn = f"urn:pulumi:t::p::{type_}::{name}"
+    return PlannedResource(urn=urn, type=type_, name=name, custom=True, inputs=inputs, property_dependencies=deps)
+
+
+def plan(*resources: PlannedResource) -> Plan:
+    return Plan(project="p", stack="t", preview=True, resources=list(resources), outputs={})
+
+
+def vault(sku: str = "premium", purge: bool = True) -> PlannedResource:
+    return res(
+        apply_rules.VAULT,
+        "kv",
+        {"vaultName": "kv1", "properties": {"sku": {"name": sku}, "enablePurgeProtection": purge}},
+    )
+
+
+def key(kv: PlannedResource, kty: str = "RSA-HSM") -> PlannedResource:
+    return res(apply_rules.KEY, "key", {"properties": {"kty": kty}}, vaultName=kv)
+
+
+def namespace(tier: str) -> PlannedResource:
+    return res(apply_rules.NAMESPACE, "ns", {"sku": {"name": tier}, "encryption": {"keySource": "Microsoft.KeyVault"}})
+
+
+def workspace(sku: str, **inputs: Any) -> PlannedResource:
+    return res(apply_rules.WORKSPACE, "dbw", {"sku": {"name": sku}, **inputs})
+
+
+def endpoint(target: PlannedResource, group: str, zone_name: str | None = None) -> list[PlannedResource]:
+    pe = res(
+        apply_rules.PRIVATE_ENDPOINT,
+        "pe",
+        {"privateEndpointName": "pe1", "privateLinkServiceConnections": [{"groupIds": [group]}]},
+        privateLinkServiceConnections=target,
+    )
+    if zone_name is None:
+        return [target, pe]
+    zone = res(apply_rules.DNS_ZONE, "zone", {"privateZoneName": zone_name})
+    group_res = res(
+        apply_rules.DNS_ZONE_GROUP,
+        "pe-dns",
+        {"privateDnsZoneConfigs": [{}]},
+        privateEndpointName=pe,
+        privateDnsZoneConfigs=zone,
+    )
+    return [target, pe, zone, group_res]
+
+
+STORAGE = res(apply_rules.STORAGE, "st", {"accountName": "st1", "sku": {"name": "Standard_LRS"}})
+
+
+def sql_server(primary: bool) -> PlannedResource:
+    inputs: dict[str, Any] = {"identity": {"type": "UserAssigned"}, "keyId": "https://kv1.vault.azure.net/keys/k/1"}
+    if primary:
+        inputs["primaryUserAssignedIdentityId"] = UNKNOWN
+    return res(apply_rules.SQL_SERVER, "sql", inputs)
+
+
+def injected(nsg: bool) -> list[PlannedResource]:
+    subnet_inputs: dict[str, Any] = {"delegations": [{"serviceName": "Microsoft.Databricks/workspaces"}]}
+    if nsg:
+        subnet_inputs["networkSecurityGroup"] = {"id": UNKNOWN}
+    subnet = res(apply_rules.SUBNET, "snet-host", subnet_inputs)
+    return [subnet, res(apply_rules.WORKSPACE, "dbw", {"sku": {"name": "premium"}}, parameters=subnet)]
+
+
+# rule id -> (bad plan, good plan): the defect class alone, and the same plan fixed.
+CASES: dict[str, tuple[Callable[[], Plan], Callable[[], Plan]]] = {
+    "AT-01": (lambda: plan(kv := vault("standard"), key(kv)), lambda: plan(kv := vault("premium"), key(kv))),
+    "AT-02": (lambda: plan(kv := vault(purge=False), key(kv)), lambda: plan(kv := vault(), key(kv))),
+    "AT-03": (lambda: plan(namespace("Standard")), lambda: plan(namespace("Premium"))),
+    "AT-04": (
+        lambda: plan(workspace("standard", publicNetworkAccess="Disabled")),
+        lambda: plan(workspace("premium", publicNetworkAccess="Disabled")),
+    ),
+    "AT-05": (lambda: plan(*endpoint(STORAGE, "vault")), lambda: plan(*endpoint(STORAGE, "dfs"))),
+    "AT-06": (
+        lambda: plan(*endpoint(STORAGE, "dfs", "privatelink.blob.core.windows.net")),
+        lambda: plan(*endpoint(STORAGE, "dfs", "privatelink.dfs.core.windows.net")),
+    ),
+    "AT-07": (lambda: plan(sql_server(primary=False)), lambda: plan(sql_server(primary=True))),
+    "AT-08": (lambda: plan(*injected(nsg=False)), lambda: plan(*injected(nsg=True))),
+}
+
+
+def test_every_rule_has_a_minimal_case_and_cites_its_source() -> None:
+    assert sorted(CASES) == sorted(r.id for r in RULES), "each rule needs a bad and a good minimal plan here"
+    for r in RULES:
+        assert re.search(r"https://|github\.com/|#\d+", r.source), f"{r.id} cites no source"
+        assert "Source" in r.source, f"{r.id}: the docstring names its source"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_rule_bites_on_a_minimal_plan_and_passes_its_fixed_twin(rule: apply_rules.Rule) -> None:
+    bad, good = CASES[rule.id]
+    bad_report = evaluate(bad(), [rule])
+    assert [f.rule for f in bad_report.findings] == [rule.id], bad_report
+    good_report = evaluate(good(), [rule])
+    assert good_report.findings == [] and good_report.checked[rule.id] >= 1, good_report
+
+
+def test_a_rule_with_nothing_to_check_says_so() -> None:
+    report = evaluate(plan(STORAGE))
+    assert report.checked["AT-01"] == 0
+    out = io.StringIO()
+    apply_rules.print_report(report, out)
+    assert "nothing to check in this stack: AT-01" in out.getvalue()
+
+
+def test_shipped_stacks_pass_every_apply_time_rule(
+    dev_plan: Plan, prod_plan: Plan, prod_preview_plan: Plan, confluent_plan: Plan
+) -> None:
+    for stack_plan in (dev_plan, prod_plan, prod_preview_plan, confluent_plan):
+        report = evaluate(stack_plan)
+        assert report.findings == [], (stack_plan.stack, report.findings)
+    # Prod exercises every rule that has something to check in an Event Hubs stack.
+    checked = evaluate(prod_preview_plan).checked
+    assert all(n > 0 for n in checked.values()), checked
