@@ -353,8 +353,8 @@ def databricks_subnets(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | N
 # ----------------------------------------------------------------------------- evaluation
 
 
-def evaluate(plan: Plan, rules: Iterable[Rule] | None = None) -> ApplyReport:
-    ix = PlanIndex(plan)
+def evaluate(plan: Plan, rules: Iterable[Rule] | None = None, ix: PlanIndex | None = None) -> ApplyReport:
+    ix = ix or PlanIndex(plan)
     report = ApplyReport()
     for r in RULES if rules is None else rules:
         checked = 0

@@ -211,11 +211,14 @@ def _main(argv: list[str] | None, out: TextIO, root: Path) -> int:
         raise UsageError(f"--json: cannot write the plan to {json_path}: {exc.strerror or exc}") from None
     out.write(f"\nFull plan written to {json_path}\n")
 
-    from offline import apply_rules
+    from offline import access_paths, apply_rules
 
-    apply_report = apply_rules.evaluate(plan)
+    index = apply_rules.PlanIndex(plan)
+    apply_report = apply_rules.evaluate(plan, ix=index)
     apply_rules.print_report(apply_report, out)
-    apply_code = EXIT_APPLY if apply_report.has_errors else EXIT_OK
+    access_report = access_paths.evaluate(plan, ix=index)
+    access_paths.print_report(access_report, out)
+    apply_code = EXIT_APPLY if apply_report.has_errors or access_report.has_errors else EXIT_OK
     if args.no_policies:
         return apply_code
     from offline import policy_runner  # the pack is only imported when it is used
@@ -228,7 +231,10 @@ def _main(argv: list[str] | None, out: TextIO, root: Path) -> int:
         return EXIT_CONFIG
     policy_runner.print_report(report, out)
     if apply_code:
-        out.write("The preview fails: Azure or Databricks would refuse the plan (apply-time rules above).\n")
+        out.write(
+            "The preview fails: Azure or Databricks would refuse the plan, or a promised data flow would not work "
+            "(apply-time rules and access paths above).\n"
+        )
         return apply_code
     return EXIT_POLICY if report.has_mandatory_violations else EXIT_OK
 

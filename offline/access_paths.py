@@ -1,0 +1,470 @@
+"""Access paths: every promised data flow, declared once and resolved in each stack's plan.
+
+A flow works only when its caller has a principal, that principal holds the
+grant (role, ACL, entitlement) that allows the call, and the caller's network
+reaches the target (a private endpoint, and its private DNS zone linked to the
+network the caller runs in, or the trusted-service path a first-party service
+uses). The mock-engine tests prove that properties are set; this module proves,
+for each stack, that the three pieces exist and belong together. A flow that
+applies to a stack and misses any piece fails the preview (exit 3).
+
+`FLOWS` is the one declaration. The README's architecture diagram is checked
+against it (tests/test_access_paths.py): each flow names the diagram edge that
+draws it, and every data edge in the diagram must be a declared flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from offline.apply_rules import (
+    DNS_ZONE,
+    KEY,
+    NAMESPACE,
+    SQL_SERVER,
+    SQL_SERVER_KEY,
+    STORAGE,
+    VAULT,
+    WORKSPACE,
+    PlanIndex,
+    dig,
+    group_ids,
+    known,
+    zone_groups_of,
+)
+from offline.plan import Plan, PlannedResource
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+VNET = "azure-native:network:VirtualNetwork"
+VNET_LINK = "azure-native:privatedns:VirtualNetworkLink"
+PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
+HUB = "azure-native:eventhub:EventHub"
+CONTAINER = "azure-native:storage:BlobContainer"
+DBX_CREDENTIAL = "databricks:index/credential:Credential"
+DBX_STORAGE_CREDENTIAL = "databricks:index/storageCredential:StorageCredential"
+DBX_EXTERNAL_LOCATION = "databricks:index/externalLocation:ExternalLocation"
+DBX_SECRET_SCOPE = "databricks:index/secretScope:SecretScope"
+DBX_JOB = "databricks:index/job:Job"
+CC_SERVICE_ACCOUNT = "confluentcloud:index/serviceAccount:ServiceAccount"
+CC_ROLE_BINDING = "confluentcloud:index/roleBinding:RoleBinding"
+CC_CLUSTER = "confluentcloud:index/kafkaCluster:KafkaCluster"
+
+# Built-in role GUIDs (components/roles.py names them; the plan carries only the GUID).
+EVENT_HUBS_DATA_SENDER = "2b629674-e913-4c01-ae53-ef4638d8f975"
+EVENT_HUBS_DATA_RECEIVER = "a638d3c7-ab3a-418d-83e6-5f17a39d4fde"
+STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+
+
+@dataclass
+class Resolution:
+    """What a flow resolved to in one plan: its principal, grant and network path, or what is missing."""
+
+    principal: list[str] = field(default_factory=list)
+    grant: list[str] = field(default_factory=list)
+    network: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def need(self, part: str, found: list[str], missing: str) -> None:
+        getattr(self, part).extend(found)
+        if not found:
+            self.problems.append(f"no {part}: {missing}")
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    caller: str
+    target: str
+    # The README diagram edges that draw the flow (node ids of the mermaid chart), in data direction.
+    diagram_edges: tuple[tuple[str, str], ...]
+    applies: Callable[[PlanIndex], bool]
+    resolve: Callable[[PlanIndex], Resolution]
+
+
+# ----------------------------------------------------------------------------- shared resolvers
+
+
+def role_grants(ix: PlanIndex, role_guid: str, scopes: Iterable[PlannedResource]) -> list[PlannedResource]:
+    """Role assignments of `role_guid` at one of `scopes` (linked by dependency, id or name)."""
+    urns = {s.urn for s in scopes}
+    return [
+        ra
+        for ra in ix.of_type(ROLE_ASSIGNMENT)
+        if str(ra.inputs.get("roleDefinitionId", "")).endswith(role_guid)
+        and ({r.urn for t in (*PRIVATE_DNS_ZONES_TYPES, HUB, CONTAINER, KEY) for r in ix.linked(ra, "scope", t)} & urns)
+    ]
+
+
+PRIVATE_DNS_ZONES_TYPES = (STORAGE, VAULT, NAMESPACE, SQL_SERVER, WORKSPACE)
+
+
+def principal_of(ix: PlanIndex, ra: PlannedResource) -> str:
+    identities = ix.linked(ra, "principalId", IDENTITY) or ix.linked(ra, "principalId", WORKSPACE)
+    if identities:
+        return identities[0].name
+    principal = ra.inputs.get("principalId")
+    return f"principal {principal}" if known(principal) else "(unknown principal)"
+
+
+def _grant_text(ix: PlanIndex, ra: PlannedResource, role: str) -> str:
+    scopes = [r.name for t in (*PRIVATE_DNS_ZONES_TYPES, HUB, CONTAINER, KEY) for r in ix.linked(ra, "scope", t)]
+    return f"{role} on {', '.join(scopes)} ({ra.name})"
+
+
+def caller_vnets_databricks(ix: PlanIndex) -> list[PlannedResource]:
+    """Where classic Databricks compute runs: the VNet the workspace is injected into."""
+    return [v for ws in ix.of_type(WORKSPACE) for v in ix.linked(ws, "parameters", VNET)]
+
+
+def platform_vnets(ix: PlanIndex) -> list[PlannedResource]:
+    return ix.of_type(VNET)
+
+
+def private_path(ix: PlanIndex, target: PlannedResource, group: str, vnets: list[PlannedResource]) -> list[str]:
+    """Each private endpoint to `target`'s `group` whose DNS zone is linked to one of `vnets`."""
+    paths = []
+    vnet_urns = {v.urn for v in vnets}
+    for pe in ix.of_type(PRIVATE_ENDPOINT):
+        if group not in group_ids(pe) or target not in ix.linked(pe, "privateLinkServiceConnections", target.type):
+            continue
+        for zone_group in zone_groups_of(ix, pe):
+            for zone in ix.linked(zone_group, "privateDnsZoneConfigs", DNS_ZONE):
+                linked = [
+                    link
+                    for link in ix.of_type(VNET_LINK)
+                    if zone in ix.linked(link, "privateZoneName", DNS_ZONE)
+                    and {v.urn for v in ix.linked(link, "virtualNetwork", VNET)} & vnet_urns
+                ]
+                if linked:
+                    paths.append(
+                        f"{pe.name} -> {zone.inputs.get('privateZoneName')} linked to "
+                        f"{', '.join(v.name for v in vnets)}"
+                    )
+    return paths
+
+
+def trusted_service_path(vault: PlannedResource) -> list[str]:
+    """First-party services (CMK unwrap, the Databricks secret scope) reach a firewalled vault as trusted services."""
+    bypass = str(dig(vault.inputs, "properties", "networkAcls", "bypass") or "")
+    return (
+        [f"{vault.name}: trusted-service bypass (networkAcls.bypass AzureServices)"]
+        if "AzureServices" in bypass
+        else []
+    )
+
+
+# ----------------------------------------------------------------------------- flows
+
+
+def _eventhubs(ix: PlanIndex, role: str, role_name: str, vnets: list[PlannedResource]) -> Resolution:
+    res = Resolution()
+    for ns in ix.of_type(NAMESPACE):
+        hubs = [h for h in ix.of_type(HUB) if ns in ix.linked(h, "namespaceName", NAMESPACE)]
+        grants = role_grants(ix, role, [ns, *hubs])
+        res.need("principal", sorted({principal_of(ix, g) for g in grants}), f"nobody holds {role_name}")
+        res.grant.extend(_grant_text(ix, g, role_name) for g in grants)
+        res.need(
+            "network", private_path(ix, ns, "namespace", vnets), f"no private endpoint to {ns.name} resolvable there"
+        )
+    return res
+
+
+def producer_to_event_hubs(ix: PlanIndex) -> Resolution:
+    """The producer's identity sends to the trades hub (Event Hubs Data Sender); it runs in the platform VNet."""
+    return _eventhubs(ix, EVENT_HUBS_DATA_SENDER, "Azure Event Hubs Data Sender", platform_vnets(ix))
+
+
+def bronze_from_event_hubs(ix: PlanIndex) -> Resolution:
+    """The bronze job reads through the Unity Catalog service credential of the processor identity."""
+    res = _eventhubs(ix, EVENT_HUBS_DATA_RECEIVER, "Azure Event Hubs Data Receiver", caller_vnets_databricks(ix))
+    credentials = [c.name for c in ix.of_type(DBX_CREDENTIAL) if c.inputs.get("purpose") == "SERVICE"]
+    res.need("grant", [f"service credential {c}" for c in credentials], "no Unity Catalog service credential")
+    return res
+
+
+def bronze_from_confluent(ix: PlanIndex) -> Resolution:
+    """The bronze job reads the trades topic as the processor service account, over Confluent Private Link."""
+    res = Resolution()
+    accounts = [sa for sa in ix.of_type(CC_SERVICE_ACCOUNT) if "processor" in sa.name]
+    res.need("principal", [sa.name for sa in accounts], "no processor service account")
+    reads = [
+        rb
+        for rb in ix.of_type(CC_ROLE_BINDING)
+        if rb.inputs.get("roleName") == "DeveloperRead"
+        and {a.urn for a in accounts} & set(rb.property_dependencies.get("principal", []))
+    ]
+    res.need("grant", [f"DeveloperRead ({rb.name})" for rb in reads], "no DeveloperRead role binding for it")
+    vnet_urns = {v.urn for v in caller_vnets_databricks(ix)}
+    zones = [
+        link.name
+        for link in ix.of_type(VNET_LINK)
+        if "confluent" in link.name and {v.urn for v in ix.linked(link, "virtualNetwork", VNET)} & vnet_urns
+    ]
+    endpoints = [pe.name for pe in ix.of_type(PRIVATE_ENDPOINT) if "confluent" in pe.name]
+    res.need(
+        "network",
+        [f"{', '.join(endpoints)} with zone link {z}" for z in zones] if endpoints else [],
+        "no Confluent private endpoint with its zone linked to the Databricks VNet",
+    )
+    return res
+
+
+def jobs_to_lake(ix: PlanIndex) -> Resolution:
+    """The jobs read and write the medallion locations as the access connector's identity (Unity Catalog)."""
+    res = Resolution()
+    for account in ix.of_type(STORAGE):
+        if account.inputs.get("isHnsEnabled") is not True:
+            continue
+        grants = role_grants(ix, STORAGE_BLOB_DATA_CONTRIBUTOR, [account])
+        res.need("principal", sorted({principal_of(ix, g) for g in grants}), f"nobody may write {account.name}")
+        res.grant.extend(_grant_text(ix, g, "Storage Blob Data Contributor") for g in grants)
+        locations = [loc.name for loc in ix.of_type(DBX_EXTERNAL_LOCATION)]
+        credentials = [c.name for c in ix.of_type(DBX_STORAGE_CREDENTIAL)]
+        res.need("grant", [f"storage credential {c}" for c in credentials], "no Unity Catalog storage credential")
+        res.need("grant", [f"{len(locations)} external locations"] if locations else [], "no external location")
+        res.need(
+            "network",
+            private_path(ix, account, "dfs", caller_vnets_databricks(ix)),
+            f"no dfs endpoint to {account.name} resolvable from the Databricks VNet",
+        )
+    return res
+
+
+def gold_to_sql(ix: PlanIndex) -> Resolution:
+    """The gold job writes Azure SQL as the processor identity, a contained user (runbook script)."""
+    res = Resolution()
+    writer = ix.plan.outputs.get("sqlGoldWriter")
+    script = REPO_ROOT / "streaming_jobs" / "serving" / "create_job_user.sql"
+    res.need(
+        "principal",
+        [f"sqlGoldWriter {writer.get('name')}"] if isinstance(writer, dict) else [],
+        "no sqlGoldWriter output",
+    )
+    res.need(
+        "grant",
+        ["contained user from streaming_jobs/serving/create_job_user.sql (README: After pulumi up)"]
+        if script.exists()
+        else [],
+        "the contained-user script is missing",
+    )
+    for server in ix.of_type(SQL_SERVER):
+        res.need(
+            "network",
+            private_path(ix, server, "sqlServer", caller_vnets_databricks(ix)),
+            f"no sqlServer endpoint to {server.name} resolvable from the Databricks VNet",
+        )
+    return res
+
+
+def power_bi_to_sql(ix: PlanIndex) -> Resolution:
+    """Analysts' Power BI reads gold as their Entra group's contained user, from a network peered to the VNet."""
+    res = Resolution()
+    res.need(
+        "principal",
+        ["report readers' Entra group (docs/serving.md)"] if "powerBiDataSource" in ix.plan.outputs else [],
+        "no powerBiDataSource output",
+    )
+    res.grant.append("contained user with SELECT on gold.v_* (docs/serving.md, runbook)")
+    for server in ix.of_type(SQL_SERVER):
+        admin_only = dig(server.inputs, "administrators", "azureADOnlyAuthentication") is True
+        if not admin_only:
+            res.problems.append(f"{server.name} accepts SQL logins; Power BI signs in with Entra ID only")
+        res.need(
+            "network",
+            private_path(ix, server, "sqlServer", platform_vnets(ix)),
+            f"no sqlServer endpoint to {server.name} resolvable from the platform VNet",
+        )
+    return res
+
+
+def secret_scope_to_key_vault(ix: PlanIndex) -> Resolution:
+    """The AzureDatabricks app reads the Key Vault-backed scope (Key Vault Secrets User), as a trusted service.
+
+    Source: https://learn.microsoft.com/azure/databricks/security/secrets/ (Azure Key Vault-backed
+    scopes: the AzureDatabricks application needs the secret reader role; a firewalled vault must
+    allow trusted Microsoft services).
+    """
+    res = Resolution()
+    for scope in ix.of_type(DBX_SECRET_SCOPE):
+        vaults = [v for v in ix.of_type(VAULT) if v.urn in scope.property_dependencies.get("keyvaultMetadata", [])]
+        vaults = vaults or ix.of_type(VAULT)
+        for vault in vaults:
+            grants = role_grants(ix, KEY_VAULT_SECRETS_USER, [vault])
+            res.need("principal", sorted({principal_of(ix, g) for g in grants}), "nobody holds Key Vault Secrets User")
+            res.grant.extend(_grant_text(ix, g, "Key Vault Secrets User") for g in grants)
+            res.need("network", trusted_service_path(vault), f"{vault.name} does not let trusted services through")
+    return res
+
+
+def _cmk_consumers(ix: PlanIndex) -> list[tuple[PlannedResource, str, list[PlannedResource]]]:
+    """(consumer, key name, identities that unwrap it) for every resource encrypted with a vault key."""
+    found: list[tuple[PlannedResource, str, list[PlannedResource]]] = []
+    for account in ix.of_type(STORAGE):
+        enc = account.inputs.get("encryption") or {}
+        if str(enc.get("keySource", "")).lower() == "microsoft.keyvault":
+            found.append(
+                (account, str(dig(enc, "keyVaultProperties", "keyName")), ix.linked(account, "encryption", IDENTITY))
+            )
+    for ns in ix.of_type(NAMESPACE):
+        enc = ns.inputs.get("encryption") or {}
+        for props in enc.get("keyVaultProperties") or []:
+            found.append((ns, str(props.get("keyName")), ix.linked(ns, "encryption", IDENTITY)))
+    for server in ix.of_type(SQL_SERVER):
+        keys = [
+            k
+            for sk in ix.of_type(SQL_SERVER_KEY)
+            if server in ix.linked(sk, "serverName", SQL_SERVER)
+            for k in ix.linked(sk, "uri", KEY)
+        ]
+        keys += ix.linked(server, "keyId", KEY)
+        for key in {k.urn: k for k in keys}.values():
+            found.append((server, str(key.inputs.get("keyName")), ix.linked(server, "identity", IDENTITY)))
+    for ws in ix.of_type(WORKSPACE):
+        entities = dig(ws.inputs, "encryption", "entities") or {}
+        for entity in entities.values():
+            found.append((ws, str(dig(entity, "keyVaultProperties", "keyName")), []))
+    return found
+
+
+def cmk_consumers_to_keys(ix: PlanIndex) -> Resolution:
+    """Each service encrypted with a customer-managed key unwraps it as its identity (Crypto Service
+    Encryption User on the key), through the vault's trusted-service path.
+
+    Source: https://learn.microsoft.com/azure/key-vault/general/overview-vnet-service-endpoints#trusted-services
+    (the services that reach a firewalled vault for CMK); role: Key Vault Crypto Service Encryption User.
+    """
+    res = Resolution()
+    for consumer, key_name, identities in _cmk_consumers(ix):
+        keys = [k for k in ix.of_type(KEY) if k.inputs.get("keyName") == key_name]
+        if not keys:
+            res.problems.append(f"{consumer.name}: key {key_name!r} is not in the plan")
+            continue
+        grants = role_grants(ix, KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, keys)
+        holders = {principal_of(ix, g) for g in grants}
+        wanted = {i.name for i in identities}
+        if wanted and not wanted & holders:
+            res.problems.append(
+                f"no grant: {consumer.name} unwraps {key_name} as {sorted(wanted)}, which holds no role on it"
+            )
+        elif not holders:
+            res.problems.append(f"no grant: nobody may unwrap {key_name} for {consumer.name}")
+        res.principal.append(f"{consumer.name}: {', '.join(sorted(wanted & holders or holders))}")
+        res.grant.append(f"Crypto Service Encryption User on {key_name}")
+        for vault in {v.urn: v for k in keys for v in ix.linked(k, "vaultName", VAULT)}.values():
+            res.need("network", trusted_service_path(vault), f"{vault.name} does not let trusted services through")
+    return res
+
+
+def _both(*types: str) -> Callable[[PlanIndex], bool]:
+    return lambda ix: all(ix.of_type(t) for t in types)
+
+
+FLOWS: tuple[Flow, ...] = (
+    Flow("producer->eventhubs", "producer", "Event Hubs", (("P", "EH"),), _both(NAMESPACE), producer_to_event_hubs),
+    Flow(
+        "bronze->eventhubs",
+        "bronze job",
+        "Event Hubs",
+        (("EH", "B"),),
+        _both(NAMESPACE, DBX_JOB),
+        bronze_from_event_hubs,
+    ),
+    Flow(
+        "bronze->confluent",
+        "bronze job",
+        "Confluent Cloud",
+        (("CC", "B"),),
+        _both(CC_CLUSTER, DBX_JOB),
+        bronze_from_confluent,
+    ),
+    Flow(
+        "jobs->lake",
+        "streaming jobs",
+        "lake locations",
+        (("B", "LAKE"), ("S", "LAKE"), ("G", "LAKE")),
+        _both(DBX_EXTERNAL_LOCATION),
+        jobs_to_lake,
+    ),
+    Flow("gold->sql", "gold job", "Azure SQL", (("G", "SQL"),), _both(SQL_SERVER, DBX_JOB), gold_to_sql),
+    Flow("powerbi->sql", "Power BI", "Azure SQL", (("SQL", "PBI"),), _both(SQL_SERVER), power_bi_to_sql),
+    Flow(
+        "secret-scope->keyvault",
+        "secret scope",
+        "Key Vault",
+        (("KV", "DBX"),),
+        _both(DBX_SECRET_SCOPE),
+        secret_scope_to_key_vault,
+    ),
+    Flow(
+        "cmk-consumers->keys",
+        "CMK consumers",
+        "their keys",
+        (("KV", "LAKE"), ("KV", "EH"), ("KV", "SQL")),
+        _both(KEY),
+        cmk_consumers_to_keys,
+    ),
+)
+
+# Edges of the README diagram that draw structure, not an access flow (each says why).
+DIAGRAM_STRUCTURE: dict[tuple[str, str], str] = {
+    ("B", "S"): "pipeline order: silver reads bronze's Delta table in the lake (jobs->lake)",
+    ("S", "G"): "pipeline order: gold reads silver's Delta table in the lake (jobs->lake)",
+    ("UC", "LAKE"): "Unity Catalog governs the lake locations (jobs->lake resolves its credential)",
+    **{
+        (node, "LAW"): "diagnostic settings (policy diagnostic-settings-present)"
+        for node in ("EH", "LAKE", "KV", "SQL", "DBX")
+    },
+    **{
+        ("PE", node): "the private endpoints every flow's network path resolves"
+        for node in ("EH", "LAKE", "KV", "SQL", "DBX")
+    },
+}
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+@dataclass
+class AccessReport:
+    resolved: dict[str, Resolution] = field(default_factory=dict)  # flow id -> resolution (applicable flows)
+    not_applicable: list[str] = field(default_factory=list)
+
+    @property
+    def broken(self) -> dict[str, Resolution]:
+        return {k: v for k, v in self.resolved.items() if v.problems}
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.broken)
+
+
+def evaluate(plan: Plan, flows: Iterable[Flow] = FLOWS, ix: PlanIndex | None = None) -> AccessReport:
+    ix = ix or PlanIndex(plan)
+    report = AccessReport()
+    for flow in flows:
+        if flow.applies(ix):
+            report.resolved[flow.id] = flow.resolve(ix)
+        else:
+            report.not_applicable.append(flow.id)
+    return report
+
+
+def print_report(report: AccessReport, out: TextIO) -> None:
+    out.write(
+        f"\nAccess paths (offline/access_paths.py): {len(report.resolved)} flows, {len(report.broken)} broken"
+        + (f"; not in this stack: {', '.join(report.not_applicable)}" if report.not_applicable else "")
+        + "\n"
+    )
+    for flow_id, res in report.resolved.items():
+        state = "BROKEN" if res.problems else "ok"
+        out.write(f"  [{state}] {flow_id}: principal {'; '.join(res.principal) or '-'}\n")
+        out.write(f"      grant {'; '.join(res.grant) or '-'}\n      network {'; '.join(res.network) or '-'}\n")
+        for problem in res.problems:
+            out.write(f"      error: {problem}\n")

@@ -1,0 +1,149 @@
+"""Access paths: every declared flow resolves in each shipped stack, breaks when a piece is removed,
+and the README's architecture diagram draws exactly the declared flows."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+from collections.abc import Callable
+
+import pytest
+
+from offline import access_paths
+from offline.access_paths import FLOWS, evaluate
+from offline.engine import REPO_ROOT
+from offline.plan import Plan, PlannedResource
+
+
+def test_every_applicable_flow_resolves_in_the_shipped_stacks(
+    dev_preview_plan: Plan, prod_preview_plan: Plan, prod_plan: Plan, confluent_preview_plan: Plan
+) -> None:
+    for plan in (dev_preview_plan, prod_preview_plan, prod_plan, confluent_preview_plan):
+        report = evaluate(plan)
+        assert not report.broken, (plan.stack, report.broken)
+        for flow_id, res in report.resolved.items():
+            assert res.principal and res.grant and res.network, (plan.stack, flow_id, res)
+    # Between them the shipped stacks exercise every declared flow.
+    exercised = {f for p in (prod_preview_plan, confluent_preview_plan) for f in evaluate(p).resolved}
+    assert exercised == {f.id for f in FLOWS}
+
+
+def _without(plan: Plan, drop: Callable[[PlannedResource], bool]) -> Plan:
+    return Plan(plan.project, plan.stack, plan.preview, [r for r in plan.resources if not drop(r)], plan.outputs)
+
+
+def _edited(plan: Plan, name: str, edit: Callable[[PlannedResource], None]) -> Plan:
+    clone = copy.deepcopy(plan)
+    edit(next(r for r in clone.resources if r.name == name))
+    return clone
+
+
+def _no_bypass(vault: PlannedResource) -> None:
+    vault.inputs["properties"]["networkAcls"]["bypass"] = "None"
+
+
+# flow id -> (stack fixture, mutation that removes one piece, the problem expected)
+BREAKS: dict[str, tuple[str, Callable[[Plan], Plan], str]] = {
+    "producer->eventhubs": (
+        "prod_preview_plan",
+        lambda p: _without(p, lambda r: r.name == "eventstreaming-ra-producer"),
+        "no principal: nobody holds Azure Event Hubs Data Sender",
+    ),
+    "bronze->eventhubs": (
+        "prod_preview_plan",
+        lambda p: _without(p, lambda r: r.name == "network-dns-namespace-link"),
+        "no network: no private endpoint to eventstreaming-ehns resolvable there",
+    ),
+    "bronze->confluent": (
+        "confluent_preview_plan",
+        lambda p: _without(
+            p, lambda r: r.name == "confluent-rb-processor-trades-read" or r.name.endswith("group-read")
+        ),
+        "no grant: no DeveloperRead role binding",
+    ),
+    "jobs->lake": (
+        "prod_preview_plan",
+        lambda p: _without(p, lambda r: r.name == "datalake-pe-dfs-dns"),
+        "no network: no dfs endpoint to datalake-st",
+    ),
+    "gold->sql": (
+        "prod_preview_plan",
+        lambda p: _without(p, lambda r: r.name == "network-dns-sqlServer-link"),
+        "no network: no sqlServer endpoint to serving-server resolvable from the Databricks VNet",
+    ),
+    "powerbi->sql": (
+        "prod_preview_plan",
+        lambda p: _without(p, lambda r: r.name == "serving-pe-sqlServer"),
+        "no network: no sqlServer endpoint to serving-server resolvable from the platform VNet",
+    ),
+    "secret-scope->keyvault": (
+        "prod_preview_plan",
+        lambda p: _edited(p, "keyvault-kv", _no_bypass),
+        "no network: keyvault-kv does not let trusted services through",
+    ),
+    "cmk-consumers->keys": (
+        "prod_preview_plan",
+        lambda p: _without(p, lambda r: r.name == "keyvault-key-lake-ra-lake-cmk"),
+        "datalake-st unwraps cmk-lake as ['identities-lake-cmk'], which holds no role on it",
+    ),
+}
+
+
+def test_every_flow_has_a_breaking_case() -> None:
+    assert sorted(BREAKS) == sorted(f.id for f in FLOWS)
+
+
+@pytest.mark.parametrize("flow_id", sorted(BREAKS))
+def test_a_flow_missing_a_piece_is_broken(flow_id: str, request: pytest.FixtureRequest) -> None:
+    fixture, mutate, expected = BREAKS[flow_id]
+    report = evaluate(mutate(request.getfixturevalue(fixture)))
+    assert flow_id in report.broken, report.resolved.get(flow_id)
+    assert any(expected in p for p in report.broken[flow_id].problems), report.broken[flow_id].problems
+
+
+# ----------------------------------------------------------------------------- the README diagram
+
+_EDGE = re.compile(r"\s*(?:-->|---|-\.->|-\.-|-\.\s[^.]*?\s\.->|-\.\s[^.]*?\s\.-)\s*(?:\|[^|]*\|)?\s*")
+_NODE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)")
+
+
+def diagram_edges() -> set[tuple[str, str]]:
+    """(from, to) node ids of every edge in the README's mermaid architecture chart."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    chart = readme.split("```mermaid", 1)[1].split("```", 1)[0]
+    edges: set[tuple[str, str]] = set()
+    for line in chart.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("subgraph", "end", "direction", "flowchart", "%%")):
+            continue
+        parts = _EDGE.split(line)
+        groups = [[m.group(1) for n in part.split("&") if (m := _NODE.match(n.strip()))] for part in parts]
+        for left, right in itertools.pairwise(groups):
+            edges |= {(a, b) for a in left for b in right}
+    return edges
+
+
+def test_the_diagram_parser_reads_every_edge_form() -> None:
+    edges = diagram_edges()
+    assert {("P", "EH"), ("B", "S"), ("S", "G"), ("G", "LAKE"), ("KV", "SQL"), ("SQL", "LAW")} <= edges
+
+
+def test_each_declared_flow_is_drawn_in_the_readme() -> None:
+    edges = diagram_edges()
+    for flow in FLOWS:
+        missing = [e for e in flow.diagram_edges if e not in edges]
+        assert not missing, f"{flow.id}: README diagram lacks {missing}"
+
+
+def test_the_preview_prints_access_paths_beside_the_policy_verdicts() -> None:
+    import io
+
+    from offline import preview
+
+    out = io.StringIO()
+    assert preview.main(["--stack", "prod", "--quiet"], out) == preview.EXIT_OK, out.getvalue()
+    text = out.getvalue()
+    assert text.index("Apply-time rules") < text.index("Access paths") < text.index("Policy pack")
+    assert "[ok] cmk-consumers->keys" in text
+    assert access_paths.__doc__
