@@ -189,20 +189,19 @@ def bronze_from_event_hubs(ix: PlanIndex) -> Resolution:
     return res
 
 
-def bronze_from_confluent(ix: PlanIndex) -> Resolution:
-    """The bronze job reads the trades topic as the processor service account, over Confluent Private Link."""
+def _confluent(ix: PlanIndex, account_key: str, role: str, vnets: list[PlannedResource]) -> Resolution:
     res = Resolution()
-    accounts = [sa for sa in ix.of_type(CC_SERVICE_ACCOUNT) if "processor" in sa.name]
-    res.need("principal", [sa.name for sa in accounts], "no processor service account")
-    reads = [
+    accounts = [sa for sa in ix.of_type(CC_SERVICE_ACCOUNT) if account_key in sa.name]
+    res.need("principal", [sa.name for sa in accounts], f"no {account_key} service account")
+    bindings = [
         rb
         for rb in ix.of_type(CC_ROLE_BINDING)
-        if rb.inputs.get("roleName") == "DeveloperRead"
+        if rb.inputs.get("roleName") == role
         and {a.urn for a in accounts} & set(rb.property_dependencies.get("principal", []))
     ]
-    res.need("grant", [f"DeveloperRead ({rb.name})" for rb in reads], "no DeveloperRead role binding for it")
-    vnet_urns = {v.urn for v in caller_vnets_databricks(ix)}
-    zones = [
+    res.need("grant", [f"{role} ({rb.name})" for rb in bindings], f"no {role} role binding for it")
+    vnet_urns = {v.urn for v in vnets}
+    links = [
         link.name
         for link in ix.of_type(VNET_LINK)
         if "confluent" in link.name and {v.urn for v in ix.linked(link, "virtualNetwork", VNET)} & vnet_urns
@@ -210,10 +209,20 @@ def bronze_from_confluent(ix: PlanIndex) -> Resolution:
     endpoints = [pe.name for pe in ix.of_type(PRIVATE_ENDPOINT) if "confluent" in pe.name]
     res.need(
         "network",
-        [f"{', '.join(endpoints)} with zone link {z}" for z in zones] if endpoints else [],
-        "no Confluent private endpoint with its zone linked to the Databricks VNet",
+        [f"{', '.join(endpoints)} with zone link {z}" for z in links] if endpoints else [],
+        "no Confluent private endpoint with its zone linked to the caller's VNet",
     )
     return res
+
+
+def producer_to_confluent(ix: PlanIndex) -> Resolution:
+    """The producer writes the trades topic as its service account (API key in Key Vault), over Private Link."""
+    return _confluent(ix, "producer", "DeveloperWrite", platform_vnets(ix))
+
+
+def bronze_from_confluent(ix: PlanIndex) -> Resolution:
+    """The bronze job reads the trades topic as the processor service account, over Confluent Private Link."""
+    return _confluent(ix, "processor", "DeveloperRead", caller_vnets_databricks(ix))
 
 
 def jobs_to_lake(ix: PlanIndex) -> Resolution:

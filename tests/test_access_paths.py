@@ -50,6 +50,11 @@ BREAKS: dict[str, tuple[str, Callable[[Plan], Plan], str]] = {
         lambda p: _without(p, lambda r: r.name == "eventstreaming-ra-producer"),
         "no principal: nobody holds Azure Event Hubs Data Sender",
     ),
+    "producer->confluent": (
+        "confluent_preview_plan",
+        lambda p: _without(p, lambda r: r.name == "network-dns-confluent-link"),
+        "no network: no Confluent private endpoint with its zone linked to the caller's VNet",
+    ),
     "bronze->eventhubs": (
         "prod_preview_plan",
         lambda p: _without(p, lambda r: r.name == "network-dns-namespace-link"),
