@@ -178,3 +178,13 @@ def test_cited_controls_exist_in_the_policy_pack() -> None:
             pytest.fail(f"{doc} cites the range {lo}…{hi}; name the controls (ranges hide gaps)")
         for control in set(re.findall(r"\b(?:ST|KV|EH|SQ|NW|MO|ID|GV|PD|CC|DB|FN)-\d{2}\b", text)):
             assert control in implemented, f"{doc} cites {control}, which no policy implements"
+
+
+def test_the_first_deploy_runbook_lists_every_check() -> None:
+    """docs/first-deploy.md names each apply-time rule and each access flow the preview runs, and no other."""
+    from offline.access_paths import FLOWS
+    from offline.apply_rules import RULES
+
+    text = (REPO_ROOT / "docs" / "first-deploy.md").read_text()
+    assert set(re.findall(r"^\| (AT-\d{2}) \|", text, re.M)) == {r.id for r in RULES}
+    assert set(re.findall(r"^\| `([a-z-]+->[a-z->]+)` \|", text, re.M)) == {f.id for f in FLOWS}
