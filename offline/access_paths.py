@@ -378,6 +378,9 @@ def _both(*types: str) -> Callable[[PlanIndex], bool]:
 FLOWS: tuple[Flow, ...] = (
     Flow("producer->eventhubs", "producer", "Event Hubs", (("P", "EH"),), _both(NAMESPACE), producer_to_event_hubs),
     Flow(
+        "producer->confluent", "producer", "Confluent Cloud", (("P", "CC"),), _both(CC_CLUSTER), producer_to_confluent
+    ),
+    Flow(
         "bronze->eventhubs",
         "bronze job",
         "Event Hubs",
