@@ -7,6 +7,8 @@ refused, by file and line, instead of being read one way offline and another
 way by `pulumi up`. Aliases are refused too (no stack file needs one, and
 "billion laughs" alias bombs need nothing else), and the file size is bounded
 before parsing, so time and memory stay bounded whatever the file holds.
+Aliased nodes are shared, never copied, while composing, so the check runs
+before anything could be expanded.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 MAX_FILE_BYTES = 256 * 1024
 # The largest single value a `--set` override may carry (the same reasoning).
 MAX_VALUE_BYTES = 64 * 1024
+# Stack config is a few levels deep; anything deeper is not config (and would exhaust recursion later).
+MAX_DEPTH = 64
 
 _AMBIGUOUS_BOOL = "tag:rta-platform:yaml11-bool"
 _AMBIGUOUS_TIMESTAMP = "tag:rta-platform:yaml11-timestamp"
@@ -37,24 +41,13 @@ class StackFileError(Exception):
         super().__init__("invalid stack file:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-class _AliasRefused(yaml.composer.ComposerError):
-    pass
+# libyaml's parser (PyYAML's C loader, ~100x faster than the pure-Python one on a stack file) where it
+# is built in; the resolvers below are Python either way.
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 core booleans, no timestamps, and no aliases."""
-
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise _AliasRefused(
-                None,
-                None,
-                f"alias *{event.anchor} is not allowed in a stack file (anchors and aliases are refused, "
-                "which also rules out alias bombs); write the value out",
-                event.start_mark,
-            )
-        return super().compose_node(parent, index)
+class _StrictLoader(_BaseLoader):
+    """A safe loader with YAML 1.2 core booleans and no timestamps (aliases are refused after composing)."""
 
 
 # Replace PyYAML's YAML 1.1 implicit resolvers with YAML 1.2 core booleans, and mark the scalars
@@ -91,11 +84,30 @@ def _where(path: Path, node: Node) -> str:
     return f"{path.name}:{mark.line + 1}:{mark.column + 1}"
 
 
-def _check_scalars(path: Path, node: Node, problems: list[str]) -> None:
-    """Every scalar the two YAML readers would disagree on, with its line (iterative: nesting is unbounded)."""
-    stack = [node]
+def _check_nodes(path: Path, node: Node, problems: list[str]) -> None:
+    """Every alias, and every scalar the two YAML readers would disagree on, with its line.
+
+    Iterative (nesting is unbounded). An alias makes the composer hand out the anchored node again, so
+    a node met twice is an alias; it is reported and not walked again, which also stops alias bombs
+    and recursive aliases before anything is expanded.
+    """
+    stack: list[tuple[Node, int]] = [(node, 0)]
+    seen: set[int] = set()
+    reported: set[int] = set()
     while stack:
-        current = stack.pop()
+        current, depth = stack.pop()
+        if id(current) in seen:
+            if id(current) not in reported:
+                reported.add(id(current))
+                problems.append(
+                    f"{_where(path, current)}: this value is reused through an alias (&anchor / *alias); aliases "
+                    "are refused in a stack file (none needs one, and they make alias bombs possible): write it out"
+                )
+            continue
+        seen.add(id(current))
+        if depth > MAX_DEPTH:
+            problems.append(f"{_where(path, current)}: nested more than {MAX_DEPTH} levels deep, which is not config")
+            return
         if isinstance(current, ScalarNode):
             if current.tag in _AMBIGUITY:
                 problems.append(
@@ -103,10 +115,10 @@ def _check_scalars(path: Path, node: Node, problems: list[str]) -> None:
                     f"for a string quote it ('{current.value}')"
                 )
         elif isinstance(current, SequenceNode):
-            stack.extend(reversed(current.value))
+            stack.extend((child, depth + 1) for child in reversed(current.value))
         elif isinstance(current, MappingNode):
             for key, value in reversed(current.value):
-                stack.extend((value, key))
+                stack.extend(((value, depth + 1), (key, depth + 1)))
 
 
 def _longest_line(text: str) -> tuple[int, int]:
@@ -143,8 +155,7 @@ def load(path: Path) -> dict[str, Any]:
             mark = exc.problem_mark or exc.context_mark
             where = f"{path.name}:{mark.line + 1}:{mark.column + 1}" if mark else path.name
             problem = " ".join(p for p in (exc.context, exc.problem) if p)
-            label = "" if isinstance(exc, _AliasRefused) else "YAML syntax error: "
-            raise StackFileError([f"{where}: {label}{problem}"]) from None
+            raise StackFileError([f"{where}: YAML syntax error: {problem}"]) from None
         except yaml.YAMLError as exc:
             raise StackFileError([f"{path.name}: YAML error: {exc}"]) from None
         except RecursionError:
@@ -154,7 +165,7 @@ def load(path: Path) -> dict[str, Any]:
         if not isinstance(node, MappingNode):
             raise StackFileError([f"{_where(path, node)}: the top level must be a mapping of settings"])
         problems: list[str] = []
-        _check_scalars(path, node, problems)
+        _check_nodes(path, node, problems)
         for key, value in node.value:
             if key.value == "config" and not isinstance(value, MappingNode | type(None)):
                 problems.append(f"{_where(path, value)}: `config:` must be a mapping of key: value")
