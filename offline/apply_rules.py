@@ -350,6 +350,123 @@ def databricks_subnets(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | N
             yield subnet, None if has_nsg else "Databricks subnet without a network security group"
 
 
+def _lifecycle_rules(ix: PlanIndex) -> Iterator[tuple[PlannedResource, dict[str, Any], list[PlannedResource]]]:
+    for policy in ix.of_type(MANAGEMENT_POLICY):
+        accounts = ix.linked(policy, "accountName", STORAGE)
+        for rule_def in dig(policy.inputs, "policy", "rules") or []:
+            if rule_def.get("enabled", True) is not False:
+                yield policy, rule_def, accounts
+
+
+def _actions(rule_def: dict[str, Any]) -> dict[str, Any]:
+    actions = dig(rule_def, "definition", "actions") or {}
+    return {
+        f"{target}.{name}": v for target, acts in actions.items() if isinstance(acts, dict) for name, v in acts.items()
+    }
+
+
+@rule("AT-09", "no archive tier on a zone-redundant account")
+def archive_on_zone_redundant(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | None]]:
+    """Blob Storage has no archive tier on ZRS, GZRS and RA-GZRS accounts, so a lifecycle policy that
+    archives is refused there.
+
+    Source: https://learn.microsoft.com/azure/storage/blobs/access-tiers-overview ("the archive tier
+    isn't supported for ZRS, GZRS, or RA-GZRS accounts").
+    """
+    for policy, rule_def, accounts in _lifecycle_rules(ix):
+        for account in accounts:
+            sku = dig(account.inputs, "sku", "name")
+            archives = [a for a in _actions(rule_def) if a.endswith("tierToArchive")]
+            bad = bool(archives) and sku in ZONE_REDUNDANT_SKUS
+            yield policy, f"rule {rule_def.get('name')!r} archives ({archives}) on a {sku} account" if bad else None
+
+
+def _delta_roots(ix: PlanIndex) -> list[str]:
+    """'container/path/' of every Unity Catalog external location (Delta tables, stream checkpoints)."""
+    roots = []
+    for location in ix.of_type(EXTERNAL_LOCATION):
+        url = str(location.inputs.get("url") or "")
+        if url.startswith("abfss://") and "@" in url:
+            container, _, rest = url[len("abfss://") :].partition("@")
+            path = rest.partition("/")[2]
+            roots.append(f"{container}/{path}".rstrip("/") + "/")
+    return roots
+
+
+@rule("AT-10", "blob lifecycle never touches a Delta table or a stream checkpoint")
+def lifecycle_over_delta(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | None]]:
+    """A lifecycle rule that deletes or re-tiers files under a Delta table's root or a checkpoint breaks
+    them: the Delta log still lists the files, and a stream's checkpoint must stay readable. Delta
+    retention is a Delta operation (VACUUM), not a blob policy.
+
+    Source: https://learn.microsoft.com/azure/databricks/optimizations/archive-delta ("without archival
+    support, operations against Delta tables might break because data files or transaction log files
+    have moved to archived locations"); https://learn.microsoft.com/azure/databricks/delta/vacuum.
+    """
+    roots = _delta_roots(ix)
+    for policy, rule_def, _accounts in _lifecycle_rules(ix):
+        prefixes = dig(rule_def, "definition", "filters", "prefixMatch") or [""]
+        hit = sorted({r for p in prefixes for r in roots if r.startswith(str(p)) or str(p).startswith(r)})
+        yield policy, f"rule {rule_def.get('name')!r} ({prefixes}) covers Delta/checkpoint roots {hit}" if hit else None
+
+
+@rule("AT-11", "a SQL server's TDE key is registered once")
+def sql_key_registered_once(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | None]]:
+    """A server created with `keyId` already holds that key as a server key and protector; a separate
+    ServerKey for it then fails, because azure-native refuses to create a resource that exists.
+
+    Sources: pulumi/pulumi-azure-native provider/pkg/provider/provider.go (create checks the resource
+    does not exist); https://learn.microsoft.com/rest/api/sql/servers/create-or-update (keyId: "the CMK
+    URI of the key to use for encryption").
+    """
+    for server in ix.of_type(SQL_SERVER):
+        server_keys = [k for k in ix.of_type(SQL_SERVER_KEY) if server in ix.linked(k, "serverName", SQL_SERVER)]
+        has_key_id = known(server.inputs.get("keyId")) or bool(server.property_dependencies.get("keyId"))
+        if not server_keys and not has_key_id:
+            continue
+        bad = has_key_id and bool(server_keys)
+        yield server, f"keyId and ServerKey {[k.name for k in server_keys]} both register the key" if bad else None
+
+
+SLEEP = "time:index/sleep:Sleep"
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
+
+
+@rule("AT-12", "CMK consumers wait for their key grant to propagate")
+def cmk_waits_for_rbac(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | None]]:
+    """A Key Vault role assignment takes effect up to 10 minutes after it is created, so a service
+    configured with its key right after the grant can fail with "key not accessible".
+
+    Source: https://learn.microsoft.com/azure/key-vault/general/rbac-guide (known limits and
+    performance: "it will take up to 10 minutes (600 seconds) after role assignments is changed for
+    role to be applied").
+    """
+    grants = [
+        ra
+        for ra in ix.of_type(ROLE_ASSIGNMENT)
+        if str(ra.inputs.get("roleDefinitionId", "")).endswith(CRYPTO_SERVICE_ENCRYPTION_USER)
+    ]
+    sleeps = ix.of_type(SLEEP)
+    for grant in grants:
+        keys = ix.linked(grant, "scope", KEY)
+        key_urns = {k.urn for k in keys}
+        key_names = {str(k.inputs.get("keyName")) for k in keys}
+        for consumer in ix.plan.resources:
+            if grant.urn not in consumer.dependencies or consumer.type in (SLEEP, ROLE_ASSIGNMENT):
+                continue
+            uses_key = any(key_urns & set(urns) for urns in consumer.property_dependencies.values()) or bool(
+                key_names & set(_strings(consumer.inputs))
+            )
+            if not uses_key:
+                continue  # depends on the grant for ordering only (e.g. through a component's readiness)
+            waited = any(s.urn in consumer.dependencies and grant.urn in s.dependencies for s in sleeps)
+            yield (
+                consumer,
+                None if waited else f"uses its key right after grant {grant.name!r}, without a propagation wait",
+            )
+
+
 # ----------------------------------------------------------------------------- evaluation
 
 

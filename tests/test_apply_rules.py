@@ -93,6 +93,52 @@ def injected(nsg: bool) -> list[PlannedResource]:
     return [subnet, res(apply_rules.WORKSPACE, "dbw", {"sku": {"name": "premium"}}, parameters=subnet)]
 
 
+def lake(sku: str) -> PlannedResource:
+    return res(apply_rules.STORAGE, "lake", {"accountName": "lake1", "sku": {"name": sku}})
+
+
+def lifecycle(account: PlannedResource, prefix: str, action: str) -> PlannedResource:
+    rule_def = {
+        "name": "age-out",
+        "definition": {
+            "actions": {"baseBlob": {action: {"daysAfterModificationGreaterThan": 730}}},
+            "filters": {"prefixMatch": [prefix]},
+        },
+    }
+    return res(apply_rules.MANAGEMENT_POLICY, "lifecycle", {"policy": {"rules": [rule_def]}}, accountName=account)
+
+
+def delta_location(container: str) -> PlannedResource:
+    return res(
+        apply_rules.EXTERNAL_LOCATION, f"loc-{container}", {"url": f"abfss://{container}@lake1.dfs.core.windows.net/"}
+    )
+
+
+def sql_with_keys(key_id: bool, server_key: bool) -> list[PlannedResource]:
+    server = res(apply_rules.SQL_SERVER, "sql", {"keyId": "https://kv1.vault.azure.net/keys/k/1"} if key_id else {})
+    return (
+        [server, res(apply_rules.SQL_SERVER_KEY, "sql-key", {"serverKeyType": "AzureKeyVault"}, serverName=server)]
+        if server_key
+        else [server]
+    )
+
+
+def granted_consumer(wait: bool) -> list[PlannedResource]:
+    kv = vault()
+    cmk = res(apply_rules.KEY, "cmk", {"keyName": "cmk-lake", "properties": {"kty": "RSA-HSM"}}, vaultName=kv)
+    grant = res(
+        apply_rules.ROLE_ASSIGNMENT,
+        "grant",
+        {"roleDefinitionId": f"/roleDefinitions/{apply_rules.CRYPTO_SERVICE_ENCRYPTION_USER}"},
+        scope=cmk,
+    )
+    sleep = res(apply_rules.SLEEP, "wait", {"createDuration": "600s"})
+    sleep.dependencies = [grant.urn]
+    account = res(apply_rules.STORAGE, "st", {"encryption": {"keyVaultProperties": {"keyName": "cmk-lake"}}})
+    account.dependencies = [grant.urn, sleep.urn] if wait else [grant.urn]
+    return [kv, cmk, grant, sleep, account]
+
+
 # rule id -> (bad plan, good plan): the defect class alone, and the same plan fixed.
 CASES: dict[str, tuple[Callable[[], Plan], Callable[[], Plan]]] = {
     "AT-01": (lambda: plan(kv := vault("standard"), key(kv)), lambda: plan(kv := vault("premium"), key(kv))),
@@ -109,6 +155,19 @@ CASES: dict[str, tuple[Callable[[], Plan], Callable[[], Plan]]] = {
     ),
     "AT-07": (lambda: plan(sql_server(primary=False)), lambda: plan(sql_server(primary=True))),
     "AT-08": (lambda: plan(*injected(nsg=False)), lambda: plan(*injected(nsg=True))),
+    "AT-09": (
+        lambda: plan(st := lake("Standard_RAGZRS"), lifecycle(st, "landing/", "tierToArchive")),
+        lambda: plan(st := lake("Standard_RAGZRS"), lifecycle(st, "landing/", "tierToCold")),
+    ),
+    "AT-10": (
+        lambda: plan(st := lake("Standard_LRS"), delta_location("bronze"), lifecycle(st, "bronze/", "delete")),
+        lambda: plan(st := lake("Standard_LRS"), delta_location("bronze"), lifecycle(st, "landing/", "delete")),
+    ),
+    "AT-11": (
+        lambda: plan(*sql_with_keys(key_id=True, server_key=True)),
+        lambda: plan(*sql_with_keys(key_id=False, server_key=True)),
+    ),
+    "AT-12": (lambda: plan(*granted_consumer(wait=False)), lambda: plan(*granted_consumer(wait=True))),
 }
 
 
@@ -142,6 +201,6 @@ def test_shipped_stacks_pass_every_apply_time_rule(
     for stack_plan in (dev_plan, prod_plan, prod_preview_plan, confluent_plan):
         report = evaluate(stack_plan)
         assert report.findings == [], (stack_plan.stack, report.findings)
-    # Prod exercises every rule that has something to check in an Event Hubs stack.
+    # Prod exercises every rule.
     checked = evaluate(prod_preview_plan).checked
     assert all(n > 0 for n in checked.values()), checked
