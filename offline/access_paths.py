@@ -50,6 +50,13 @@ DBX_STORAGE_CREDENTIAL = "databricks:index/storageCredential:StorageCredential"
 DBX_EXTERNAL_LOCATION = "databricks:index/externalLocation:ExternalLocation"
 DBX_SECRET_SCOPE = "databricks:index/secretScope:SecretScope"
 DBX_JOB = "databricks:index/job:Job"
+DBX_ALERT = "databricks:index/alertV2:AlertV2"
+DBX_SERVICE_PRINCIPAL = "databricks:index/servicePrincipal:ServicePrincipal"
+DBX_ENTITLEMENTS = "databricks:index/entitlements:Entitlements"
+DBX_WAREHOUSE = "databricks:index/sqlEndpoint:SqlEndpoint"
+DBX_PERMISSIONS = "databricks:index/permissions:Permissions"
+DBX_GRANTS = "databricks:index/grants:Grants"
+DBX_SCHEMA = "databricks:index/schema:Schema"
 CC_SERVICE_ACCOUNT = "confluentcloud:index/serviceAccount:ServiceAccount"
 CC_ROLE_BINDING = "confluentcloud:index/roleBinding:RoleBinding"
 CC_CLUSTER = "confluentcloud:index/kafkaCluster:KafkaCluster"
@@ -371,6 +378,64 @@ def cmk_consumers_to_keys(ix: PlanIndex) -> Resolution:
     return res
 
 
+def alerts_to_gold(ix: PlanIndex) -> Resolution:
+    """Each SQL alert runs as its service principal, which needs Databricks SQL access, CAN_USE on the
+    alert's warehouse and SELECT on the gold tables its query reads; without them it never evaluates.
+
+    Sources: https://learn.microsoft.com/azure/databricks/sql/user/alerts/ (an alert runs as its
+    run-as principal); https://learn.microsoft.com/azure/databricks/compute/sql-warehouse/create#manage
+    (CAN_USE to run queries on a warehouse); https://learn.microsoft.com/azure/databricks/admin/users-groups/service-principals
+    (the "Databricks SQL access" entitlement).
+    """
+    res = Resolution()
+    for alert in ix.of_type(DBX_ALERT):
+        for sp in ix.linked(alert, "runAs", DBX_SERVICE_PRINCIPAL):
+            res.principal.append(f"{alert.name}: {sp.name}")
+            entitled = sp.inputs.get("databricksSqlAccess") is True or any(
+                e.inputs.get("databricksSqlAccess") is True
+                and sp.urn in e.property_dependencies.get("servicePrincipalId", [])
+                for e in ix.of_type(DBX_ENTITLEMENTS)
+            )
+            res.need(
+                "grant",
+                ["Databricks SQL access"] if entitled else [],
+                f"{sp.name} lacks the Databricks SQL access entitlement",
+            )
+            for warehouse in ix.linked(alert, "warehouseId", DBX_WAREHOUSE):
+                acl = [
+                    p.name
+                    for p in ix.of_type(DBX_PERMISSIONS)
+                    if warehouse in ix.linked(p, "sqlEndpointId", DBX_WAREHOUSE)
+                    and sp.urn in p.property_dependencies.get("accessControls", [])
+                ]
+                res.need(
+                    "grant",
+                    [f"CAN_USE on {warehouse.name} ({', '.join(acl)})"] if acl else [],
+                    f"{sp.name} may not use {warehouse.name}",
+                )
+                res.network.append(f"{warehouse.name}: the workspace's own warehouse")
+            schemas = {
+                u
+                for u in alert.property_dependencies.get("queryText", [])
+                if u in ix.by_urn and ix.by_urn[u].type == DBX_SCHEMA
+            }
+            selects = [
+                g.name
+                for g in ix.of_type(DBX_GRANTS)
+                if set(g.property_dependencies.get("schema", [])) & schemas
+                and sp.urn in g.property_dependencies.get("grants", [])
+                and any("SELECT" in (e.get("privileges") or []) for e in g.inputs.get("grants") or [])
+            ]
+            res.need(
+                "grant",
+                [f"SELECT ({', '.join(selects)})"] if selects else [],
+                f"{sp.name} may not SELECT what {alert.name} reads",
+            )
+        if not ix.linked(alert, "runAs", DBX_SERVICE_PRINCIPAL):
+            res.problems.append(f"no principal: {alert.name} does not run as a service principal of this stack")
+    return res
+
+
 def _both(*types: str) -> Callable[[PlanIndex], bool]:
     return lambda ix: all(ix.of_type(t) for t in types)
 
@@ -405,6 +470,14 @@ FLOWS: tuple[Flow, ...] = (
         jobs_to_lake,
     ),
     Flow("gold->sql", "gold job", "Azure SQL", (("G", "SQL"),), _both(SQL_SERVER, DBX_JOB), gold_to_sql),
+    Flow(
+        "alerts->warehouse->gold",
+        "SQL alerts",
+        "gold via the warehouse",
+        (("G", "PBI"),),
+        _both(DBX_ALERT),
+        alerts_to_gold,
+    ),
     Flow("powerbi->sql", "Power BI", "Azure SQL", (("SQL", "PBI"),), _both(SQL_SERVER), power_bi_to_sql),
     Flow(
         "secret-scope->keyvault",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from offline import access_paths
-from offline.access_paths import FLOWS, evaluate
+from offline.access_paths import DIAGRAM_STRUCTURE, FLOWS, evaluate
 from offline.engine import REPO_ROOT
 from offline.plan import Plan, PlannedResource
 
@@ -77,6 +77,11 @@ BREAKS: dict[str, tuple[str, Callable[[Plan], Plan], str]] = {
         lambda p: _without(p, lambda r: r.name == "network-dns-sqlServer-link"),
         "no network: no sqlServer endpoint to serving-server resolvable from the Databricks VNet",
     ),
+    "alerts->warehouse->gold": (
+        "prod_preview_plan",
+        lambda p: _without(p, lambda r: r.name == "serving-dashboards-warehouse-permissions"),
+        "may not use serving-dashboards-warehouse",
+    ),
     "powerbi->sql": (
         "prod_preview_plan",
         lambda p: _without(p, lambda r: r.name == "serving-pe-sqlServer"),
@@ -139,6 +144,13 @@ def test_each_declared_flow_is_drawn_in_the_readme() -> None:
     for flow in FLOWS:
         missing = [e for e in flow.diagram_edges if e not in edges]
         assert not missing, f"{flow.id}: README diagram lacks {missing}"
+
+
+def test_the_readme_draws_no_flow_the_code_does_not_back() -> None:
+    """The producer -> Confluent arrow was drawn with no code behind it; every data edge is a declared flow."""
+    declared = {e for f in FLOWS for e in f.diagram_edges} | set(DIAGRAM_STRUCTURE)
+    undeclared = sorted(diagram_edges() - declared)
+    assert not undeclared, f"README diagram edges no declared access flow backs: {undeclared}"
 
 
 def test_the_preview_prints_access_paths_beside_the_policy_verdicts() -> None:
