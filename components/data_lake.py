@@ -18,7 +18,7 @@ from components.base import (
     ServiceArgs,
 )
 from components.lake_rules import lifecycle_problems
-from components.storage_account import soft_delete_blob_service
+from components.storage_account import StorageAccountSpec, private_storage_account
 
 CONTAINERS = ("landing", "bronze", "silver", "gold", "checkpoints")
 
@@ -65,55 +65,21 @@ class DataLake(PlatformComponent):
         problems = lifecycle_problems(args.replication, args.lifecycle.expiry_action, args.lifecycle.containers)
         if problems:
             raise ValueError(f"{name}: " + "; ".join(problems))
-        encryption = storage.EncryptionArgs(
-            require_infrastructure_encryption=True,
-            services=storage.EncryptionServicesArgs(
-                blob=storage.EncryptionServiceArgs(enabled=True, key_type=storage.KeyType.ACCOUNT),
-                file=storage.EncryptionServiceArgs(enabled=True, key_type=storage.KeyType.ACCOUNT),
-            ),
-            key_source=storage.KeySource.MICROSOFT_KEYVAULT if cmk else storage.KeySource.MICROSOFT_STORAGE,
-            key_vault_properties=storage.KeyVaultPropertiesArgs(key_name=cmk.key_name, key_vault_uri=cmk.key_vault_uri)
-            if cmk
-            else None,
-            encryption_identity=storage.EncryptionIdentityArgs(encryption_user_assigned_identity=cmk.identity_id)
-            if cmk
-            else None,
-        )
-        self.account = storage.StorageAccount(
+        self.account, self.blob_service = private_storage_account(
             f"{name}-st",
-            account_name=args.account_name,
-            resource_group_name=c.resource_group_name,
-            location=c.location,
-            kind=storage.Kind.STORAGE_V2,
-            sku=storage.SkuArgs(name=storage.SkuName(f"Standard_{args.replication}")),
-            access_tier=storage.AccessTier.HOT,
-            is_hns_enabled=True,
-            enable_https_traffic_only=True,
-            minimum_tls_version=storage.MinimumTlsVersion.TLS1_2,
-            allow_shared_key_access=False,
-            default_to_o_auth_authentication=True,
-            allow_blob_public_access=False,
-            allow_cross_tenant_replication=False,
-            is_local_user_enabled=False,
-            is_sftp_enabled=False,
-            public_network_access=storage.PublicNetworkAccess.DISABLED,
-            network_rule_set=storage.NetworkRuleSetArgs(
-                default_action=storage.DefaultAction.DENY,
-                bypass=storage.Bypass.AZURE_SERVICES,
+            StorageAccountSpec(
+                args.account_name,
+                args.replication,
+                hierarchical_namespace=True,
+                customer_managed_key=cmk,
                 resource_access_rules=[
                     storage.ResourceAccessRuleArgs(resource_id=r.resource_id, tenant_id=r.tenant_id)
                     for r in args.resource_access
-                ]
-                or None,
+                ],
             ),
-            encryption=encryption,
-            identity=storage.IdentityArgs(
-                type=storage.IdentityType.USER_ASSIGNED, user_assigned_identities=[cmk.identity_id]
-            )
-            if cmk
-            else None,
-            tags=dict(self.tags),
-            opts=self._opts(depends_on=list(cmk.depends_on) if cmk else []),
+            c,
+            self._opts(),
+            blob_service_name=name,
         )
         self.account_id: pulumi.Output[str] = self.account.id
         self.dfs_endpoint: str = f"https://{args.account_name}.dfs.core.windows.net/"
@@ -130,7 +96,6 @@ class DataLake(PlatformComponent):
             )
 
         self.lifecycle = self._lifecycle_policy(name, args)
-        self.blob_service = soft_delete_blob_service(name, self.account, c, self._opts())
 
         # Account-level metrics; the logs live on the blob service.
         self.add_diagnostics(name, self.account, self.account.id, args.diagnostics, logs=False, metrics=True)

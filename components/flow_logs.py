@@ -24,7 +24,7 @@ from pulumi_azure_native import network
 
 from components.base import CustomerManagedKeyArgs, PlatformComponent, RoleAssignmentArgs, ServiceArgs
 from components.roles import BuiltInRole
-from components.storage_account import StorageAccountSpec, private_storage_account, soft_delete_blob_service
+from components.storage_account import StorageAccountSpec, private_storage_account
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,13 +51,13 @@ class FlowLogs(PlatformComponent):
         super().__init__("FlowLogs", name, args.common, opts)
         c = args.common
         cmk = args.customer_managed_key
-        self.account = private_storage_account(
+        self.account, _ = private_storage_account(
             f"{name}-st",
             StorageAccountSpec(args.account_name, args.replication, customer_managed_key=cmk),
             c,
             self._opts(),
+            blob_service_name=name,
         )
-        soft_delete_blob_service(name, self.account, c, self._opts())
         self.add_diagnostics(
             f"{name}-blob",
             self.account,

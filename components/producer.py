@@ -115,7 +115,7 @@ class ApiPoller(PlatformComponent):
         super().__init__("ApiPoller", name, args.common, opts)
         c = args.common
         ident = args.identity
-        self.storage_account = private_storage_account(
+        self.storage_account, self.blob_service = private_storage_account(
             f"{name}-st",
             StorageAccountSpec(
                 args.storage_account_name, args.storage_replication, customer_managed_key=args.customer_managed_key
@@ -124,15 +124,6 @@ class ApiPoller(PlatformComponent):
             self._opts(),
         )
         account = self.storage_account
-        self.blob_service = storage.BlobServiceProperties(
-            f"{name}-st-blob",
-            account_name=account.name,
-            resource_group_name=c.resource_group_name,
-            blob_services_name="default",
-            delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=7),
-            container_delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=7),
-            opts=self._opts(depends_on=[account]),
-        )
         self.containers = {
             container: storage.BlobContainer(
                 f"{name}-{container}",
@@ -266,7 +257,7 @@ class ApiPoller(PlatformComponent):
             ),
             tags=dict(self.tags),
             # The host reads its storage and the package with the identity: roles first.
-            opts=self._opts(depends_on=[*self.containers.values(), *self.role_assignments, self.blob_service]),
+            opts=self._opts(depends_on=[*self.containers.values(), *self.role_assignments]),
         )
         # Basic (publishing-profile) authentication off for FTP and the SCM site: deployments use Entra ID.
         self.basic_auth = [

@@ -27,6 +27,8 @@ class StorageAccountSpec:
     customer_managed_key: CustomerManagedKeyArgs | None = None
     # Extra user-assigned identities the account carries (the CMK identity is added automatically).
     identity_ids: Sequence[pulumi.Input[str]] = ()
+    # Resource instances let through the firewall (e.g. a Databricks access connector).
+    resource_access_rules: Sequence[storage.ResourceAccessRuleArgs] = ()
 
 
 def encryption_args(cmk: CustomerManagedKeyArgs | None) -> storage.EncryptionArgs:
@@ -48,8 +50,14 @@ def encryption_args(cmk: CustomerManagedKeyArgs | None) -> storage.EncryptionArg
 
 
 def private_storage_account(
-    logical_name: str, spec: StorageAccountSpec, common: CommonArgs, opts: pulumi.ResourceOptions
-) -> storage.StorageAccount:
+    logical_name: str,
+    spec: StorageAccountSpec,
+    common: CommonArgs,
+    opts: pulumi.ResourceOptions,
+    *,
+    blob_service_name: str | None = None,
+) -> tuple[storage.StorageAccount, storage.BlobServiceProperties]:
+    """The account and its soft-deleting blob service (`blob_service_name` keeps an existing one's URN)."""
     cmk = spec.customer_managed_key
     identities = [*spec.identity_ids, *([cmk.identity_id] if cmk else [])]
     account = storage.StorageAccount(
@@ -73,6 +81,7 @@ def private_storage_account(
         network_rule_set=storage.NetworkRuleSetArgs(
             default_action=storage.DefaultAction.DENY,
             bypass=storage.Bypass.AZURE_SERVICES,
+            resource_access_rules=list(spec.resource_access_rules) or None,
         ),
         encryption=encryption_args(cmk),
         identity=storage.IdentityArgs(type=storage.IdentityType.USER_ASSIGNED, user_assigned_identities=identities)
@@ -81,8 +90,7 @@ def private_storage_account(
         tags=dict(common.tags),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(cmk.depends_on) if cmk else [])),
     )
-    soft_delete_blob_service(logical_name, account, common, opts)
-    return account
+    return account, soft_delete_blob_service(blob_service_name or logical_name, account, common, opts)
 
 
 def soft_delete_blob_service(
