@@ -131,6 +131,7 @@ class Network(PlatformComponent):
         super().__init__("Network", name, args.common, opts)
         c = args.common
         self._runner_networks = args.runner_networks
+        self._zone_links: dict[str, list[pulumi.Resource]] = {}
         keys = [r.key for r in args.runner_networks]
         if len(set(keys)) != len(keys):
             raise ValueError(f"{name}: runner networks need distinct keys, got {keys}")
@@ -286,7 +287,9 @@ class Network(PlatformComponent):
             tags=dict(self.tags),
             opts=self._opts(),
         )
-        privatedns.VirtualNetworkLink(
+        links: list[pulumi.Resource] = []
+        self._zone_links[key] = links
+        link_to_vnet = privatedns.VirtualNetworkLink(
             f"{name}-dns-{key}-link",
             virtual_network_link_name=f"link-{key}",
             private_zone_name=zone.name,
@@ -297,6 +300,7 @@ class Network(PlatformComponent):
             tags=dict(self.tags),
             opts=self._opts(depends_on=[zone]),
         )
+        links.append(link_to_vnet)
         for runner in self._runner_networks:
             # The runner resolves the service names to the private endpoints' addresses.
             link = privatedns.VirtualNetworkLink(
@@ -311,9 +315,10 @@ class Network(PlatformComponent):
                 opts=self._opts(depends_on=[zone]),
             )
             self.runner_paths.append(link)
+            links.append(link)
         if self._hub_link is not None:
             hub_key, hub_id = self._hub_link
-            privatedns.VirtualNetworkLink(
+            hub_link = privatedns.VirtualNetworkLink(
                 f"{name}-dns-{key}-link-{hub_key}",
                 virtual_network_link_name=f"link-{key}-{hub_key}",
                 private_zone_name=zone.name,
@@ -324,7 +329,15 @@ class Network(PlatformComponent):
                 tags=dict(self.tags),
                 opts=self._opts(depends_on=[zone]),
             )
+            links.append(hub_link)
         return zone
+
+    def dns_zone_links(self, key: str) -> list[pulumi.Resource]:
+        """Every VNet link of the zone added under `key` (platform VNet, runners, hub): a client in any
+        of those VNets resolves the zone only once its link exists, so data-plane calls wait for all."""
+        if key not in self._zone_links:
+            raise KeyError(f"no private DNS zone {key!r} on this network; known: {sorted(self._zone_links)}")
+        return list(self._zone_links[key])
 
     def peer_hub(self, name: str, hub: PeerVnetArgs) -> list[network.VirtualNetworkPeering]:
         """Spoke <-> hub, both directions, no gateway transit; the spoke accepts what the hub forwards."""

@@ -13,6 +13,7 @@ import pulumi
 
 from components.base import RoleAssignmentArgs
 from components.confluent_ingestion import (
+    ApiKeyGeneration,
     ClusterArgs,
     ConfluentCredentials,
     ConfluentIngestion,
@@ -85,6 +86,7 @@ def build_ingestion(
             bootstrap_servers=hubs.kafka_bootstrap_servers,
             topic=config.ingestion.trades_stream,
             auth_mode=KafkaAuthMode.ENTRA_SERVICE_CREDENTIAL,
+            consumer_group_prefix=config.event_hubs.kafka_consumer_group_prefix,
         )
         return Ingestion(source, event_hubs=hubs)
     if config.confluent is not None:
@@ -180,12 +182,17 @@ def _confluent(
             },
             secrets=SecretStoreArgs(vault_name=vault.vault.name, vault=vault.vault, vault_id=vault.vault_id),
             api_key_expiry=cc.api_key_expiry,
+            api_key_generations=[ApiKeyGeneration(k.name, k.rotate_by) for k in cc.api_keys],
+            active_api_key_generation=cc.active_api_key,
+            manage_topics=cc.manage_topics,
             private_link=PrivateLinkArgs(
                 subnet_id=net.subnet_id("private-endpoints"),
                 # The zones are the network component's children, like its own zones.
                 add_private_dns_zone=lambda key, zone: net.add_private_dns_zone(network_name, key, zone),
                 endpoint_name_prefix=naming.name("pe", qualifier="confluent"),
                 zones=cc.private_link.zones,
+                # Topics wait for every VNet link of the Confluent zone (the platform VNet's, each runner's).
+                dns_zone_links=net.dns_zone_links,
             )
             if cc.private
             else None,

@@ -16,6 +16,7 @@ import ipaddress
 import json
 import runpy
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +195,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
         # Private endpoints' IPs, allocated from their subnet like Azure does; the NIC invoke answers them.
         self._subnet_prefixes: dict[str, str] = {}
         self._nic_ips: dict[str, str] = {}
+        # The mock monitor answers registrations on several threads: allocate one address at a time.
+        self._nic_lock = threading.Lock()
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if not args.custom and not args.typ.startswith("pulumi:providers:"):
@@ -333,8 +336,10 @@ class PlatformMocks(pulumi.runtime.Mocks):
         nic_name = str(args.inputs.get("customNetworkInterfaceName") or f"{_azure_name(args)}.nic")
         subnet = args.inputs.get("subnet") or {}
         prefix = self._subnet_prefixes.get(subnet.get("id", "") if isinstance(subnet, dict) else "", "10.0.0.0/24")
-        taken = sum(1 for ip in self._nic_ips.values() if ipaddress.ip_address(ip) in ipaddress.ip_network(prefix))
-        self._nic_ips[nic_name] = str(ipaddress.ip_network(prefix)[4 + taken])
+        subnet_net = ipaddress.ip_network(prefix)
+        with self._nic_lock:  # reading the taken addresses while another thread adds one raised RuntimeError
+            taken = {ip for ip in self._nic_ips.values() if ipaddress.ip_address(ip) in subnet_net}
+            self._nic_ips[nic_name] = next(str(a) for i, a in enumerate(subnet_net) if i >= 4 and str(a) not in taken)
         nic_id = _arm_id(SUBSCRIPTION_ID, rg, "Microsoft.Network/networkInterfaces", nic_name)
         return {"networkInterfaces": [{"id": nic_id}]}
 

@@ -31,6 +31,8 @@ TopicName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9._-]{1,249}$")
 # Consumer group prefix the processor may use (RBAC prefix binding `group=<prefix>*`).
 GroupPrefix = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9._-]{3,200}$")]
 DisplayName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}[A-Za-z0-9]$")]
+# Name of one API-key generation: suffixes the keys' logical and display names ("2027a").
+GenerationName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,19}$")]
 
 # Partition ceiling per topic we accept in config; Confluent's own limits are per cluster.
 MAX_PARTITIONS = 2048
@@ -102,6 +104,19 @@ class PrivateLinkConfig(Section):
         return value
 
 
+class ApiKeyConfig(Section):
+    """One generation of the service accounts' Kafka API keys (`confluent.apiKeys[]`)."""
+
+    name: GenerationName
+    # Rotate-by date (quote it in YAML: "2027-06-30"): the Key Vault secrets carry it as `exp`, and
+    # `pulumi preview`/`up` warn from 30 days before it. Confluent keys themselves never expire.
+    rotate_by: date
+
+
+# Two generations live side by side during a rotation, never more (components/confluent_ingestion.py).
+MAX_API_KEY_GENERATIONS = 2
+
+
 class ConfluentConfig(Section):
     """`rta-platform:confluent`: environment, cluster, private link and topics."""
 
@@ -114,9 +129,18 @@ class ConfluentConfig(Section):
     private_link: PrivateLinkConfig = PrivateLinkConfig()
     topics: tuple[TopicConfig, ...] = Field(min_length=1)
     processor_consumer_group_prefix: GroupPrefix = "bronze-ingest"
-    # Rotate-by date of the service accounts' API keys; the Key Vault secrets holding them
-    # carry it as `exp` (quote it in YAML: "2027-06-30").
-    api_key_expiry: date
+    # Rotate-by date of the stack's original (unnamed) API keys; the Key Vault secrets holding them
+    # carry it as `exp` (quote it in YAML: "2027-06-30"). Exactly one of this and `apiKeys`.
+    api_key_expiry: date | None = None
+    # Named key generations, for rotating with two keys side by side (docs/confluent.md, "Rotating
+    # the API keys"). The oldest keeps the original keys' URNs.
+    api_keys: tuple[ApiKeyConfig, ...] = Field(default=(), max_length=MAX_API_KEY_GENERATIONS)
+    # The generation whose keys the Key Vault secrets hold (what the jobs and the producer read);
+    # default: the newest by rotateBy.
+    active_api_key: GenerationName | None = None
+    # False for the connectivity-only first stage run from outside the network: no topic, and so
+    # no call to the cluster's private REST endpoint (docs/confluent.md, "Staged first deploy").
+    manage_topics: bool = True
 
     @model_validator(mode="after")
     def _rules(self) -> ConfluentConfig:
@@ -143,9 +167,39 @@ class ConfluentConfig(Section):
             )
         if cluster.type is ClusterType.BASIC and cluster.availability is not Availability.SINGLE_ZONE:
             problems.append("confluent.cluster.availability must be SINGLE_ZONE with cluster.type 'basic'")
+        problems += self._api_key_problems()
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _api_key_problems(self) -> list[str]:
+        problems: list[str] = []
+        names = [k.name for k in self.api_keys]
+        if self.api_key_expiry is None and not self.api_keys:
+            problems.append(
+                "confluent.apiKeyExpiry is required (the original keys' rotate-by date) unless confluent.apiKeys "
+                "names the key generations"
+            )
+        if self.api_key_expiry is not None and self.api_keys:
+            problems.append(
+                "confluent.apiKeyExpiry and confluent.apiKeys are exclusive: the first generation in apiKeys "
+                "takes over the original keys (give it the old apiKeyExpiry as rotateBy)"
+            )
+        if len(set(names)) != len(names):
+            problems.append(f"confluent.apiKeys has duplicate names: {names}")
+        dates = [k.rotate_by for k in self.api_keys]
+        if len(set(dates)) != len(dates):
+            problems.append(
+                f"confluent.apiKeys rotateBy dates must differ (they order the generations): "
+                f"{[d.isoformat() for d in dates]}"
+            )
+        if self.active_api_key is not None and self.active_api_key not in names:
+            problems.append(
+                f"confluent.activeApiKey {self.active_api_key!r} is not one of confluent.apiKeys {names}"
+                if names
+                else "confluent.activeApiKey needs confluent.apiKeys"
+            )
+        return problems
 
     @property
     def private(self) -> bool:

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from components.lake_rules import lifecycle_problems
-from stack_config.confluent import ConfluentConfig
+from stack_config.confluent import ConfluentConfig, GroupPrefix
 from stack_config.confluent import stack_problems as confluent_stack_problems
 from stack_config.databricks import DatabricksConfig
 from stack_config.egress import allowlist_regions
@@ -210,6 +210,9 @@ class EventHubsConfig(Section):
     dedicated_cluster_id: str | None = None
     hubs: tuple[HubConfig, ...] = Field(min_length=1)
     capture: CaptureConfig = CaptureConfig()
+    # Prefix of the Kafka consumer-group ids the bronze job uses (Spark's `groupIdPrefix`). Kafka
+    # groups are not the hubs' (AMQP) consumer groups: Event Hubs creates them on first use.
+    kafka_consumer_group_prefix: GroupPrefix = "bronze-ingest"
 
     @model_validator(mode="after")
     def _sku_rules(self) -> EventHubsConfig:

@@ -483,7 +483,44 @@ BROKEN: list[tuple[str, dict[str, Any], str]] = [
     ("public switch is not a boolean", _confluent(allowPublicNetworking="maybe"), "confluent.allowPublicNetworking"),
     ("misspelt key", _confluent(clusterType="dedicated"), f"{NS}:confluent.clusterType is not a known setting"),
     ("duplicate private link zones", _confluent(privateLink={"zones": ["1", "1"]}), "confluent.privateLink.zones"),
-    ("missing API key expiry", _confluent(apiKeyExpiry=None), f"{NS}:confluent.apiKeyExpiry"),
+    ("missing API key expiry", _confluent(apiKeyExpiry=None), "confluent.apiKeyExpiry is required"),
+    (
+        "expiry beside generations",
+        _confluent(apiKeys=[{"name": "2027a", "rotateBy": "2027-06-30"}]),
+        "confluent.apiKeyExpiry and confluent.apiKeys are exclusive",
+    ),
+    (
+        "three generations",
+        _confluent(
+            apiKeyExpiry=None, apiKeys=[{"name": n, "rotateBy": f"2027-0{i + 1}-01"} for i, n in enumerate("abc")]
+        ),
+        f"{NS}:confluent.apiKeys",
+    ),
+    (
+        "duplicate generation names",
+        _confluent(
+            apiKeyExpiry=None,
+            apiKeys=[{"name": "a", "rotateBy": "2027-01-01"}, {"name": "a", "rotateBy": "2027-07-01"}],
+        ),
+        "confluent.apiKeys has duplicate names: ['a', 'a']",
+    ),
+    (
+        "generation with a bad name",
+        _confluent(apiKeyExpiry=None, apiKeys=[{"name": "New Key", "rotateBy": "2027-01-01"}]),
+        f"{NS}:confluent.apiKeys[0].name",
+    ),
+    (
+        "generation without a rotate-by date",
+        _confluent(apiKeyExpiry=None, apiKeys=[{"name": "a"}]),
+        f"{NS}:confluent.apiKeys[0].rotateBy",
+    ),
+    (
+        "active key that is no generation",
+        _confluent(apiKeyExpiry=None, apiKeys=[{"name": "a", "rotateBy": "2027-01-01"}], activeApiKey="b"),
+        "confluent.activeApiKey 'b' is not one of confluent.apiKeys ['a']",
+    ),
+    ("active key without generations", _confluent(activeApiKey="a"), "confluent.activeApiKey needs confluent.apiKeys"),
+    ("manageTopics not a boolean", _confluent(manageTopics="later"), f"{NS}:confluent.manageTopics"),
     (
         "trades stream is not a topic",
         {f"{NS}:ingestion": {"provider": "confluent", "tradesStream": "orders"}},

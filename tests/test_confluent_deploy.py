@@ -180,3 +180,76 @@ def _confluent_section() -> dict[str, object]:
     values, _ = stack_config_values("confluent")
     section: dict[str, object] = json.loads(values["rta-platform:confluent"])
     return section
+
+
+# ----------------------------------------------------------------------------- stack config: stages and rotation
+
+LINK = "azure-native:privatedns:VirtualNetworkLink"
+KV_SECRET = "azure-native:keyvault:Secret"
+
+
+def confluent_zone_links(plan: Plan) -> list[str]:
+    """URNs of every VNet link of the Confluent private DNS zone."""
+    zone = next(z for z in plan.of_type(ZONE) if z.name.endswith("-dns-confluent"))
+    return [
+        link.urn
+        for link in plan.of_type(LINK)
+        if zone.urn in link.dependencies or zone.urn in link.property_dependencies.get("privateZoneName", [])
+    ]
+
+
+def test_topics_wait_for_every_vnet_link_of_the_confluent_zone(confluent_plan: Plan) -> None:
+    """A client resolves the cluster's REST endpoint only through a linked zone: no topic call before the link."""
+    links = confluent_zone_links(confluent_plan)
+    assert links, "the Confluent zone has no VNet link"
+    topics = confluent_plan.of_type(TOPIC)
+    assert topics
+    for topic in topics:
+        assert set(links) <= set(topic.dependencies), (topic.name, links)
+
+
+@pytest.fixture(scope="module")
+def rotating_plan() -> Plan:
+    """The confluent stack mid-rotation, on its connectivity-only stage: two key generations, the older
+    one still active, and no topics."""
+    from offline.engine import run_stack
+
+    section = {k: v for k, v in _confluent_section().items() if k != "apiKeyExpiry"}
+    section.update(
+        apiKeys=[{"name": "2027b", "rotateBy": "2027-12-31"}, {"name": "2027a", "rotateBy": "2027-06-30"}],
+        activeApiKey="2027a",
+        manageTopics=False,
+    )
+    return run_stack("confluent", preview=False, config_overrides={"rta-platform:confluent": section})
+
+
+def test_connectivity_stage_creates_no_topic_and_so_no_rest_call(rotating_plan: Plan, confluent_plan: Plan) -> None:
+    assert confluent_plan.of_type(TOPIC), "the shipped stack manages its topics"
+    assert rotating_plan.of_type(TOPIC) == []
+    # Everything else of the private path is there, ready for the data-plane stage.
+    assert len(confluent_endpoints(rotating_plan)) == 3 and confluent_zone_links(rotating_plan)
+
+
+def test_two_key_generations_live_side_by_side_the_oldest_keeping_the_original_urns(rotating_plan: Plan) -> None:
+    keys = {k.name: k for k in rotating_plan.of_type(API_KEY)}
+    roles = ("producer", "processor", "topic-manager")
+    assert sorted(keys) == sorted(f"confluent-key-{r}-{g}" for r in roles for g in ("2027a", "2027b"))
+    for role in roles:
+        # The oldest generation takes over the original keys' state (no replacement, no deletion).
+        assert {"name": f"confluent-key-{role}"} in [
+            {k: v for k, v in a.items() if k == "name"} for a in keys[f"confluent-key-{role}-2027a"].aliases
+        ]
+        assert not any(a.get("name") for a in keys[f"confluent-key-{role}-2027b"].aliases)
+
+
+def test_key_vault_secrets_hold_the_active_generation(rotating_plan: Plan) -> None:
+    keys = {k.name: k.urn for k in rotating_plan.of_type(API_KEY)}
+    secrets = [s for s in rotating_plan.of_type(KV_SECRET) if "confluent" in s.name]
+    assert len(secrets) == 4
+    for secret in secrets:
+        role = "producer" if "producer" in secret.name else "processor"
+        value_from = set(secret.property_dependencies["properties"])
+        assert keys[f"confluent-key-{role}-2027a"] in value_from, secret.name  # activeApiKey, not the newest
+        assert keys[f"confluent-key-{role}-2027b"] not in value_from, secret.name
+        expires = secret.inputs["properties"]["attributes"]["expires"]
+        assert expires == (date(2027, 6, 30) - date(1970, 1, 1)).days * 86400

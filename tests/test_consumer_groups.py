@@ -94,3 +94,14 @@ def test_event_hubs_job_consumes_under_a_named_kafka_group(stack: str, dev_plan:
     plan = {"dev": dev_plan, "prod": prod_plan}[stack]
     prefix = bronze_flags(plan)["--kafka-group-id-prefix"]
     assert prefix and not prefix.startswith(SPARK_DEFAULT_PREFIX) and prefix != "$Default"
+
+
+def test_event_hubs_job_prefix_comes_from_the_stack_config(prod_plan: Plan) -> None:
+    """prod names its own prefix (eventHubs.kafkaConsumerGroupPrefix), unlike the component's default."""
+    from components.ingestion import KafkaSource
+    from offline.engine import stack_config_values
+
+    values, _ = stack_config_values("prod")
+    configured = json.loads(values["rta-platform:eventHubs"])["kafkaConsumerGroupPrefix"]
+    assert configured != KafkaSource.__dataclass_fields__["consumer_group_prefix"].default
+    assert bronze_flags(prod_plan)["--kafka-group-id-prefix"] == configured
