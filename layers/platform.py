@@ -12,6 +12,7 @@ from components.base import TYPE_PREFIX
 from components.confluent_ingestion import ConfluentCredentials
 from layers.foundation import build_foundation
 from layers.ingestion import build_ingestion
+from layers.operations import build_operations
 from layers.placement import Placement
 from layers.processing import build_processing, build_storage
 from layers.serving import build_dashboards, build_database
@@ -34,7 +35,7 @@ class PlatformArgs:
 
 
 class Platform(pulumi.ComponentResource):
-    """Foundation, storage, serving database, ingestion, processing, dashboards: one stack's platform.
+    """Foundation, storage, serving database, ingestion, processing, dashboards, operations: one stack's platform.
 
     `outputs` holds the stack outputs by name; the stack program exports them unchanged.
     """
@@ -61,4 +62,7 @@ class Platform(pulumi.ComponentResource):
             )
             dashboards = build_dashboards(config, place, foundation, processing)
             self.outputs.update({**processing.outputs, **dashboards.outputs})
+        # Last: it watches what the layers above built.
+        operations = build_operations(config, place, foundation, storage, database, ingestion)
+        self.outputs.update(operations.outputs)
         self.register_outputs(self.outputs)

@@ -29,6 +29,7 @@ from stack_config.network import (
     Topology,
     topology_problems,
 )
+from stack_config.operations import OperationsConfig
 from stack_config.producer import ProducerConfig
 from stack_config.section import Section
 from stack_config.sql import DashboardsConfig, SqlConfig
@@ -287,6 +288,8 @@ class StackConfig(Section):
     # Seeds 002/003's hot path: Azure Data Explorer fed from Event Hubs (stack_config/hot_path.py).
     hot_path: HotPathConfig | None = None
     lock: LockConfig = LockConfig()
+    # Action group, alerts and budget (stack_config/operations.py); required in prod.
+    operations: OperationsConfig | None = None
     # Defender for Cloud plans (subscription-wide); unset `enabled` means on in prod only.
     defender: DefenderConfig = DefenderConfig()
 
@@ -463,6 +466,15 @@ def _databricks(c: StackConfig) -> list[str]:
     return problems
 
 
+def _prod_operations(c: StackConfig) -> list[str]:
+    """Prod is watched and its spend bounded: an action group, the alerts and a budget."""
+    if not c.is_prod:
+        return []
+    if c.operations is None:
+        return ["operations is required in prod (action group, alerts, budget)"]
+    return c.operations.prod_problems()
+
+
 CROSS_SECTION_RULES = (
     _location_and_tags,
     _prod_customer_managed_keys,
@@ -478,6 +490,7 @@ CROSS_SECTION_RULES = (
     _sql,
     _databricks,
     lambda c: c._producer_and_hot_path_problems(),
+    _prod_operations,
 )
 
 

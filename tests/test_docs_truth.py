@@ -24,7 +24,7 @@ from stack_config.model import StackConfig
 REQUIRED = object()
 NO_DEFAULT = object()  # "—": required, or optional with no value
 # The documents with configuration tables (docs/confluent.md describes its keys in prose).
-DOCS = ("README.md", "docs/databricks.md", "docs/serving.md")
+DOCS = ("README.md", "docs/databricks.md", "docs/serving.md", "docs/operations.md")
 _CELL = re.compile(r"(?<!\\)\|")
 
 # (document, key) -> why the documented default is a description, not a value to compare.
@@ -112,7 +112,9 @@ def _doc_default(text: str) -> Any:
     if re.fullmatch(r"-?\d+\.\d+", plain):
         return float(plain)
     if plain.startswith("[") and plain.endswith("]"):
-        return [p.strip() for p in plain[1:-1].split(",") if p.strip()]
+        return [_doc_default(p) for p in plain[1:-1].split(",") if p.strip()]
+    if plain == "{}":
+        return {}
     return plain
 
 

@@ -1,0 +1,143 @@
+"""Alerting: the platform's action group and the Azure Monitor alert rules that notify it.
+
+- Action group (Microsoft.Insights/actionGroups): a global resource (location
+  "Global"), email and webhook receivers, the common alert schema on
+  (https://learn.microsoft.com/azure/azure-monitor/alerts/action-groups).
+- Metric alerts (Microsoft.Insights/metricAlerts): one rule per watched metric on
+  one resource, `location: global`, criteria of odata type
+  `Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria` with a static
+  threshold (https://learn.microsoft.com/azure/azure-monitor/alerts/alerts-metric-create-templates).
+  Which metric, threshold and severity is the config's (stack_config/operations.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import monitor
+
+from components.base import CommonArgs, PlatformComponent
+
+SINGLE_RESOURCE_CRITERIA = "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria"
+
+
+@dataclass(frozen=True)
+class WebhookReceiverArgs:
+    name: str
+    # A secret (the URL carries its token).
+    service_uri: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class MetricAlertSpec:
+    """One metric alert on one resource: what it watches and when it fires."""
+
+    key: str  # logical name, unique in the component
+    scope: pulumi.Input[str]  # the watched resource's id
+    namespace: str
+    metric: str
+    aggregation: monitor.AggregationTypeEnum
+    operator: monitor.Operator
+    threshold: float
+    severity: int
+    window_minutes: int
+    frequency_minutes: int
+    description: str
+    dimensions: Sequence[tuple[str, Sequence[str]]] = ()
+
+
+@dataclass(frozen=True)
+class AlertingArgs:
+    common: CommonArgs
+    action_group_name: str
+    short_name: str
+    emails: Sequence[str]
+    webhooks: Sequence[WebhookReceiverArgs] = ()
+    metric_alerts: Sequence[MetricAlertSpec] = ()
+    # Prefix of every rule's Azure name (rule names are unique per resource group).
+    rule_prefix: str = ""
+
+
+def iso_minutes(minutes: int) -> str:
+    """PT5M, PT1H, P1D: the ISO-8601 durations metricAlerts accept."""
+    if minutes == 1440:
+        return "P1D"
+    if minutes % 60 == 0:
+        return f"PT{minutes // 60}H"
+    return f"PT{minutes}M"
+
+
+class Alerting(PlatformComponent):
+    """The action group and the metric alerts wired to it."""
+
+    def __init__(self, name: str, args: AlertingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("Alerting", name, args.common, opts)
+        if not args.emails and not args.webhooks:
+            raise ValueError(f"{name}: the action group needs at least one receiver")
+        keys = [a.key for a in args.metric_alerts]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"{name}: duplicate metric alert keys {keys}")
+        self.action_group = monitor.ActionGroup(
+            f"{name}-ag",
+            action_group_name=args.action_group_name,
+            resource_group_name=args.common.resource_group_name,
+            location="Global",
+            group_short_name=args.short_name,
+            enabled=True,
+            email_receivers=[
+                monitor.MicrosoftCommonEmailReceiverArgs(
+                    name=f"email-{i}", email_address=email, use_common_alert_schema=True
+                )
+                for i, email in enumerate(args.emails)
+            ],
+            webhook_receivers=[
+                monitor.WebhookReceiverArgs(name=w.name, service_uri=w.service_uri, use_common_alert_schema=True)
+                for w in args.webhooks
+            ],
+            tags=dict(self.tags),
+            opts=self._opts(),
+        )
+        self.action_group_id: pulumi.Output[str] = self.action_group.id
+        self.metric_alerts: dict[str, monitor.MetricAlert] = {
+            spec.key: self._metric_alert(name, spec, args.rule_prefix) for spec in args.metric_alerts
+        }
+        self.register_outputs({"action_group_id": self.action_group_id, "metric_alerts": sorted(self.metric_alerts)})
+
+    def _metric_alert(self, name: str, spec: MetricAlertSpec, prefix: str) -> monitor.MetricAlert:
+        return monitor.MetricAlert(
+            f"{name}-{spec.key}",
+            rule_name=f"{prefix}{spec.key}",
+            resource_group_name=self._common.resource_group_name,
+            location="global",
+            description=spec.description,
+            severity=spec.severity,
+            enabled=True,
+            scopes=[spec.scope],
+            evaluation_frequency=iso_minutes(spec.frequency_minutes),
+            window_size=iso_minutes(spec.window_minutes),
+            auto_mitigate=True,
+            criteria=monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
+                odata_type=SINGLE_RESOURCE_CRITERIA,
+                all_of=[
+                    monitor.MetricCriteriaArgs(
+                        criterion_type=monitor.CriterionType.STATIC_THRESHOLD_CRITERION,
+                        name=spec.metric,
+                        metric_name=spec.metric,
+                        metric_namespace=spec.namespace,
+                        operator=spec.operator,
+                        threshold=spec.threshold,
+                        time_aggregation=spec.aggregation,
+                        dimensions=[
+                            monitor.MetricDimensionArgs(name=dim, operator="Include", values=list(values))
+                            for dim, values in spec.dimensions
+                        ]
+                        or None,
+                    )
+                ],
+            ),
+            actions=[monitor.MetricAlertActionArgs(action_group_id=self.action_group.id)],
+            tags=dict(self.tags),
+            opts=self._opts(),
+        )

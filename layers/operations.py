@@ -1,0 +1,105 @@
+"""Operations: the action group, the alerts on every store and service, and the cost budget.
+
+Composed last: it watches what the layers before it built. Each catalogued
+alert (stack_config/operations.py) is created when the stack has its target
+(no Event Hubs alerts on a Confluent stack, no capture-backlog alert without
+capture), with the stack's overrides applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi_azure_native import monitor
+
+from components.alerting import Alerting, AlertingArgs, MetricAlertSpec, WebhookReceiverArgs
+from layers.foundation import Foundation
+from layers.ingestion import Ingestion
+from layers.placement import Placement
+from layers.processing import Storage
+from layers.serving import Database
+from stack_config import StackConfig
+from stack_config.operations import OperationsConfig, ResolvedAlert, Target
+
+
+@dataclass(frozen=True)
+class Operations:
+    alerting: Alerting | None
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        if self.alerting is None:
+            return {}
+        return {"actionGroupId": self.alerting.action_group_id}
+
+
+def build_operations(
+    config: StackConfig, place: Placement, foundation: Foundation, storage: Storage, database: Database,
+    ingestion: Ingestion,
+) -> Operations:  # fmt: skip
+    ops = config.operations
+    if ops is None:
+        return Operations(None)
+    targets: dict[Target, pulumi.Input[str]] = {
+        Target.DATA_LAKE: storage.lake.account_id,
+        Target.KEY_VAULT: foundation.vault.vault_id,
+    }
+    if ingestion.event_hubs is not None:
+        targets[Target.EVENT_HUBS] = ingestion.event_hubs.namespace.id
+    if database.sql is not None:
+        targets[Target.SQL_DATABASE] = database.sql.database.id
+    features = {"capture"} if config.event_hubs is not None and config.event_hubs.capture.enabled else set()
+    alerting = Alerting(
+        place.name("alerting"),
+        AlertingArgs(
+            common=foundation.common,
+            action_group_name=foundation.naming.name("ag"),
+            short_name=ops.action_group.short_name,
+            emails=ops.action_group.emails,
+            webhooks=webhooks(ops),
+            metric_alerts=metric_alert_specs(ops, targets, features),
+            rule_prefix=foundation.naming.name("alert") + "-",
+        ),
+        place.opts(),
+    )
+    return Operations(alerting)
+
+
+def webhooks(ops: OperationsConfig) -> list[WebhookReceiverArgs]:
+    """Each webhook's URL from its secret config key (never in the stack file in clear)."""
+    receivers = []
+    for hook in ops.action_group.webhooks:
+        namespace, key = hook.url_secret.split(":", 1)
+        receivers.append(WebhookReceiverArgs(hook.name, pulumi.Config(namespace).require_secret(key)))
+    return receivers
+
+
+def metric_alert_specs(
+    ops: OperationsConfig, targets: dict[Target, pulumi.Input[str]], features: set[str]
+) -> list[MetricAlertSpec]:
+    """The enabled catalogued alerts whose target this stack has, as component specs."""
+    return [
+        _spec(alert, targets[alert.rule.target])
+        for alert in ops.resolved_alerts()
+        if alert.rule.target in targets and (alert.rule.needs is None or alert.rule.needs in features)
+    ]
+
+
+def _spec(alert: ResolvedAlert, scope: pulumi.Input[str]) -> MetricAlertSpec:
+    rule = alert.rule
+    return MetricAlertSpec(
+        key=alert.key,
+        scope=scope,
+        namespace=rule.namespace,
+        metric=rule.metric,
+        aggregation=monitor.AggregationTypeEnum(rule.aggregation),
+        operator=monitor.Operator(rule.operator),
+        threshold=alert.threshold,
+        severity=alert.severity,
+        window_minutes=alert.window_minutes,
+        frequency_minutes=alert.frequency_minutes,
+        description=rule.description,
+        dimensions=rule.dimensions,
+    )

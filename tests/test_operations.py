@@ -1,0 +1,197 @@
+"""Operations: the action group, the metric alerts on every store, the budget; asserted on the recorded plans.
+
+Expected values come from the stack files and the catalogue (stack_config/operations.py),
+never from the plan itself: a threshold in the plan must be the stack's override or
+the catalogue's default, and every alert must point at its target and the action group.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from offline.engine import stack_config_values
+from offline.plan import Plan, PlannedResource
+from stack_config import ConfigError
+from stack_config.loader import parse_stack_config
+from stack_config.operations import METRIC_ALERTS, OperationsConfig, Target
+from tests.plan_queries import only
+
+NS = "rta-platform"
+ACTION_GROUP = "azure-native:monitor:ActionGroup"
+METRIC_ALERT = "azure-native:monitor:MetricAlert"
+TARGET_TYPES = {
+    Target.EVENT_HUBS: "azure-native:eventhub:Namespace",
+    Target.SQL_DATABASE: "azure-native:sql:Database",
+    Target.DATA_LAKE: "azure-native:storage:StorageAccount",
+    Target.KEY_VAULT: "azure-native:keyvault:Vault",
+}
+
+
+def _raw(stack: str) -> dict[str, Any]:
+    """The stack file's config as parse_stack_config takes it (short camelCase keys)."""
+    values, _ = stack_config_values(stack)
+    raw: dict[str, Any] = {}
+    for key, value in values.items():
+        namespace, _, short = key.partition(":")
+        if namespace == NS:
+            raw[short] = json.loads(value) if value[:1] in "{[" else value
+    raw["location"] = values["azure-native:location"]
+    return raw
+
+
+def _operations(stack: str) -> OperationsConfig:
+    ops = parse_stack_config(_raw(stack), stack).operations
+    assert ops is not None
+    return ops
+
+
+def _alerts(plan: Plan) -> dict[str, PlannedResource]:
+    return {r.name.removeprefix("alerting-"): r for r in plan.of_type(METRIC_ALERT)}
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+def test_action_group_is_global_and_mails_the_configured_receivers(stack_plan: Plan) -> None:
+    ops = _operations(stack_plan.stack)
+    group = only(stack_plan, ACTION_GROUP)
+    assert group.inputs["location"] == "Global"
+    assert group.inputs["groupShortName"] == ops.action_group.short_name
+    assert len(ops.action_group.short_name) <= 12
+    assert [r["emailAddress"] for r in group.inputs["emailReceivers"]] == list(ops.action_group.emails)
+    assert all(r["useCommonAlertSchema"] for r in group.inputs["emailReceivers"])
+
+
+def test_every_alert_watches_its_metric_on_its_target_with_the_configured_threshold(stack_plan: Plan) -> None:
+    ops = _operations(stack_plan.stack)
+    alerts = _alerts(stack_plan)
+    group = only(stack_plan, ACTION_GROUP)
+    expected = {a.key: a for a in ops.resolved_alerts()}
+    for key, alert in alerts.items():
+        resolved = expected[key]
+        rule = resolved.rule
+        target = only(stack_plan, TARGET_TYPES[rule.target])
+        assert alert.inputs["scopes"] == [target.id], key
+        assert alert.inputs["location"] == "global"
+        assert alert.inputs["severity"] == resolved.severity, key
+        criteria = alert.inputs["criteria"]
+        assert criteria["odataType"] == "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria"
+        (criterion,) = criteria["allOf"]
+        assert criterion["metricName"] == rule.metric, key
+        assert criterion["metricNamespace"] == rule.namespace, key
+        assert criterion["timeAggregation"] == rule.aggregation, key
+        assert criterion["operator"] == rule.operator, key
+        assert criterion["threshold"] == resolved.threshold, key
+        assert alert.inputs["actions"] == [{"actionGroupId": group.id}], key
+
+
+def test_stack_overrides_reach_the_plan() -> None:
+    """The shipped overrides are honoured, so the threshold-from-config assertion above can fail."""
+    prod, dev = _operations("prod"), _operations("dev")
+    assert prod.alerts["sqlCpuPercent"].threshold != METRIC_ALERTS["sqlCpuPercent"].threshold
+    (cpu,) = [a for a in prod.resolved_alerts() if a.key == "sqlCpuPercent"]
+    assert cpu.threshold == prod.alerts["sqlCpuPercent"].threshold
+    (availability,) = [a for a in dev.resolved_alerts() if a.key == "storageAvailability"]
+    assert (availability.threshold, availability.severity) == (99, 3)
+
+
+def test_prod_has_every_catalogued_alert(prod_plan: Plan) -> None:
+    """Prod has Event Hubs with capture, SQL, the lake and the vault: nothing in the catalogue is skipped."""
+    assert set(_alerts(prod_plan)) == set(METRIC_ALERTS)
+
+
+def test_dev_skips_the_capture_backlog_alert_it_has_no_capture_for(dev_plan: Plan) -> None:
+    assert set(_alerts(dev_plan)) == {k for k, r in METRIC_ALERTS.items() if r.needs is None}
+
+
+def test_confluent_stack_gets_no_event_hubs_alerts(confluent_plan: Plan) -> None:
+    names = set(_alerts(confluent_plan))
+    assert names, "the confluent stack watches its lake, vault and database"
+    assert not {k for k in names if METRIC_ALERTS[k].target is Target.EVENT_HUBS}
+
+
+def test_storage_throttling_filters_the_throttling_response_types(prod_plan: Plan) -> None:
+    (criterion,) = _alerts(prod_plan)["storageThrottling"].inputs["criteria"]["allOf"]
+    assert criterion["dimensions"] == [
+        {"name": "ResponseType", "operator": "Include", "values": ["ServerBusyError", "ClientThrottlingError"]}
+    ]
+
+
+# --------------------------------------------------------------------------- config
+
+
+def _prod_with(**operations: Any) -> dict[str, Any]:
+    raw = _raw("prod")
+    raw["operations"] = {**raw["operations"], **operations}
+    return raw
+
+
+BROKEN: list[tuple[str, dict[str, Any], str]] = [
+    ("unknown alert key", _prod_with(alerts={"sqlCpuPrecent": {"threshold": 1}}), "unknown keys ['sqlCpuPrecent']"),
+    (
+        "window not offered",
+        _prod_with(alerts={"sqlDeadlocks": {"windowMinutes": 7}}),
+        "alerts.sqlDeadlocks.windowMinutes 7",
+    ),
+    (
+        "window shorter than frequency",
+        _prod_with(alerts={"sqlDeadlocks": {"windowMinutes": 5, "frequencyMinutes": 15}}),
+        "shorter than frequencyMinutes 15",
+    ),
+    ("severity out of range", _prod_with(alerts={"sqlDeadlocks": {"severity": 5}}), "severity"),
+    (
+        "budget not on the first of a month",
+        _prod_with(budget={"amount": 10, "startDate": "2026-01-15"}),
+        "must be the first day of a month",
+    ),
+    ("no receiver", _prod_with(actionGroup={"shortName": "ops"}), "at least one receiver"),
+    ("short name too long", _prod_with(actionGroup={"shortName": "x" * 13, "emails": ["a@b.io"]}), "shortName"),
+    ("prod without a budget", _prod_with(budget=None), "operations.budget is required in prod"),
+    (
+        "prod with an alert off",
+        _prod_with(alerts={"keyVaultAvailability": {"enabled": False}}),
+        "['keyVaultAvailability'] must not be disabled in prod",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "raw", "expected"), BROKEN, ids=[b[0] for b in BROKEN])
+def test_broken_operations_config_is_rejected(case: str, raw: dict[str, Any], expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_stack_config(raw, "prod")
+    assert expected in str(info.value), str(info.value)
+
+
+def test_prod_without_operations_is_rejected() -> None:
+    raw = _raw("prod")
+    del raw["operations"]
+    with pytest.raises(ConfigError, match="operations is required in prod"):
+        parse_stack_config(raw, "prod")
+
+
+def test_dev_may_go_without_operations() -> None:
+    raw = _raw("dev")
+    del raw["operations"]
+    assert parse_stack_config(raw, "dev").operations is None
+
+
+def test_the_documented_catalogue_is_the_code_catalogue() -> None:
+    """docs/operations.md lists every catalogued alert with its metric, operator, default and severity."""
+    from offline.engine import REPO_ROOT
+
+    operators = {">": "GreaterThan", "<": "LessThan", ">=": "GreaterThanOrEqual", "<=": "LessThanOrEqual"}
+    rows = {}
+    for line in (REPO_ROOT / "docs" / "operations.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and cells[0].strip("`") in METRIC_ALERTS:
+            rows[cells[0].strip("`")] = cells
+    assert set(rows) == set(METRIC_ALERTS)
+    for key, (_, _, metric, aggregation, op, default, severity, timing) in rows.items():
+        rule = METRIC_ALERTS[key]
+        assert metric.split("`")[1] == rule.metric, key
+        assert (aggregation, operators[op]) == (rule.aggregation, rule.operator), key
+        assert (float(default), int(severity)) == (rule.threshold, rule.severity), key
+        assert timing == f"{rule.window_minutes} / {rule.frequency_minutes} min", key
