@@ -518,6 +518,7 @@ def run_stack(
     `pulumi up`, which refuses example values (stack_config/examples.py); otherwise
     the program knows it runs offline, where nothing is deployed.
     """
+    lazy_sdk.postpone_annotations("pulumi_databricks", "pulumi_confluentcloud", "pulumi_azure_native")
     for package in LAZY_SDKS:
         lazy_sdk.install(package)
     alias_urns.install()

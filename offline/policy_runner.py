@@ -16,12 +16,13 @@ by running `policies/__main__.py` (PolicyPack(...) serves gRPC and blocks).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import importlib
 import json
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -338,6 +339,46 @@ def _provider(r: PlannedResource, by_urn: Mapping[str, PlannedResource], project
     return proto.AnalyzerProviderResource(type=kind, properties=_struct({}), urn=urn, name="default")
 
 
+class _StructDecodeMemo:
+    """The SDK's view of `json_format` while the pack runs: each request Struct is decoded once.
+
+    The SDK's Analyze decodes the same `request.properties` (and the provider's)
+    with `json_format.MessageToDict` once per policy, about 17,500 decodes for
+    prod's 209 resources and 84 policies: two thirds of the pack's time. The
+    decoded dict is always passed through `deserialize_properties`, which builds
+    fresh dicts and lists at every level (pulumi_policy/deserialize.py), so
+    handing every policy the same decoded dict is exact: no policy can see
+    another's changes. Messages are held by the memo, so no id is reused while
+    it lives; it lives for one request.
+    """
+
+    def __init__(self) -> None:
+        self._decoded: dict[int, tuple[Any, Any]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(json_format, name)
+
+    def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 (the SDK's name)
+        if args or kwargs or not isinstance(message, struct_pb2.Struct):
+            return json_format.MessageToDict(message, *args, **kwargs)
+        hit = self._decoded.get(id(message))
+        if hit is None:
+            hit = self._decoded[id(message)] = (message, json_format.MessageToDict(message))
+        return hit[1]
+
+
+@contextlib.contextmanager
+def _decode_once() -> Iterator[None]:
+    """Install the memo in the SDK's module for the duration of one request."""
+    from pulumi_policy import policy as sdk_policy
+
+    sdk_policy.json_format = _StructDecodeMemo()
+    try:
+        yield
+    finally:
+        sdk_policy.json_format = json_format
+
+
 def _split_message(message: str, description: str) -> str:
     """The SDK prefixes each violation with the policy description; keep only the specific part."""
     if message.startswith(description):
@@ -428,14 +469,17 @@ def evaluate(
                 type=r.type, properties=_struct(props), urn=r.urn, name=r.name, options=_options(r), provider=provider
             )
 
-        remediated = servicer.Remediate(request(inputs), None)
+        with _decode_once():
+            remediated = servicer.Remediate(request(inputs), None)
         for rem in remediated.remediations:
             changed = bool(rem.properties.fields)
             if changed:
                 inputs = json_format.MessageToDict(rem.properties)
                 report.remediated_inputs[r.urn] = inputs
             report.remediations.append(Remediation(rem.policyName, r.urn, changed, rem.diagnostic))
-        collect(servicer.Analyze(request(inputs), None), r, stack_level=False)
+        with _decode_once():
+            analyzed = servicer.Analyze(request(inputs), None)
+        collect(analyzed, r, stack_level=False)
         final_inputs[r.urn] = inputs
 
     resources = [
@@ -454,7 +498,9 @@ def evaluate(
         )
         for r in plan.resources
     ]
-    collect(servicer.AnalyzeStack(proto.AnalyzeStackRequest(resources=resources), None), None, stack_level=True)
+    with _decode_once():
+        analyzed = servicer.AnalyzeStack(proto.AnalyzeStackRequest(resources=resources), None)
+    collect(analyzed, None, stack_level=True)
     return report
 
 

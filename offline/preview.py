@@ -239,5 +239,14 @@ def _main(argv: list[str] | None, out: TextIO, root: Path) -> int:
     return EXIT_POLICY if report.has_mandatory_violations else EXIT_OK
 
 
+def _exit_now(code: int) -> None:
+    """Leave without tearing down the interpreter: the run leaves ~360,000 objects (the SDK
+    modules, the plan), and freeing them one by one costs half a second that nobody waits for.
+    Every file the command writes is closed by then; only the standard streams need a flush."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit_now(main())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -45,3 +46,45 @@ def test_every_exported_name_resolves_to_the_same_class_as_an_eager_import() -> 
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith("ok")
+
+
+_TYPE_HINTS = textwrap.dedent(
+    """
+    import importlib, inspect, json, sys
+    import pulumi._types as t
+    if sys.argv[1] == "postponed":
+        from offline import lazy_sdk
+        lazy_sdk.postpone_annotations("pulumi_databricks", "pulumi_azure_native")
+    out = {}
+    for name in ("pulumi_azure_native.keyvault._inputs", "pulumi_azure_native.keyvault.outputs",
+                 "pulumi_azure_native.keyvault.vault", "pulumi_databricks.job"):
+        mod = importlib.import_module(name)
+        if sys.argv[1] == "postponed":
+            assert mod.__spec__.loader.__class__.__name__ == "_PostponedAnnotationsLoader", name
+        for cname, cls in sorted(vars(mod).items()):
+            if not inspect.isclass(cls) or cls.__module__ != name:
+                continue
+            if t.is_input_type(cls):
+                out[f"{name}.{cname}"] = repr(sorted(t.input_type_types(cls).items()))
+            elif t.is_output_type(cls):
+                out[f"{name}.{cname}"] = repr(sorted(t.output_type_types(cls).items()))
+            elif hasattr(cls, "get") and issubclass(cls, __import__("pulumi").CustomResource):
+                out[f"{name}.{cname}"] = repr(sorted(t.resource_types(cls).items()))
+    print(json.dumps(out))
+    """
+)
+
+
+def test_postponed_annotations_give_the_runtime_the_same_types_as_an_eager_import() -> None:
+    # What the Pulumi runtime reads from annotations (input, output and resource property types,
+    # pulumi/_types.py) must not depend on how the offline engine compiled the SDK module.
+    def hints(mode: str) -> dict[str, str]:
+        result = subprocess.run(
+            [sys.executable, "-c", _TYPE_HINTS, mode], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        return json.loads(result.stdout)
+
+    eager, postponed = hints("eager"), hints("postponed")
+    assert len(eager) > 50, "the comparison must cover the SDK's input, output and resource types"
+    assert postponed == eager
