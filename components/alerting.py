@@ -8,6 +8,14 @@
   `Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria` with a static
   threshold (https://learn.microsoft.com/azure/azure-monitor/alerts/alerts-metric-create-templates).
   Which metric, threshold and severity is the config's (stack_config/operations.py).
+- Activity-log alerts (Microsoft.Insights/activityLogAlerts, API 2020-10-01,
+  location "Global"), scoped to the resource group (scopes are id prefixes):
+  deletes of the platform's key resources (category Administrative, the
+  resource type's `/delete` operation), role-assignment writes and deletes, and
+  Resource Health events (category ResourceHealth, currentHealthStatus Degraded
+  or Unavailable), shaped as Azure Monitor Baseline Alerts ships them
+  (services/KeyVault/vaults/alerts.yaml "Activity Log Key Vault Delete";
+  services/Resources/subscriptions/alerts.yaml "Resource Health Unhealthy").
 """
 
 from __future__ import annotations
@@ -48,6 +56,23 @@ class MetricAlertSpec:
     dimensions: Sequence[tuple[str, Sequence[str]]] = ()
 
 
+# The `<type>/delete` operations of the resources a platform cannot lose unnoticed.
+KEY_RESOURCE_DELETES = (
+    "Microsoft.KeyVault/vaults/delete",
+    "Microsoft.Storage/storageAccounts/delete",
+    "Microsoft.Sql/servers/delete",
+    "Microsoft.Sql/servers/databases/delete",
+    "Microsoft.EventHub/namespaces/delete",
+    "Microsoft.Databricks/workspaces/delete",
+    "Microsoft.OperationalInsights/workspaces/delete",
+    "Microsoft.Network/virtualNetworks/delete",
+)
+ROLE_ASSIGNMENT_CHANGES = (
+    "Microsoft.Authorization/roleAssignments/write",
+    "Microsoft.Authorization/roleAssignments/delete",
+)
+
+
 @dataclass(frozen=True)
 class AlertingArgs:
     common: CommonArgs
@@ -58,6 +83,8 @@ class AlertingArgs:
     metric_alerts: Sequence[MetricAlertSpec] = ()
     # Prefix of every rule's Azure name (rule names are unique per resource group).
     rule_prefix: str = ""
+    # Scope of the activity-log alerts (the resource group's id); None = none of them.
+    activity_log_scope: pulumi.Input[str] | None = None
 
 
 def iso_minutes(minutes: int) -> str:
@@ -103,7 +130,65 @@ class Alerting(PlatformComponent):
         self.metric_alerts: dict[str, monitor.MetricAlert] = {
             spec.key: self._metric_alert(name, spec, args.rule_prefix) for spec in args.metric_alerts
         }
-        self.register_outputs({"action_group_id": self.action_group_id, "metric_alerts": sorted(self.metric_alerts)})
+        self.activity_log_alerts: dict[str, monitor.ActivityLogAlert] = {}
+        if args.activity_log_scope is not None:
+            self._activity_log_alerts(name, args.activity_log_scope, args.rule_prefix)
+        self.register_outputs(
+            {
+                "action_group_id": self.action_group_id,
+                "metric_alerts": sorted(self.metric_alerts),
+                "activity_log_alerts": sorted(self.activity_log_alerts),
+            }
+        )
+
+    def _activity_log_alerts(self, name: str, scope: pulumi.Input[str], prefix: str) -> None:
+        leaf = monitor.AlertRuleAnyOfOrLeafConditionArgs
+        any_operation = monitor.AlertRuleLeafConditionArgs
+        administrative = leaf(field="category", equals="Administrative")
+        rules = {
+            "keyResourceDeleted": (
+                "A key platform resource (vault, lake, SQL, Event Hubs, Databricks, Log Analytics, VNet) was deleted",
+                [
+                    administrative,
+                    leaf(any_of=[any_operation(field="operationName", equals=op) for op in KEY_RESOURCE_DELETES]),
+                ],
+            ),
+            "roleAssignmentChanged": (
+                "A role assignment in the platform's resource group was created or removed",
+                [
+                    administrative,
+                    leaf(any_of=[any_operation(field="operationName", equals=op) for op in ROLE_ASSIGNMENT_CHANGES]),
+                ],
+            ),
+            "resourceUnhealthy": (
+                "Resource Health: a platform resource is Degraded or Unavailable",
+                [
+                    leaf(field="category", equals="ResourceHealth"),
+                    leaf(
+                        any_of=[
+                            any_operation(field="properties.currentHealthStatus", equals=status)
+                            for status in ("Degraded", "Unavailable")
+                        ]
+                    ),
+                ],
+            ),
+        }
+        for key, (description, conditions) in rules.items():
+            self.activity_log_alerts[key] = monitor.ActivityLogAlert(
+                f"{name}-{key}",
+                activity_log_alert_name=f"{prefix}{key}",
+                resource_group_name=self._common.resource_group_name,
+                location="Global",
+                description=description,
+                enabled=True,
+                scopes=[scope],
+                condition=monitor.AlertRuleAllOfConditionArgs(all_of=conditions),
+                actions=monitor.ActionListArgs(
+                    action_groups=[monitor.ActionGroupArgs(action_group_id=self.action_group.id)]
+                ),
+                tags=dict(self.tags),
+                opts=self._opts(),
+            )
 
     def _metric_alert(self, name: str, spec: MetricAlertSpec, prefix: str) -> monitor.MetricAlert:
         return monitor.MetricAlert(

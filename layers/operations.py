@@ -15,6 +15,7 @@ import pulumi
 from pulumi_azure_native import monitor
 
 from components.alerting import Alerting, AlertingArgs, MetricAlertSpec, WebhookReceiverArgs
+from components.budget import BudgetArgs, CostBudget
 from layers.foundation import Foundation
 from layers.ingestion import Ingestion
 from layers.placement import Placement
@@ -27,6 +28,7 @@ from stack_config.operations import OperationsConfig, ResolvedAlert, Target
 @dataclass(frozen=True)
 class Operations:
     alerting: Alerting | None
+    budget: CostBudget | None = None
 
     @property
     def outputs(self) -> dict[str, Any]:
@@ -61,10 +63,27 @@ def build_operations(
             webhooks=webhooks(ops),
             metric_alerts=metric_alert_specs(ops, targets, features),
             rule_prefix=foundation.naming.name("alert") + "-",
+            activity_log_scope=foundation.resource_group.id,
         ),
         place.opts(),
     )
-    return Operations(alerting)
+    budget = None
+    if ops.budget is not None:
+        budget = CostBudget(
+            place.name("budget"),
+            BudgetArgs(
+                common=foundation.common,
+                budget_name=foundation.naming.name("budget"),
+                scope=foundation.resource_group.id,
+                amount=ops.budget.amount,
+                action_group_id=alerting.action_group_id,
+                actual_thresholds=ops.budget.actual_thresholds,
+                forecast_thresholds=ops.budget.forecast_thresholds,
+                start_date=ops.budget.start_date,
+            ),
+            place.opts(),
+        )
+    return Operations(alerting, budget)
 
 
 def webhooks(ops: OperationsConfig) -> list[WebhookReceiverArgs]:

@@ -193,8 +193,9 @@ class BudgetConfig(Section):
     """A monthly cost budget on the stack's resource group (Microsoft.Consumption/budgets)."""
 
     amount: float = Field(gt=0)
-    # The first day of a month (the API refuses any other day).
-    start_date: date
+    # The first day of a month (the API refuses any other day); unset: the month the budget is
+    # created in (a past start must lie in the current month, components/budget.py).
+    start_date: date | None = None
     # Percent of the amount; actual spend and forecast each notify the action group.
     actual_thresholds: tuple[float, ...] = (80.0, 100.0)
     forecast_thresholds: tuple[float, ...] = (100.0,)
@@ -202,7 +203,7 @@ class BudgetConfig(Section):
     @model_validator(mode="after")
     def _budget_rules(self) -> BudgetConfig:
         problems: list[str] = []
-        if self.start_date.day != 1:
+        if self.start_date is not None and self.start_date.day != 1:
             problems.append(f"budget.startDate {self.start_date.isoformat()} must be the first day of a month")
         thresholds = [*self.actual_thresholds, *self.forecast_thresholds]
         if not thresholds:

@@ -120,6 +120,64 @@ def test_storage_throttling_filters_the_throttling_response_types(prod_plan: Pla
     ]
 
 
+ACTIVITY_ALERT = "azure-native:monitor:ActivityLogAlert"
+BUDGET = "azure-native:consumption:Budget"
+RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
+
+
+def test_activity_log_alerts_watch_the_resource_group_for_deletes_role_changes_and_health(stack_plan: Plan) -> None:
+    from components.alerting import KEY_RESOURCE_DELETES, ROLE_ASSIGNMENT_CHANGES
+
+    group, rg = only(stack_plan, ACTION_GROUP), only(stack_plan, RESOURCE_GROUP)
+    alerts = {r.name.removeprefix("alerting-"): r for r in stack_plan.of_type(ACTIVITY_ALERT)}
+    assert set(alerts) == {"keyResourceDeleted", "roleAssignmentChanged", "resourceUnhealthy"}
+    for alert in alerts.values():
+        assert alert.inputs["scopes"] == [rg.id]
+        assert alert.inputs["location"] == "Global"
+        assert alert.inputs["actions"] == {"actionGroups": [{"actionGroupId": group.id}]}
+
+    def leaves(key: str) -> tuple[dict[str, str], list[str]]:
+        first, second = alerts[key].inputs["condition"]["allOf"]
+        return first, [c["equals"] for c in second["anyOf"]]
+
+    assert leaves("keyResourceDeleted") == (
+        {"field": "category", "equals": "Administrative"},
+        list(KEY_RESOURCE_DELETES),
+    )
+    assert leaves("roleAssignmentChanged")[1] == list(ROLE_ASSIGNMENT_CHANGES)
+    assert leaves("resourceUnhealthy") == (
+        {"field": "category", "equals": "ResourceHealth"},
+        ["Degraded", "Unavailable"],
+    )
+    # Every key data store of the plan has its delete operation watched.
+    for type_token in ("keyvault:Vault", "storage:StorageAccount", "sql:Server", "databricks:Workspace"):
+        namespace = {
+            "keyvault": "Microsoft.KeyVault/vaults",
+            "storage": "Microsoft.Storage/storageAccounts",
+            "sql": "Microsoft.Sql/servers",
+            "databricks": "Microsoft.Databricks/workspaces",
+        }
+        if stack_plan.of_type(f"azure-native:{type_token}"):
+            assert f"{namespace[type_token.split(':')[0]]}/delete" in KEY_RESOURCE_DELETES
+
+
+def test_budget_on_the_resource_group_notifies_the_action_group_at_the_configured_thresholds(stack_plan: Plan) -> None:
+    budget_config = _operations(stack_plan.stack).budget
+    assert budget_config is not None
+    budget, group, rg = only(stack_plan, BUDGET), only(stack_plan, ACTION_GROUP), only(stack_plan, RESOURCE_GROUP)
+    assert budget.inputs["scope"] == rg.id
+    assert budget.inputs["amount"] == budget_config.amount
+    assert (budget.inputs["category"], budget.inputs["timeGrain"]) == ("Cost", "Monthly")
+    assert budget.inputs["timePeriod"]["startDate"][8:] == "01T00:00:00Z", "a budget starts on the first of a month"
+    assert "timePeriod" in budget.options.get("ignoreChanges", [])
+    notifications = budget.inputs["notifications"].values()
+    assert sorted((n["thresholdType"], n["threshold"]) for n in notifications) == sorted(
+        [("Actual", t) for t in budget_config.actual_thresholds]
+        + [("Forecasted", t) for t in budget_config.forecast_thresholds]
+    )
+    assert all(n["contactGroups"] == [group.id] and n["enabled"] for n in notifications)
+
+
 # --------------------------------------------------------------------------- config
 
 
