@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pulumi
 import pulumi_databricks as dbx
@@ -82,6 +83,12 @@ class DatabricksWorkspaceArgs(ServiceArgs):
     # numeric account-level service-principal id.
     account_id: str | None = None
     deployer_account_principal_id: str | None = None
+    # The region's Unity Catalog metastore, and whether this stack assigns it ("create") or Databricks
+    # already did when it created the workspace ("automatic"; see `DatabricksWorkspace._metastore`).
+    metastore_id: str | None = None
+    metastore_assignment: Literal["create", "automatic"] = "create"
+    # Earlier URNs of the assignment (it lived in the UnityCatalog component): kept by alias, no replacement.
+    metastore_assignment_aliases: Sequence[pulumi.Input[str]] = ()
     # Explicit, named convenience; the back end stays private either way.
     allow_public_front_end: bool = False
     customer_managed_key: WorkspaceCmkArgs | None = None
@@ -246,12 +253,6 @@ class DatabricksWorkspace(PlatformComponent):
             self.ready += self.key_grants
         self.add_role_assignments(name, {None: (self.workspace, self.workspace.id)}, args.role_assignments)
 
-        self.account_provider: dbx.Provider | None = None
-        self.deployer_admin: dbx.MwsPermissionAssignment | None = None
-        if args.account_id is not None and args.deployer_account_principal_id is not None:
-            self.account_provider, self.deployer_admin = self._deployer_admin(name, args)
-            self.ready.append(self.deployer_admin)
-
         # Every Databricks object goes through this provider: this workspace's URL and ARM id, Entra auth.
         self.provider = dbx.Provider(
             f"{name}-provider",
@@ -260,6 +261,30 @@ class DatabricksWorkspace(PlatformComponent):
             auth_type=args.provider_auth,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        # Account-level calls (metastore assignment, the deployer's workspace admin) go to the account API.
+        self.account_provider: dbx.Provider | None = (
+            dbx.Provider(
+                f"{name}-account-provider",
+                host=ACCOUNTS_HOST,
+                account_id=args.account_id,
+                auth_type=args.provider_auth,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            if args.account_id is not None
+            else None
+        )
+        # What makes the workspace a Unity Catalog (and identity-federated) workspace: the assignment, or,
+        # when Databricks assigned it at creation, the workspace itself.
+        self.metastore_assignment = self._metastore(name, args)
+        self.unity_catalog_ready: list[pulumi.Resource] = (
+            [self.metastore_assignment] if self.metastore_assignment is not None else [self.workspace]
+        )
+        self.deployer_admin: dbx.MwsPermissionAssignment | None = None
+        if self.account_provider is not None and args.deployer_account_principal_id is not None:
+            self.deployer_admin = self._deployer_admin(name, args, self.account_provider)
+            self.ready.append(self.deployer_admin)
+        if self.metastore_assignment is not None:
+            self.ready.append(self.metastore_assignment)
 
         self.register_outputs(
             {
@@ -270,9 +295,44 @@ class DatabricksWorkspace(PlatformComponent):
             }
         )
 
+    def _metastore(self, name: str, args: DatabricksWorkspaceArgs) -> dbx.MetastoreAssignment | None:
+        """Assign the region's metastore to the workspace ("create" mode), through the account API.
+
+        Workspaces created in a region that has a metastore are normally assigned to it automatically
+        (learn.microsoft.com/azure/databricks/data-governance/unity-catalog/get-started, "automatic
+        enablement"); the provider's create is a plain create (account POST or workspace PUT,
+        databricks/terraform-provider-databricks catalog/resource_metastore_assignment.go), so it is made only
+        in "create" mode, and never removed by a mode switch: retain_on_delete keeps the workspace assigned.
+
+        With an account provider it is an account-level call ("can be used with an account or workspace-level
+        provider", docs/resources/metastore_assignment.md), as in the Databricks security reference
+        architecture (databricks/terraform-databricks-sra azure/tf/modules/workspace/main.tf): it needs no
+        workspace login, and it must come first, because assigning principals to a workspace works only once
+        the workspace is identity-federated, that is assigned to a metastore (learn.microsoft.com/azure/
+        databricks/data-governance/unity-catalog/enable-workspaces: "Identity federation is enabled for the
+        workspace ... This includes assigning users to workspaces"). Without one (azure-cli, azure-msi auth,
+        which make the deployer admin on first login) it goes through the workspace and waits for its
+        private endpoints.
+        """
+        if args.metastore_id is None or args.metastore_assignment != "create":
+            return None
+        account = self.account_provider
+        return dbx.MetastoreAssignment(
+            f"{name}-metastore-assignment",
+            metastore_id=args.metastore_id,
+            workspace_id=self.databricks_workspace_id,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=account if account is not None else self.provider,
+                depends_on=[self.workspace] if account is not None else list(self.ready),
+                retain_on_delete=True,
+                aliases=list(args.metastore_assignment_aliases) or None,
+            ),
+        )
+
     def _deployer_admin(
-        self, name: str, args: DatabricksWorkspaceArgs
-    ) -> tuple[dbx.Provider, dbx.MwsPermissionAssignment]:
+        self, name: str, args: DatabricksWorkspaceArgs, account_provider: dbx.Provider
+    ) -> dbx.MwsPermissionAssignment:
         """Make the deploying identity workspace admin through the account, before any workspace-level call.
 
         With `github-oidc-azure` the provider sends only the Entra token of ARM_CLIENT_ID (databricks-sdk-go
@@ -282,20 +342,18 @@ class DatabricksWorkspace(PlatformComponent):
         "Management API token must be provided for service principal admin user login" otherwise). So an
         account-level provider (accounts.azuredatabricks.net, same auth) assigns the deployer ADMIN on the
         new workspace (databricks_mws_permission_assignment, "can only be used with an account-level
-        provider"); `ready` carries the assignment, so every workspace object waits for it.
+        provider"); `ready` carries the assignment, so every workspace object waits for it. It waits for the
+        workspace's metastore assignment (identity federation, see `_metastore`), as the security reference
+        architecture's did (databricks/terraform-databricks-sra 3f68f36, azure/tf/modules/workspace/main.tf,
+        "Grant admin access to the provisioner account to the workspace"; SRA later switched to Contributor,
+        05f4c97, which works only with auths that send the management token).
         """
-        account_provider = dbx.Provider(
-            f"{name}-account-provider",
-            host=ACCOUNTS_HOST,
-            account_id=args.account_id,
-            auth_type=args.provider_auth,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        assignment = dbx.MwsPermissionAssignment(
+        return dbx.MwsPermissionAssignment(
             f"{name}-deployer-admin",
             workspace_id=self.databricks_workspace_id,
             principal_id=args.deployer_account_principal_id,
             permissions=["ADMIN"],
-            opts=pulumi.ResourceOptions(parent=self, provider=account_provider, depends_on=[self.workspace]),
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=account_provider, depends_on=[self.workspace, *self.unity_catalog_ready]
+            ),
         )
-        return account_provider, assignment

@@ -1,10 +1,11 @@
-"""Unity Catalog for the platform: metastore assignment, credentials, locations, the medallion catalog.
+"""Unity Catalog for the platform: credentials, locations, the medallion catalog.
 
-The region's metastore already exists (one per region per account): this
-component assigns it to the workspace and hangs everything else off that
-assignment, so no Unity Catalog object is ever created against a workspace
-without a metastore. Storage access goes through the workspace's access
-connector (a managed identity: no keys, no client secrets). Catalog,
+The region's metastore already exists (one per region per account); the
+workspace component assigns it (`DatabricksWorkspace._metastore`) and this
+component hangs everything off that assignment (through `depends_on`), so no
+Unity Catalog object is ever created against a workspace without a metastore.
+Storage access goes through the workspace's access connector (a managed
+identity: no keys, no client secrets). Catalog,
 credentials and locations are isolated to this workspace.
 
 Grants are authoritative per securable (`databricks.Grants`): a privilege
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import pulumi
 import pulumi_databricks as dbx
@@ -58,8 +58,6 @@ class CatalogGroups:
 class UnityCatalogArgs:
     common: CommonArgs
     provider: dbx.Provider
-    metastore_id: str
-    workspace_id: pulumi.Input[str]  # the numeric Databricks workspace id
     catalog_name: str
     access_connector_id: pulumi.Input[str]
     # The user-assigned identity on the access connector (it holds the lake and Event Hubs roles).
@@ -74,10 +72,6 @@ class UnityCatalogArgs:
     service_credential: bool = True
     # What must exist before the first call to the workspace (private endpoints, key grants).
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
-    # "create": this stack assigns the metastore. "automatic": Databricks already assigned it when the
-    # workspace was created (the region has a metastore with automatic assignment), so creating the
-    # assignment again would conflict; nothing is created and everything waits on the workspace.
-    metastore_assignment: Literal["create", "automatic"] = "create"
 
 
 class UnityCatalog(ProviderScopedComponent):
@@ -90,23 +84,10 @@ class UnityCatalog(ProviderScopedComponent):
             raise ValueError(f"{name}: location_urls lacks {missing}")
         catalog = args.catalog_name
 
-        # Workspaces created in a region that has a metastore are normally assigned to it automatically
-        # (learn.microsoft.com/azure/databricks/data-governance/unity-catalog/get-started, "automatic
-        # enablement"); the provider's create is a plain create (account POST or workspace PUT,
-        # catalog/resource_metastore_assignment.go), so it is made only in "create" mode. Either way the
-        # assignment is never removed by a mode switch: retain_on_delete keeps the workspace assigned.
-        self.assignment: dbx.MetastoreAssignment | None = None
+        # The workspace's metastore assignment lives with the workspace (`DatabricksWorkspace._metastore`):
+        # it must precede the deployer's admin assignment, which precedes every workspace call. It arrives
+        # here in `depends_on` (the workspace's `ready`), which every object below waits for.
         after_assignment: list[pulumi.Resource] = list(args.depends_on)
-        if args.metastore_assignment == "create":
-            self.assignment = dbx.MetastoreAssignment(
-                f"{name}-metastore-assignment",
-                metastore_id=args.metastore_id,
-                workspace_id=args.workspace_id,
-                opts=pulumi.ResourceOptions.merge(
-                    self._db_opts(list(args.depends_on)), pulumi.ResourceOptions(retain_on_delete=True)
-                ),
-            )
-            after_assignment = [self.assignment]
         self._after_assignment = after_assignment
 
         self.storage_credential = dbx.StorageCredential(

@@ -13,7 +13,7 @@ from typing import Any
 
 import pulumi
 
-from components.base import RoleAssignmentArgs
+from components.base import TYPE_PREFIX, RoleAssignmentArgs
 from components.data_lake import DataLake, DataLakeArgs, LifecycleArgs
 from components.databricks_jobs import (
     ClusterLimits,
@@ -160,17 +160,17 @@ def build_processing(
             restrict_workspace_admins=db.restrict_workspace_admins,
             engineers=db.grants.engineers,
             public_front_end_allowed_ips=db.public_front_end_allowed_ips,
+            account_id=db.account_id,
+            deployer_application_id=db.deployer.application_id if db.deployer else None,
             depends_on=workspace.ready,
         ),
         place.opts(),
     )
     catalog = UnityCatalog(
-        place.name("unity-catalog"),
+        place.name(CATALOG_COMPONENT),
         CatalogArgs(
             common=foundation.common,
             provider=workspace.provider,
-            metastore_id=db.metastore_id,
-            workspace_id=workspace.databricks_workspace_id,
             catalog_name=db.catalog(config.name_prefix, config.environment.value),
             access_connector_id=workspace.access_connector.id,
             managed_identity_id=foundation.identities["processor"].id,
@@ -190,6 +190,20 @@ def build_processing(
         place.opts(),
     )
     return Processing(workspace, catalog, runtime, jobs)
+
+
+CATALOG_COMPONENT = "unity-catalog"
+
+
+def _old_assignment_urns(place: Placement) -> list[str]:
+    """The URNs the metastore assignment had as a child of the UnityCatalog component, under the Platform
+    and before it (see `Placement`): the workspace component took it over, and the aliases keep its state."""
+    if place.prefix:
+        return []  # a second platform never had the old layout
+    name = f"{CATALOG_COMPONENT}-metastore-assignment"
+    leaf = f"{TYPE_PREFIX}UnityCatalog$databricks:index/metastoreAssignment:MetastoreAssignment"
+    stack, project = pulumi.get_stack(), pulumi.get_project()
+    return [f"urn:pulumi:{stack}::{project}::{chain}{leaf}::{name}" for chain in (f"{TYPE_PREFIX}Platform$", "")]
 
 
 def _workspace(db: DatabricksConfig, place: Placement, foundation: Foundation) -> DatabricksWorkspace:
@@ -215,6 +229,11 @@ def _workspace(db: DatabricksConfig, place: Placement, foundation: Foundation) -
             dbfs_endpoints=(endpoint("dfs"), endpoint("blob")),
             access_connector_identity_id=foundation.identities["processor"].id,
             provider_auth=db.provider_auth.value,
+            account_id=db.account_id,
+            deployer_account_principal_id=db.deployer.account_principal_id if db.deployer else None,
+            metastore_id=db.metastore_id,
+            metastore_assignment=db.metastore_assignment.value,
+            metastore_assignment_aliases=_old_assignment_urns(place),
             allow_public_front_end=db.allow_public_front_end,
             customer_managed_key=WorkspaceCmkArgs(
                 key=cmk, key_resource=vault.keys["databricks"], encrypt_dbfs_root=db.encrypt_dbfs_root

@@ -160,7 +160,8 @@ def build_dashboards(
             alert_lookback_minutes=dash.alert_lookback_minutes,
             timezone=dash.timezone,
             folder=dash.folder,
-            run_as_service_principal=processing.runtime.application_id,
+            # Carries the run_as rule set (the deployer may set the principal), so every alert waits for it.
+            run_as_service_principal=processing.runtime.run_as,
             viewers=tuple(dict.fromkeys((*db.grants.consumers, *db.grants.analysts))),
             depends_on=processing.catalog.ready,
         ),

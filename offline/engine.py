@@ -455,6 +455,7 @@ class RecordingMonitor(mocks.MockMonitor):
                     "protect": request.protect,
                     "ignoreChanges": list(request.ignoreChanges),
                     "deleteBeforeReplace": request.deleteBeforeReplace,
+                    "retainOnDelete": request.retainOnDelete,
                     "aliases": len(request.aliases),
                 },
                 aliases=[_alias(a) for a in request.aliases],

@@ -40,6 +40,8 @@ Symbol = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9.\-]{0,11}$"
 # Spark interval strings the jobs pass to withWatermark / window: "30 seconds", "1 minute".
 SparkInterval = Annotated[str, StringConstraints(pattern=r"^[1-9]\d{0,3} (second|minute|hour)s?$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+# A Databricks account-level id (the SCIM id of a user, service principal or group): a decimal integer.
+DatabricksId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")]
 
 # Unity Catalog principals that mean "everyone": never the target of a grant from config.
 BROAD_PRINCIPALS = frozenset({"account users", "users", "all users", "all account users", "admins"})
@@ -58,6 +60,26 @@ class DatabricksAuth(StrEnum):
     AZURE_MSI = "azure-msi"
     # A developer's `az login` (dev only).
     AZURE_CLI = "azure-cli"
+
+
+class MetastoreAssignment(StrEnum):
+    """Who assigns the region's metastore to the new workspace."""
+
+    # This stack does (account API): a region or account without automatic assignment.
+    CREATE = "create"
+    # Databricks did when it created the workspace (automatic enablement); creating it again conflicts.
+    AUTOMATIC = "automatic"
+
+
+class DeployerConfig(Section):
+    """The identity that runs `pulumi up` (the deploy pipeline's Entra application), as the Databricks
+    account knows it: it is made workspace admin through the account before any workspace call."""
+
+    # Its Entra application (client) id: the name of its account-level service principal.
+    application_id: Uuid
+    # Its numeric id in the Databricks account (account console > User management > Service principals,
+    # or `databricks account service-principals list --filter "applicationId eq <id>"`).
+    account_principal_id: DatabricksId
 
 
 class PersonalAccessTokensConfig(Section):
@@ -182,6 +204,11 @@ class DatabricksConfig(Section):
     # secret scope and, with customer-managed keys, unwraps the managed-services key.
     azure_databricks_app_object_id: Uuid
     provider_auth: DatabricksAuth = DatabricksAuth.GITHUB_OIDC_AZURE
+    # The Databricks account (account console, top right). With it, the metastore assignment and the
+    # deployer's workspace admin go through the account API (docs/first-deploy.md, step 4).
+    account_id: Uuid | None = None
+    deployer: DeployerConfig | None = None
+    metastore_assignment: MetastoreAssignment = MetastoreAssignment.CREATE
     # Default: "<namePrefix>_<environment>".
     catalog_name: CatalogName | None = None
     # Explicit, named convenience (dev only): the workspace UI/API answers on the internet,
@@ -209,6 +236,18 @@ class DatabricksConfig(Section):
             problems.append("publicFrontEndAllowedIps must list the CIDRs allowed in when allowPublicFrontEnd is true")
         if not self.allow_public_front_end and self.public_front_end_allowed_ips:
             problems.append("publicFrontEndAllowedIps is only valid with allowPublicFrontEnd true")
+        if (self.account_id is None) != (self.deployer is None):
+            problems.append(
+                "databricks.accountId and databricks.deployer go together: the deployer is made workspace admin "
+                "through that account"
+            )
+        if self.provider_auth is DatabricksAuth.GITHUB_OIDC_AZURE and self.deployer is None:
+            problems.append(
+                "databricks.accountId and databricks.deployer are required with providerAuth 'github-oidc-azure': "
+                "that auth sends no Azure management token, so the deploying service principal is not made "
+                "workspace admin on its first call; the stack makes it admin through the account first "
+                "(docs/first-deploy.md, step 4)"
+            )
         for cidr in self.public_front_end_allowed_ips:
             try:
                 net = ipaddress.ip_network(cidr, strict=True)

@@ -9,6 +9,8 @@ Recognised forms:
 - GUIDs that are nil or nil-prefixed (`00000000-0000-0000-…`, the form
   Microsoft's docs use for placeholders), made of one repeated digit
   (`11111111-1111-…`), or counting up (`12345678-1234-…`);
+- Databricks numeric ids with a leading zero (`0000000000000001`): a decimal
+  id as Databricks prints it never starts with 0;
 - addresses and host names under the names RFC 2606 reserves for
   documentation: `example.com`, `example.net`, `example.org`, and the `.example`,
   `.test` and `.invalid` top-level domains (https://www.rfc-editor.org/rfc/rfc2606).
@@ -52,6 +54,8 @@ def example_kind(value: str) -> str | None:
         if digits.startswith("12345678"):
             return "an example GUID (counting digits)"
         return None
+    if text.isdigit() and len(text) > 1 and text.startswith("0"):
+        return "an example id (zero-prefixed; Databricks ids never start with 0)"
     if _RESERVED_DOMAIN.search(text):
         return "an address under a domain reserved for documentation (RFC 2606)"
     return None

@@ -60,6 +60,34 @@ def _provider_urn(ref: str | None) -> str:
     return ref.rsplit("::", 1)[0]
 
 
+ACCOUNTS_HOST = "https://accounts.azuredatabricks.net"
+ADMIN_ASSIGNMENT = "databricks:index/mwsPermissionAssignment:MwsPermissionAssignment"
+RULE_SET = "databricks:index/accessControlRuleSet:AccessControlRuleSet"
+# Objects made through the account API; everything else goes through the workspace.
+ACCOUNT_LEVEL = (ASSIGNMENT, ADMIN_ASSIGNMENT)
+
+
+def workspace_provider(plan: Plan) -> PlannedResource:
+    (provider,) = [p for p in plan.of_type(PROVIDER) if "azureWorkspaceResourceId" in p.inputs]
+    return provider
+
+
+def account_provider(plan: Plan) -> PlannedResource:
+    (provider,) = [p for p in plan.of_type(PROVIDER) if p.inputs.get("host") == ACCOUNTS_HOST]
+    return provider
+
+
+def ancestors(plan: Plan, r: PlannedResource) -> set[str]:
+    """Every URN `r` waits for, directly or through what it waits for."""
+    by_urn, seen, todo = plan.by_urn(), set(), list(r.dependencies)
+    while todo:
+        urn = todo.pop()
+        if urn not in seen:
+            seen.add(urn)
+            todo += by_urn[urn].dependencies if urn in by_urn else []
+    return seen
+
+
 def _params(job: PlannedResource) -> dict[str, Any]:
     (task,) = job.inputs["tasks"]
     args = task["sparkPythonTask"]["parameters"]
@@ -228,7 +256,7 @@ def test_secret_scope_reader_is_the_azure_databricks_app_on_the_vault(stack_plan
 
 def test_provider_is_built_from_the_workspace_outputs(stack_plan: Plan) -> None:
     ws = only(stack_plan, WORKSPACE)
-    provider = only(stack_plan, PROVIDER)
+    provider = workspace_provider(stack_plan)
     assert provider.inputs["host"] == f"https://{ws.outputs['workspaceUrl']}"
     assert provider.inputs["azureWorkspaceResourceId"] == ws.id
     assert provider.property_dependencies["host"] == [ws.urn]
@@ -239,7 +267,7 @@ def test_provider_is_built_from_the_workspace_outputs(stack_plan: Plan) -> None:
 
 def test_provider_inputs_are_unknown_until_the_workspace_exists(prod_preview_plan: Plan) -> None:
     ws = only(prod_preview_plan, WORKSPACE)
-    provider = only(prod_preview_plan, PROVIDER)
+    provider = workspace_provider(prod_preview_plan)
     assert provider.inputs["host"] == UNKNOWN and provider.inputs["azureWorkspaceResourceId"] == UNKNOWN
     assert provider.property_dependencies["host"] == [ws.urn]
 
@@ -249,19 +277,24 @@ def test_every_databricks_object_goes_through_that_provider_under_its_component(
     preview: bool, prod_plan: Plan, prod_preview_plan: Plan
 ) -> None:
     plan = prod_preview_plan if preview else prod_plan
-    provider = only(plan, PROVIDER)
+    provider, account = workspace_provider(plan), account_provider(plan)
     components = {r.urn: r.type for r in plan.resources if not r.custom}
     objects = [r for r in plan.resources if r.type.startswith("databricks:")]
     assert len(objects) > 20
     for r in objects:
-        assert _provider_urn(r.provider) == provider.urn, r.name
+        expected = account if r.type in ACCOUNT_LEVEL else provider
+        assert _provider_urn(r.provider) == expected.urn, r.name
         # Under a platform component, never loose in the stack (later layers, e.g. dashboards, add their own).
         assert components.get(r.parent or "", "").startswith("rta:platform:"), r.name
     ours = {"rta:platform:UnityCatalog", "rta:platform:DatabricksRuntime", "rta:platform:StreamingJobs"}
-    for kind in (ASSIGNMENT, *UC_TYPES, JOB, FILE, POLICY, SP):
+    for kind in (*UC_TYPES, JOB, FILE, POLICY, SP):
         for r in plan.of_type(kind):
             assert components[r.parent or ""] in ours, r.name
+    for kind in ACCOUNT_LEVEL:
+        # The workspace's own enablement: metastore, the deployer's admin role.
+        assert components[only(plan, kind).parent or ""] == "rta:platform:DatabricksWorkspace", kind
     assert components[provider.parent or ""] == "rta:platform:DatabricksWorkspace"
+    assert components[account.parent or ""] == "rta:platform:DatabricksWorkspace"
     assert components[only(plan, WORKSPACE).parent or ""] == "rta:platform:DatabricksWorkspace"
 
 
@@ -275,9 +308,16 @@ def test_the_configured_metastore_is_assigned_to_this_workspace(stack_plan: Plan
     assert assignment.inputs["workspaceId"] == ws.outputs["workspaceId"]
     assert assignment.property_dependencies["workspaceId"] == [ws.urn]
     assert not stack_plan.of_type("databricks:index/metastore:Metastore"), "the region's metastore is never created"
+    # An account call (no workspace login needed), kept when the stack stops managing it.
+    assert _provider_urn(assignment.provider) == account_provider(stack_plan).urn
+    assert assignment.options.get("retainOnDelete") is True
     # The first call to the workspace waits for its private endpoints' DNS.
     dns_groups = {g.urn for g in stack_plan.of_type(DNS_GROUP) if "databricks-pe" in g.name}
-    assert dns_groups and dns_groups <= set(assignment.dependencies)
+    admin = only(stack_plan, ADMIN_ASSIGNMENT)
+    for r in stack_plan.resources:
+        if r.type.startswith("databricks:") and r.type not in ACCOUNT_LEVEL:
+            assert dns_groups and dns_groups <= ancestors(stack_plan, r), r.name
+            assert admin.urn in ancestors(stack_plan, r), r.name
 
 
 def test_every_unity_catalog_object_depends_on_the_metastore_assignment(stack_plan: Plan) -> None:
@@ -630,6 +670,34 @@ BROKEN: list[tuple[str, str, dict[str, Any], str]] = [
     ),
     ("bad watermark", "dev", _databricks(streaming__watermark="30s"), f"{NS}:databricks.streaming.watermark"),
     ("unknown provider auth", "dev", _databricks(providerAuth="pat"), f"{NS}:databricks.providerAuth"),
+    (
+        "OIDC auth without the deployer",
+        "dev",
+        {
+            f"{NS}:databricks": {
+                k: v for k, v in _dev_section("databricks").items() if k not in ("accountId", "deployer")
+            }
+        },
+        "databricks.accountId and databricks.deployer are required with providerAuth 'github-oidc-azure'",
+    ),
+    (
+        "deployer without the account",
+        "dev",
+        {f"{NS}:databricks": {k: v for k, v in _dev_section("databricks").items() if k != "accountId"}},
+        "databricks.accountId and databricks.deployer go together",
+    ),
+    (
+        "deployer id not numeric",
+        "dev",
+        _databricks(deployer__accountPrincipalId="sp-deploy"),
+        f"{NS}:databricks.deployer.accountPrincipalId",
+    ),
+    (
+        "unknown metastore assignment",
+        "dev",
+        _databricks(metastoreAssignment="import"),
+        "databricks.metastoreAssignment",
+    ),
     ("typo in a key", "dev", _databricks(allowPublicFrontend=True), f"{NS}:databricks.allowPublicFrontend"),
     (
         "public front end in prod",
@@ -677,3 +745,54 @@ def test_dev_may_choose_a_public_front_end_explicitly() -> None:
     assert allow.inputs["listType"] == "ALLOW" and allow.inputs["ipAddresses"] == ["203.0.113.0/24"]
     groups = [g for pe in private_endpoints_for(plan, ws) for g in group_ids(pe)]
     assert "databricks_ui_api" in groups and "browser_authentication" not in groups
+
+
+# ----------------------------------------------------------------------------- first deploy (#31 cases 1, 2, 9)
+
+
+def test_the_deployer_is_made_workspace_admin_through_the_account(prod_plan: Plan) -> None:
+    """github-oidc-azure sends no management token: admin comes from the account, after identity federation."""
+    section = json.loads(stack_config_values("prod")[0][f"{NS}:databricks"])
+    ws, account = only(prod_plan, WORKSPACE), account_provider(prod_plan)
+    assert account.inputs["accountId"] == section["accountId"]
+    assert account.inputs["authType"] == section["providerAuth"] == "github-oidc-azure"
+    admin = only(prod_plan, ADMIN_ASSIGNMENT)
+    assert admin.inputs["principalId"] == section["deployer"]["accountPrincipalId"]
+    assert admin.inputs["permissions"] == ["ADMIN"]
+    assert admin.inputs["workspaceId"] == ws.outputs["workspaceId"]
+    assert _provider_urn(admin.provider) == account.urn
+    # Principals can be assigned only to a workspace already assigned to a metastore.
+    assert only(prod_plan, ASSIGNMENT).urn in admin.dependencies
+
+
+def test_run_as_waits_for_the_deployers_service_principal_user_role(prod_plan: Plan) -> None:
+    section = json.loads(stack_config_values("prod")[0][f"{NS}:databricks"])
+    sp = only(prod_plan, SP)
+    rule_set = only(prod_plan, RULE_SET)
+    assert rule_set.inputs["name"] == (
+        f"accounts/{section['accountId']}/servicePrincipals/{sp.outputs['applicationId']}/ruleSets/default"
+    )
+    deployer = f"servicePrincipals/{section['deployer']['applicationId']}"
+    assert {"role": "roles/servicePrincipal.user", "principals": [deployer]} in rule_set.inputs["grantRules"]
+    running_as = [r for r in prod_plan.resources if "runAs" in r.inputs]
+    assert {r.type for r in running_as} == {JOB, "databricks:index/alertV2:AlertV2"}
+    for r in running_as:
+        assert rule_set.urn in r.property_dependencies["runAs"], r.name
+
+
+@pytest.fixture(scope="module")
+def auto_assigned_plan() -> Plan:
+    """dev in a region where Databricks assigned the metastore when it created the workspace."""
+    return run_stack("dev", preview=True, config_overrides=_databricks(metastoreAssignment="automatic"))
+
+
+def test_an_automatically_assigned_workspace_gets_no_second_assignment(
+    auto_assigned_plan: Plan, dev_plan: Plan
+) -> None:
+    assert len(dev_plan.of_type(ASSIGNMENT)) == 1
+    assert auto_assigned_plan.of_type(ASSIGNMENT) == []
+    admin, ws = only(auto_assigned_plan, ADMIN_ASSIGNMENT), only(auto_assigned_plan, WORKSPACE)
+    assert ws.urn in admin.dependencies
+    for r in auto_assigned_plan.resources:
+        if r.type.startswith("databricks:") and r.type not in ACCOUNT_LEVEL:
+            assert admin.urn in ancestors(auto_assigned_plan, r), r.name

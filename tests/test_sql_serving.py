@@ -625,7 +625,8 @@ def _from_target(sql: str) -> str:
 
 
 def test_dashboard_objects_are_created_through_the_workspace_provider(stack_plan: Plan) -> None:
-    providers = [r for r in stack_plan.resources if r.type == PROVIDER]
+    # The workspace's provider; the other one is account-level (metastore and admin assignments only).
+    providers = [r for r in stack_plan.resources if r.type == PROVIDER and "azureWorkspaceResourceId" in r.inputs]
     assert len(providers) == 1
     for token in (WAREHOUSE, DASHBOARD, ALERT, DESTINATION):
         for r in stack_plan.of_type(token):
