@@ -110,6 +110,7 @@ class PlanIndex:
         self.by_urn = {r.urn: r for r in plan.resources}
         self._by_type: dict[str, list[PlannedResource]] = defaultdict(list)
         self._by_id: dict[str, PlannedResource] = {}
+        self._ancestors: dict[str, frozenset[str]] | None = None
         for r in plan.resources:
             self._by_type[r.type].append(r)
             if r.id:
@@ -117,6 +118,33 @@ class PlanIndex:
 
     def of_type(self, type_token: str) -> list[PlannedResource]:
         return self._by_type.get(type_token, [])
+
+    def ancestors(self, r: PlannedResource) -> frozenset[str]:
+        """Every URN `r` waits for: its dependencies, theirs, and so on (memoised; the plan is a DAG)."""
+        if self._ancestors is None:
+            self._ancestors = {}
+        memo = self._ancestors
+        if r.urn in memo:
+            return memo[r.urn]
+        stack: list[tuple[PlannedResource, bool]] = [(r, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if node.urn in memo:
+                continue
+            deps = [self.by_urn[u] for u in node.dependencies if u in self.by_urn]
+            if not expanded:
+                stack.append((node, True))
+                stack.extend((d, False) for d in deps if d.urn not in memo)
+                continue
+            found: set[str] = set(node.dependencies)
+            for d in deps:
+                found |= memo.get(d.urn, frozenset())
+            memo[node.urn] = frozenset(found)
+        return memo[r.urn]
+
+    def provider_of(self, r: PlannedResource) -> PlannedResource | None:
+        """The explicit provider resource `r` is created through (a reference is "<urn>::<id>")."""
+        return self.by_urn.get(r.provider.rsplit("::", 1)[0]) if r.provider else None
 
     def linked(self, r: PlannedResource, input_name: str, type_token: str) -> list[PlannedResource]:
         """Resources of `type_token` that `r`'s input `input_name` refers to (by dependency, id or name)."""
@@ -465,6 +493,160 @@ def cmk_waits_for_rbac(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | N
                 consumer,
                 None if waited else f"uses its key right after grant {grant.name!r}, without a propagation wait",
             )
+
+
+DATABRICKS_PROVIDER = "pulumi:providers:databricks"
+ACCOUNTS_HOST = "https://accounts.azuredatabricks.net"
+METASTORE_ASSIGNMENT = "databricks:index/metastoreAssignment:MetastoreAssignment"
+PERMISSION_ASSIGNMENT = "databricks:index/mwsPermissionAssignment:MwsPermissionAssignment"
+RULE_SET = "databricks:index/accessControlRuleSet:AccessControlRuleSet"
+SERVICE_PRINCIPAL = "databricks:index/servicePrincipal:ServicePrincipal"
+SP_USER_ROLE = "roles/servicePrincipal.user"
+# Objects made through the account API, which a workspace admin role does not gate.
+ACCOUNT_LEVEL = (METASTORE_ASSIGNMENT, PERMISSION_ASSIGNMENT, RULE_SET)
+
+
+def _is_account_provider(provider: PlannedResource) -> bool:
+    return "azureWorkspaceResourceId" not in provider.inputs and (
+        provider.inputs.get("host") == ACCOUNTS_HOST or "accountId" in provider.inputs
+    )
+
+
+def _admins_of(ix: PlanIndex, workspace: PlannedResource) -> list[PlannedResource]:
+    return [
+        a
+        for a in ix.of_type(PERMISSION_ASSIGNMENT)
+        if "ADMIN" in (a.inputs.get("permissions") or []) and workspace in ix.linked(a, "workspaceId", WORKSPACE)
+    ]
+
+
+@rule("AT-13", "workspace calls under github-oidc-azure wait for the deployer's workspace admin")
+def oidc_deployer_is_admin_first(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | None]]:
+    """With `github-oidc-azure` the Databricks provider sends only the Entra token of the deploying
+    service principal, without the X-Databricks-Azure-SP-Management-Token header that makes a
+    Contributor on the workspace its admin on first login; a principal that is not yet a workspace
+    member is refused on its first workspace-level call. It must be made workspace admin first, through
+    the account (an ADMIN permission assignment).
+
+    Sources: github.com/databricks/databricks-sdk-go config/auth_azure_github_oidc.go (no management token)
+    against config/auth_azure_client_secret.go, auth_azure_msi.go and auth_azure_cli.go (which send it);
+    https://learn.microsoft.com/azure/databricks/dev-tools/auth/azure-sp (a service principal that is not a
+    workspace user needs the management token to be added on first login).
+    """
+    for provider in ix.of_type(DATABRICKS_PROVIDER):
+        if provider.inputs.get("authType") != "github-oidc-azure" or _is_account_provider(provider):
+            continue
+        workspaces = ix.linked(provider, "azureWorkspaceResourceId", WORKSPACE)
+        admins = {a.urn for ws in workspaces for a in _admins_of(ix, ws)}
+        for r in ix.plan.resources:
+            if r.type in ACCOUNT_LEVEL or ix.provider_of(r) is not provider:
+                continue
+            waits = bool(admins & ix.ancestors(r))
+            yield r, None if waits else "workspace-level call before any ADMIN permission assignment of the deployer"
+
+
+@rule("AT-14", "a principal is assigned to a workspace only after its metastore assignment")
+def permission_after_metastore(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | None]]:
+    """Account admins can assign principals only to identity-federated workspaces, and a workspace
+    becomes identity-federated when it is assigned a Unity Catalog metastore. Where the plan assigns the
+    metastore itself, every permission assignment on that workspace must wait for it (where Databricks
+    assigned it at workspace creation, the plan has no assignment and there is nothing to wait for).
+
+    Source: https://learn.microsoft.com/azure/databricks/data-governance/unity-catalog/enable-workspaces
+    ("Identity federation is enabled for the workspace ... This includes assigning users to workspaces");
+    databricks/terraform-databricks-sra azure/tf/modules/workspace/main.tf (3f68f36).
+    """
+    for assignment in ix.of_type(PERMISSION_ASSIGNMENT):
+        workspaces = ix.linked(assignment, "workspaceId", WORKSPACE)
+        metastores = [
+            m.urn
+            for m in ix.of_type(METASTORE_ASSIGNMENT)
+            if any(ws in workspaces for ws in ix.linked(m, "workspaceId", WORKSPACE))
+        ]
+        waits = not metastores or bool(set(metastores) & ix.ancestors(assignment))
+        yield assignment, None if waits else f"assigned before the workspace's metastore assignment {metastores}"
+
+
+@rule("AT-15", "permission assignments go through an account-level provider")
+def permission_through_account(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | None]]:
+    """`databricks_mws_permission_assignment` is an account API call: the provider must be configured
+    with the account (`account_id`, the accounts host); through a workspace provider it fails.
+
+    Source: databricks/terraform-provider-databricks docs/resources/mws_permission_assignment.md ("These
+    resources are invoked in the account context. Provider must have `account_id` attribute configured");
+    databricks/terraform-provider-databricks#1793 and #1803 (the error through a workspace-mode provider).
+    """
+    for assignment in ix.of_type(PERMISSION_ASSIGNMENT):
+        provider = ix.provider_of(assignment)
+        ok = provider is not None and _is_account_provider(provider) and "accountId" in provider.inputs
+        yield assignment, None if ok else "made through a provider that has no account (account_id, accounts host)"
+
+
+@rule("AT-16", "run_as a service principal only after the deployer holds its User role")
+def run_as_after_user_role(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | None]]:
+    """Setting a job's (or an alert's) `run_as` to a service principal requires the caller to hold
+    `roles/servicePrincipal.user` on it; with RestrictWorkspaceAdmins a workspace admin needs it too.
+    The rule set that grants it must exist before the object that names the principal.
+
+    Sources: databricks/terraform-provider-databricks docs/resources/job.md (`run_as.service_principal_name`:
+    "Setting this field requires the `servicePrincipal/user` role"); docs/resources/access_control_rule_set.md;
+    https://learn.microsoft.com/azure/databricks/admin/workspace-settings/restrict-workspace-admins.
+    """
+    rule_sets = [
+        rs
+        for rs in ix.of_type(RULE_SET)
+        if any(g.get("role") == SP_USER_ROLE for g in rs.inputs.get("grantRules") or [])
+    ]
+    for r in ix.plan.resources:
+        if not isinstance(r.inputs.get("runAs"), dict) or not dig(r.inputs, "runAs", "servicePrincipalName"):
+            continue
+        principals = ix.linked(r, "runAs", SERVICE_PRINCIPAL)
+        if not principals:
+            continue  # a principal this plan does not create: not ours to check
+        granting = {
+            rs.urn for rs in rule_sets if any(p in ix.linked(rs, "name", SERVICE_PRINCIPAL) for p in principals)
+        }
+        waits = bool(granting & ix.ancestors(r))
+        yield r, None if waits else f"runs as {principals[0].name!r} before a rule set grants {SP_USER_ROLE} on it"
+
+
+CONFLUENT_NETWORK = "confluentcloud:index/network:Network"
+KAFKA_TOPIC = "confluentcloud:index/kafkaTopic:KafkaTopic"
+VNET_LINK = "azure-native:privatedns:VirtualNetworkLink"
+
+
+@rule("AT-17", "Confluent topics wait for every VNet link of the Confluent zone")
+def topics_after_zone_links(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | None]]:
+    """A private cluster's REST endpoint (which creates topics) resolves only through the private DNS
+    zone named after the Confluent network's DNS domain, and a VNet resolves a private zone only once
+    the zone is linked to it: a topic created before a link fails from that VNet, and on destroy a link
+    removed first strands the topic deletes.
+
+    Sources: https://learn.microsoft.com/azure/dns/private-dns-virtual-network-links (resolution needs a
+    link); confluentinc/terraform-provider-confluent
+    examples/configurations/dedicated-privatelink-azure-kafka-acls/main.tf (the key the topics use
+    depends_on the zone's VNet link, so that "Kafka connectivity through Azure PrivateLink is setup").
+    """
+    zones = [
+        z
+        for z in ix.of_type(DNS_ZONE)
+        if any(
+            ix.by_urn[u].type == CONFLUENT_NETWORK
+            for u in z.property_dependencies.get("privateZoneName", [])
+            if u in ix.by_urn
+        )
+    ]
+    links = {
+        link.urn
+        for link in ix.of_type(VNET_LINK)
+        if any(z in zones for z in ix.linked(link, "privateZoneName", DNS_ZONE))
+    }
+    for topic in ix.of_type(KAFKA_TOPIC):
+        if not zones:
+            continue  # a public cluster: no private zone to wait for
+        missing = links - ix.ancestors(topic)
+        problem = f"created before VNet link(s) {sorted(u.rsplit('::', 1)[-1] for u in missing)}" if missing else None
+        yield topic, problem if links else "the Confluent zone has no VNet link at all"
 
 
 # ----------------------------------------------------------------------------- evaluation

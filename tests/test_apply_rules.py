@@ -139,6 +139,57 @@ def granted_consumer(wait: bool) -> list[PlannedResource]:
     return [kv, cmk, grant, sleep, account]
 
 
+OIDC = "github-oidc-azure"
+
+
+def via(r: PlannedResource, provider: PlannedResource) -> PlannedResource:
+    r.provider = f"{provider.urn}::provider-id"
+    return r
+
+
+def after(r: PlannedResource, *others: PlannedResource) -> PlannedResource:
+    r.dependencies = [o.urn for o in others]
+    return r
+
+
+def oidc_workspace(admin_first: bool) -> list[PlannedResource]:
+    ws = workspace("premium")
+    provider = res(apply_rules.DATABRICKS_PROVIDER, "dbx", {"authType": OIDC}, azureWorkspaceResourceId=ws)
+    admin = res(apply_rules.PERMISSION_ASSIGNMENT, "admin", {"permissions": ["ADMIN"]}, workspaceId=ws)
+    catalog = via(res("databricks:index/catalog:Catalog", "catalog", {"name": "c"}), provider)
+    return [ws, provider, admin, after(catalog, admin) if admin_first else catalog]
+
+
+def federated(metastore_first: bool) -> list[PlannedResource]:
+    ws = workspace("premium")
+    metastore = res(apply_rules.METASTORE_ASSIGNMENT, "metastore", {"metastoreId": "m"}, workspaceId=ws)
+    admin = res(apply_rules.PERMISSION_ASSIGNMENT, "admin", {"permissions": ["ADMIN"]}, workspaceId=ws)
+    return [ws, metastore, after(admin, metastore) if metastore_first else admin]
+
+
+def assigned_through(account: bool) -> list[PlannedResource]:
+    inputs = {"host": apply_rules.ACCOUNTS_HOST, "accountId": "acc"} if account else {"host": "https://adb-1.net"}
+    provider = res(apply_rules.DATABRICKS_PROVIDER, "dbx", inputs)
+    return [provider, via(res(apply_rules.PERMISSION_ASSIGNMENT, "admin", {"permissions": ["ADMIN"]}), provider)]
+
+
+def run_as(role_first: bool) -> list[PlannedResource]:
+    sp = res(apply_rules.SERVICE_PRINCIPAL, "jobs-sp", {"displayName": "jobs"})
+    grants = [{"role": apply_rules.SP_USER_ROLE, "principals": ["servicePrincipals/deployer"]}]
+    rule_set = res(apply_rules.RULE_SET, "rule-set", {"grantRules": grants, "name": UNKNOWN})
+    rule_set.property_dependencies["name"] = [sp.urn]  # accounts/<id>/servicePrincipals/<sp>/ruleSets/default
+    job = res("databricks:index/job:Job", "job", {"runAs": {"servicePrincipalName": UNKNOWN}}, runAs=sp)
+    return [sp, rule_set, after(job, rule_set) if role_first else job]
+
+
+def confluent_topic(after_links: bool) -> list[PlannedResource]:
+    ccn = res(apply_rules.CONFLUENT_NETWORK, "ccn", {"displayName": "n"})
+    zone = res(apply_rules.DNS_ZONE, "zone", {}, privateZoneName=ccn)
+    links = [res(apply_rules.VNET_LINK, f"link-{k}", {}, privateZoneName=zone) for k in ("vnet", "runner")]
+    topic = res(apply_rules.KAFKA_TOPIC, "topic", {"topicName": "trades"})
+    return [ccn, zone, *links, after(topic, *(links if after_links else links[:1]))]
+
+
 # rule id -> (bad plan, good plan): the defect class alone, and the same plan fixed.
 CASES: dict[str, tuple[Callable[[], Plan], Callable[[], Plan]]] = {
     "AT-01": (lambda: plan(kv := vault("standard"), key(kv)), lambda: plan(kv := vault("premium"), key(kv))),
@@ -168,6 +219,11 @@ CASES: dict[str, tuple[Callable[[], Plan], Callable[[], Plan]]] = {
         lambda: plan(*sql_with_keys(key_id=False, server_key=True)),
     ),
     "AT-12": (lambda: plan(*granted_consumer(wait=False)), lambda: plan(*granted_consumer(wait=True))),
+    "AT-13": (lambda: plan(*oidc_workspace(admin_first=False)), lambda: plan(*oidc_workspace(admin_first=True))),
+    "AT-14": (lambda: plan(*federated(metastore_first=False)), lambda: plan(*federated(metastore_first=True))),
+    "AT-15": (lambda: plan(*assigned_through(account=False)), lambda: plan(*assigned_through(account=True))),
+    "AT-16": (lambda: plan(*run_as(role_first=False)), lambda: plan(*run_as(role_first=True))),
+    "AT-17": (lambda: plan(*confluent_topic(after_links=False)), lambda: plan(*confluent_topic(after_links=True))),
 }
 
 
@@ -201,6 +257,7 @@ def test_shipped_stacks_pass_every_apply_time_rule(
     for stack_plan in (dev_plan, prod_plan, prod_preview_plan, confluent_plan):
         report = evaluate(stack_plan)
         assert report.findings == [], (stack_plan.stack, report.findings)
-    # Prod exercises every rule.
+    # Prod exercises every rule but the Confluent one, which the confluent stack exercises.
     checked = evaluate(prod_preview_plan).checked
+    checked["AT-17"] = evaluate(confluent_plan).checked["AT-17"]
     assert all(n > 0 for n in checked.values()), checked
