@@ -382,8 +382,6 @@ class StreamingJobsArgs:
     # where an admin applies migrations and the job only checks them (prod, docs/serving.md). Always passed,
     # so the job's own default never decides.
     sql_migrate: Literal["apply", "verify", "off"] = "verify"
-    max_retries: int = 3
-    min_retry_interval_seconds: int = 60
     operators: Sequence[str] = ()  # CAN_MANAGE_RUN
     viewers: Sequence[str] = ()  # CAN_VIEW
     jobs: Mapping[str, JobSpec] = field(default_factory=lambda: dict(JOBS))
@@ -463,7 +461,12 @@ class StreamingJobs(ProviderScopedComponent):
                 f"{name}-{key}",
                 name=f"{args.object_prefix}-{key}",
                 description=spec.description,
-                continuous=dbx.JobContinuousArgs(pause_status="UNPAUSED", task_retry_mode="ON_FAILURE"),
+                # No task retry policy: a continuous job cannot use one, and `task_retry_mode: ON_FAILURE`
+                # retries a task only while another task of the run is on its first attempt, never in a
+                # one-task job. A failed run is restarted by the continuous trigger, with exponential
+                # back-off (learn.microsoft.com/azure/databricks/jobs/continuous; terraform-provider-databricks
+                # docs/resources/job.md, continuous `task_retry_mode`). Each restart resumes from checkpoints.
+                continuous=dbx.JobContinuousArgs(pause_status="UNPAUSED"),
                 # A changed job (new code hash, parameters) restarts the active run on it.
                 control_run_state=True,
                 max_concurrent_runs=1,
@@ -480,8 +483,6 @@ class StreamingJobs(ProviderScopedComponent):
                         spark_python_task=dbx.JobTaskSparkPythonTaskArgs(
                             python_file=entry.workspace_path, source="WORKSPACE", parameters=params
                         ),
-                        max_retries=args.max_retries,
-                        min_retry_interval_millis=args.min_retry_interval_seconds * 1000,
                         retry_on_timeout=False,
                     )
                 ],

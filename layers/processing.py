@@ -282,8 +282,9 @@ def _jobs_args(
         sql_database=database.database_name if database is not None else None,
         failure_emails=db.jobs.failure_emails,
         limits=limits,
-        max_retries=db.jobs.max_retries,
-        min_retry_interval_seconds=db.jobs.min_retry_interval_seconds,
+        # docs/serving.md: dev's job user may run DDL and applies pending migrations at start; in prod an
+        # admin applies them and the job only verifies.
+        sql_migrate="verify" if config.is_prod else "apply",
         operators=db.grants.operators,
         viewers=tuple(g for g in db.grants.engineers if g not in db.grants.operators),
         jobs=deployable_jobs(source_root),

@@ -649,6 +649,36 @@ def topics_after_zone_links(ix: PlanIndex) -> Iterator[tuple[PlannedResource, st
         yield topic, problem if links else "the Confluent zone has no VNet link at all"
 
 
+JOB = "databricks:index/job:Job"
+
+
+@rule("AT-18", "no task retry settings a continuous job never uses")
+def continuous_job_retries(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | None]]:
+    """A continuous job takes no task retry policy: Databricks restarts a failed run with exponential
+    back-off instead. Its `task_retry_mode: ON_FAILURE` retries a failed task only while another task of
+    the run is still on its first attempt, so in a one-task job it never retries, and the task's
+    `max_retries` is never read.
+
+    Sources: https://learn.microsoft.com/azure/databricks/jobs/continuous ("You cannot use retry policies
+    with a continuous job. Instead, continuous jobs use exponential backoff"); databricks/
+    terraform-provider-databricks docs/resources/job.md (continuous `task_retry_mode`: "ON_FAILURE: Retry a
+    failed task if at least one other task in the job is still running its first attempt").
+    """
+    for job in ix.of_type(JOB):
+        continuous = job.inputs.get("continuous")
+        if not isinstance(continuous, dict):
+            continue
+        tasks = job.inputs.get("tasks") or []
+        mode = continuous.get("taskRetryMode") or "NEVER"
+        retrying = [t.get("taskKey") for t in tasks if (t.get("maxRetries") or 0) != 0]
+        problems = []
+        if mode == "ON_FAILURE" and len(tasks) < 2:
+            problems.append("task_retry_mode ON_FAILURE on a one-task job never retries")
+        if retrying and mode != "ON_FAILURE":
+            problems.append(f"max_retries on tasks {retrying} is never read (task_retry_mode {mode})")
+        yield job, "; ".join(problems) or None
+
+
 # ----------------------------------------------------------------------------- evaluation
 
 

@@ -189,9 +189,28 @@ class StreamingConfig(Section):
 class JobsConfig(Section):
     # Who hears about a failed run; at least one address, so a dead stream is never silent.
     failure_emails: tuple[Email, ...] = Field(min_length=1)
-    # Task retries inside a continuous run before the run is restarted with back-off.
-    max_retries: int = Field(default=3, ge=0, le=10)
-    min_retry_interval_seconds: int = Field(default=60, ge=0, le=3600)
+    # Refused when set (kept only to say why): the streaming jobs are one-task continuous jobs, which take
+    # no task retry policy; the continuous trigger restarts a failed run with exponential back-off.
+    max_retries: int | None = None
+    min_retry_interval_seconds: int | None = None
+
+    @model_validator(mode="after")
+    def _no_dead_retry_knobs(self) -> JobsConfig:
+        dead = [
+            key
+            for key, value in (
+                ("maxRetries", self.max_retries),
+                ("minRetryIntervalSeconds", self.min_retry_interval_seconds),
+            )
+            if value is not None
+        ]
+        if dead:
+            raise ValueError(
+                f"{', '.join('databricks.jobs.' + k for k in dead)} would have no effect: a continuous job takes no "
+                "task retry policy, and its one task is never retried (task_retry_mode ON_FAILURE needs another "
+                "running task); the continuous trigger restarts a failed run with exponential back-off. Remove it"
+            )
+        return self
 
 
 class DatabricksConfig(Section):

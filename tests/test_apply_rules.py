@@ -190,6 +190,12 @@ def confluent_topic(after_links: bool) -> list[PlannedResource]:
     return [ccn, zone, *links, after(topic, *(links if after_links else links[:1]))]
 
 
+def continuous_job(retries: bool) -> PlannedResource:
+    task: dict[str, Any] = {"taskKey": "bronze", **({"maxRetries": 3} if retries else {})}
+    continuous = {"pauseStatus": "UNPAUSED", **({"taskRetryMode": "ON_FAILURE"} if retries else {})}
+    return res("databricks:index/job:Job", "bronze", {"continuous": continuous, "tasks": [task]})
+
+
 # rule id -> (bad plan, good plan): the defect class alone, and the same plan fixed.
 CASES: dict[str, tuple[Callable[[], Plan], Callable[[], Plan]]] = {
     "AT-01": (lambda: plan(kv := vault("standard"), key(kv)), lambda: plan(kv := vault("premium"), key(kv))),
@@ -224,6 +230,7 @@ CASES: dict[str, tuple[Callable[[], Plan], Callable[[], Plan]]] = {
     "AT-15": (lambda: plan(*assigned_through(account=False)), lambda: plan(*assigned_through(account=True))),
     "AT-16": (lambda: plan(*run_as(role_first=False)), lambda: plan(*run_as(role_first=True))),
     "AT-17": (lambda: plan(*confluent_topic(after_links=False)), lambda: plan(*confluent_topic(after_links=True))),
+    "AT-18": (lambda: plan(continuous_job(retries=True)), lambda: plan(continuous_job(retries=False))),
 }
 
 

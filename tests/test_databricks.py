@@ -459,7 +459,9 @@ def test_every_manifest_job_is_a_continuous_job(dev_jobs_plan: Plan) -> None:
         assert job.inputs["maxConcurrentRuns"] == 1
         assert job.inputs["emailNotifications"]["onFailures"] == emails
         (task,) = job.inputs["tasks"]
-        assert task["maxRetries"] == _dev_section("databricks")["jobs"]["maxRetries"]
+        # #31 case 10: no dead retry knobs; the continuous trigger restarts a failed run with back-off.
+        assert "taskRetryMode" not in job.inputs["continuous"]
+        assert not {"maxRetries", "minRetryIntervalMillis"} & set(task)
         assert task["jobClusterKey"] == job.inputs["jobClusters"][0]["jobClusterKey"]
 
 
@@ -658,6 +660,12 @@ BROKEN: list[tuple[str, str, dict[str, Any], str]] = [
         "sparkVersion '14.3.x-scala2.12' is older than 16.1",
     ),
     ("no failure email", "dev", _databricks(jobs__failureEmails=[]), f"{NS}:databricks.jobs.failureEmails"),
+    (
+        "task retries on continuous jobs",
+        "dev",
+        _databricks(jobs__maxRetries=3),
+        "databricks.jobs.maxRetries would have no effect: a continuous job takes no task retry policy",
+    ),
     (
         "alert rule on an unknown symbol",
         "dev",

@@ -68,9 +68,11 @@ def _job_parameters(plan: Plan, job_key: str) -> dict[str, str]:
     return dict(zip(params[::2], params[1::2], strict=True))
 
 
-def test_prod_gold_job_only_verifies_the_serving_migrations(prod_plan: Plan) -> None:
-    # docs/serving.md: in prod an admin applies migrations and the job's start-up step only verifies.
+def test_prod_gold_job_only_verifies_the_serving_migrations(prod_plan: Plan, dev_plan: Plan) -> None:
+    # docs/serving.md: in prod an admin applies migrations and the job's start-up step only verifies;
+    # in dev the job's user may run DDL and the job applies pending migrations at start.
     assert _job_parameters(prod_plan, "gold")["--sql-migrate"] == "verify"
+    assert _job_parameters(dev_plan, "gold")["--sql-migrate"] == "apply"
 
 
 # --------------------------------------------------------------------------- case 7: the runner's path
