@@ -14,7 +14,7 @@ from layers.foundation import build_foundation
 from layers.ingestion import build_ingestion
 from layers.operations import build_operations
 from layers.placement import Placement
-from layers.processing import build_processing, build_storage
+from layers.processing import build_processing, build_storage, build_workspace
 from layers.serving import build_dashboards, build_database
 from stack_config import StackConfig
 
@@ -44,7 +44,9 @@ class Platform(pulumi.ComponentResource):
         super().__init__(f"{TYPE_PREFIX}Platform", name, None, opts)
         config, place = args.config, Placement(parent=self, prefix=args.prefix)
         foundation = build_foundation(config, place)
-        storage = build_storage(config, place, foundation)
+        # The workspace first: the lake's firewall names its access connector (resource instance rule).
+        workspace = build_workspace(config, place, foundation)
+        storage = build_storage(config, place, foundation, workspace)
         # The database before the jobs, which write into it; capture (ingestion) into the lake before both.
         database = build_database(config, place, foundation)
         ingestion = build_ingestion(config, place, foundation, storage, args.confluent_credentials)
@@ -54,11 +56,11 @@ class Platform(pulumi.ComponentResource):
             **database.outputs,
             **ingestion.outputs,
         }
-        if config.databricks is not None:
+        if workspace is not None:
             if ingestion.source is None:
                 raise ValueError("databricks needs an ingestion source (eventHubs or confluent)")
             processing = build_processing(
-                config, place, foundation, storage, ingestion.source, database.sql, Path(args.source_root)
+                config, place, foundation, workspace, storage, ingestion.source, database.sql, Path(args.source_root)
             )
             dashboards = build_dashboards(config, place, foundation, processing)
             self.outputs.update({**processing.outputs, **dashboards.outputs})

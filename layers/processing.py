@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 
 from components.base import TYPE_PREFIX, RoleAssignmentArgs
-from components.data_lake import DataLake, DataLakeArgs, LifecycleArgs
+from components.data_lake import DataLake, DataLakeArgs, LifecycleArgs, ResourceAccessArgs
 from components.databricks_jobs import (
     ClusterLimits,
     DatabricksRuntime,
@@ -52,8 +52,14 @@ class Storage:
         return {"dataLakeAccountName": self.lake.account.name, "dataLakeDfsEndpoint": self.lake.dfs_endpoint}
 
 
-def build_storage(config: StackConfig, place: Placement, foundation: Foundation) -> Storage:
-    """ADLS Gen2 for the medallion layers: the processor reads and writes it, capture lands in it."""
+def build_storage(
+    config: StackConfig, place: Placement, foundation: Foundation, workspace: DatabricksWorkspace | None = None
+) -> Storage:
+    """ADLS Gen2 for the medallion layers: the processor reads and writes it, capture lands in it.
+
+    With a workspace, its access connector gets a resource instance rule on the lake: with public network
+    access disabled, Unity Catalog reaches the lake as the connector only through one (see DataLakeArgs).
+    """
     lake_config = config.data_lake
     processor = foundation.identities["processor"]
     writers = [
@@ -91,6 +97,9 @@ def build_storage(config: StackConfig, place: Placement, foundation: Foundation)
             ),
             customer_managed_key=foundation.vault.customer_managed_keys.get("lake"),
             role_assignments=writers,
+            resource_access=(ResourceAccessArgs(workspace.access_connector.id, foundation.tenant_id),)
+            if workspace is not None
+            else (),
         ),
         place.opts(),
     )
@@ -132,10 +141,17 @@ def cluster_limits(db: DatabricksConfig) -> ClusterLimits:
     )
 
 
+def build_workspace(config: StackConfig, place: Placement, foundation: Foundation) -> DatabricksWorkspace | None:
+    """The Databricks workspace (with its access connector), before the lake, whose firewall lets the
+    connector in by a resource instance rule; None without a databricks section."""
+    return _workspace(config.databricks, place, foundation) if config.databricks is not None else None
+
+
 def build_processing(
     config: StackConfig,
     place: Placement,
     foundation: Foundation,
+    workspace: DatabricksWorkspace,
     storage: Storage,
     kafka: KafkaSource,
     database: SqlServing | None,
@@ -144,7 +160,6 @@ def build_processing(
     """Workspace, then (through its provider) the runtime guard rails, Unity Catalog and the streaming jobs."""
     db = config.databricks
     assert db is not None  # the platform builds processing only with a databricks section
-    workspace = _workspace(db, place, foundation)
     limits = cluster_limits(db)
     runtime = DatabricksRuntime(
         place.name("databricks-runtime"),

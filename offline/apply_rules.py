@@ -679,6 +679,48 @@ def continuous_job_retries(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str
         yield job, "; ".join(problems) or None
 
 
+ACCESS_CONNECTOR = "azure-native:databricks:AccessConnector"
+STORAGE_CREDENTIAL = "databricks:index/storageCredential:StorageCredential"
+
+
+def _account_of(url: str) -> str | None:
+    """`abfss://<container>@<account>.dfs.core.windows.net/...` -> `<account>`."""
+    if not url.startswith("abfss://") or "@" not in url:
+        return None
+    return url.split("@", 1)[1].split(".", 1)[0]
+
+
+@rule("AT-19", "Unity Catalog reaches a private lake through a resource instance rule for its connector")
+def connector_through_lake_firewall(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str | None]]:
+    """With public network access disabled on the storage account, Unity Catalog's control plane reaches
+    the container roots of its external locations as the workspace's access connector only through a
+    resource instance rule naming that connector; without one, creating the locations fails validation.
+
+    Sources: databricks/terraform-databricks-sra azure/tf/modules/catalog/storage_account.tf
+    (`public_network_access_enabled = false` with `private_link_access { endpoint_resource_id = <access
+    connector> }`); https://learn.microsoft.com/azure/storage/common/storage-network-security-resource-instances.
+    """
+    credentials = {str(c.inputs.get("name")): c for c in ix.of_type(STORAGE_CREDENTIAL) if known(c.inputs.get("name"))}
+    accounts = {str(_azure_name(a)): a for a in ix.of_type(STORAGE) if _azure_name(a)}
+    for location in ix.of_type(EXTERNAL_LOCATION):
+        account = accounts.get(_account_of(str(location.inputs.get("url") or "")) or "")
+        credential = credentials.get(str(location.inputs.get("credentialName")))
+        if account is None or credential is None or account.inputs.get("publicNetworkAccess") != "Disabled":
+            continue
+        connectors = ix.linked(credential, "azureManagedIdentity", ACCESS_CONNECTOR)
+        rules = dig(account.inputs, "networkRuleSet", "resourceAccessRules") or []
+        allowed = set(account.property_dependencies.get("networkRuleSet", [])) | {
+            str(r.get("resourceId")) for r in rules if isinstance(r, dict)
+        }
+        missing = [c.name for c in connectors if c.urn not in allowed and (c.id or "") not in allowed]
+        yield (
+            location,
+            f"lake {account.name!r} denies public access and has no resource instance rule for {missing}"
+            if missing or not connectors
+            else None,
+        )
+
+
 # ----------------------------------------------------------------------------- evaluation
 
 

@@ -196,6 +196,25 @@ def continuous_job(retries: bool) -> PlannedResource:
     return res("databricks:index/job:Job", "bronze", {"continuous": continuous, "tasks": [task]})
 
 
+def private_lake_for_unity_catalog(rule_for_connector: bool) -> list[PlannedResource]:
+    connector = res(apply_rules.ACCESS_CONNECTOR, "connector", {"connectorName": "dbac"})
+    rules = {
+        "defaultAction": "Deny",
+        **({"resourceAccessRules": [{"resourceId": UNKNOWN}]} if rule_for_connector else {}),
+    }
+    account = res(apply_rules.STORAGE, "lake", {"accountName": "lake1", "publicNetworkAccess": "Disabled"})
+    account.inputs["networkRuleSet"] = rules
+    if rule_for_connector:
+        account.property_dependencies["networkRuleSet"] = [connector.urn]
+    credential = res(apply_rules.STORAGE_CREDENTIAL, "cred", {"name": "lake"}, azureManagedIdentity=connector)
+    location = res(
+        apply_rules.EXTERNAL_LOCATION,
+        "loc",
+        {"url": "abfss://bronze@lake1.dfs.core.windows.net/", "credentialName": "lake"},
+    )
+    return [connector, account, credential, location]
+
+
 # rule id -> (bad plan, good plan): the defect class alone, and the same plan fixed.
 CASES: dict[str, tuple[Callable[[], Plan], Callable[[], Plan]]] = {
     "AT-01": (lambda: plan(kv := vault("standard"), key(kv)), lambda: plan(kv := vault("premium"), key(kv))),
@@ -231,6 +250,10 @@ CASES: dict[str, tuple[Callable[[], Plan], Callable[[], Plan]]] = {
     "AT-16": (lambda: plan(*run_as(role_first=False)), lambda: plan(*run_as(role_first=True))),
     "AT-17": (lambda: plan(*confluent_topic(after_links=False)), lambda: plan(*confluent_topic(after_links=True))),
     "AT-18": (lambda: plan(continuous_job(retries=True)), lambda: plan(continuous_job(retries=False))),
+    "AT-19": (
+        lambda: plan(*private_lake_for_unity_catalog(rule_for_connector=False)),
+        lambda: plan(*private_lake_for_unity_catalog(rule_for_connector=True)),
+    ),
 }
 
 

@@ -804,3 +804,13 @@ def test_an_automatically_assigned_workspace_gets_no_second_assignment(
     for r in auto_assigned_plan.resources:
         if r.type.startswith("databricks:") and r.type not in ACCOUNT_LEVEL:
             assert admin.urn in ancestors(auto_assigned_plan, r), r.name
+
+
+def test_the_private_lake_lets_unity_catalog_in_as_the_access_connector(stack_plan: Plan) -> None:
+    """#31 case 5: public network access is disabled, so the connector needs a resource instance rule."""
+    lake = stack_plan.one("azure-native:storage:StorageAccount", "datalake-st")
+    connector = only(stack_plan, CONNECTOR)
+    assert lake.inputs["publicNetworkAccess"] == "Disabled"
+    rules = lake.inputs["networkRuleSet"]["resourceAccessRules"]
+    assert [r["resourceId"] for r in rules] == [connector.id]
+    assert connector.urn in lake.property_dependencies["networkRuleSet"]
