@@ -32,6 +32,15 @@ RULE_COLLECTION_GROUP = "rta-databricks-egress"
 
 
 @dataclass(frozen=True)
+class EgressRule:
+    """One more HTTPS application rule with its own sources (e.g. the API poller's upstream host)."""
+
+    name: str
+    source_prefixes: Sequence[str]
+    fqdns: Sequence[str]
+
+
+@dataclass(frozen=True)
 class EgressRules:
     """The allow-list the firewall enforces: plain data, from the allow-list file and stack config."""
 
@@ -43,9 +52,13 @@ class EgressRules:
     log_storage: Sequence[str]
     metastore: Sequence[str]
     event_hubs: Sequence[str]
+    # Microsoft Entra ID sign-in (token requests from the clusters to Azure resources).
+    entra_id: Sequence[str] = ()
     package_mirrors: Sequence[str] = ()
     # Ingestion endpoints reached over the Internet (Event Hubs or Confluent when not private).
     ingestion_endpoints: Sequence[str] = ()
+    # Rules with sources other than the Databricks subnets.
+    extra: Sequence[EgressRule] = ()
 
     def application_rules(self) -> dict[str, Sequence[str]]:
         """HTTPS destinations by rule name (empty lists dropped)."""
@@ -54,6 +67,7 @@ class EgressRules:
             "artifact-storage": self.artifact_storage,
             "system-tables-storage": self.system_tables_storage,
             "log-storage": self.log_storage,
+            "entra-id": self.entra_id,
             "package-mirrors": self.package_mirrors,
             "ingestion-endpoints": self.ingestion_endpoints,
         }
@@ -299,6 +313,15 @@ def _rule_collections(rules: EgressRules) -> list[network.FirewallPolicyFilterRu
             target_fqdns=list(fqdns),
         )
         for rule_name, fqdns in rules.application_rules().items()
+    ] + [
+        network.ApplicationRuleArgs(
+            rule_type="ApplicationRule",
+            name=rule.name,
+            source_addresses=list(rule.source_prefixes),
+            protocols=[https],
+            target_fqdns=list(rule.fqdns),
+        )
+        for rule in rules.extra
     ]
     return [
         network.FirewallPolicyFilterRuleCollectionArgs(

@@ -50,6 +50,17 @@ class SubnetSpec:
     key: str
     cidr: str
     delegate_to_databricks: bool = False
+    # Another service the subnet is delegated to (e.g. "Microsoft.App/environments" for Functions).
+    delegation: str | None = None
+
+    @property
+    def service(self) -> str | None:
+        return DATABRICKS_DELEGATION if self.delegate_to_databricks else self.delegation
+
+    @property
+    def needs_egress(self) -> bool:
+        """Compute injected into the subnet calls out (Databricks clusters, a Function App)."""
+        return self.service is not None
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,11 @@ class RunnerNetworkArgs:
     @property
     def vnet_name(self) -> str:
         return _id_part(self.vnet_id, "virtualNetworks")
+
+
+def _delegation_name(service: str) -> str:
+    """ "databricks" for Microsoft.Databricks/workspaces (the name deployed stacks carry), else the type."""
+    return "databricks" if service == DATABRICKS_DELEGATION else service.split("/")[-1].lower()
 
 
 def _id_part(resource_id: str, segment: str) -> str:
@@ -175,7 +191,7 @@ class Network(PlatformComponent):
             )
             self.hub_peerings = self.peer_hub(name, egress.hub)
 
-        needs_nat = egress is None and any(s.delegate_to_databricks for s in args.subnets)
+        needs_nat = egress is None and any(s.needs_egress for s in args.subnets)
         self.nat_gateway: network.NatGateway | None = None
         if needs_nat:
             # Secure cluster connectivity has no public IPs on nodes; egress goes through one NAT IP.
@@ -241,11 +257,11 @@ class Network(PlatformComponent):
                 network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
                 default_outbound_access=False,
                 private_endpoint_network_policies=network.VirtualNetworkPrivateEndpointNetworkPolicies.ENABLED,
-                delegations=[network.DelegationArgs(name="databricks", service_name=DATABRICKS_DELEGATION)]
-                if spec.delegate_to_databricks
+                delegations=[network.DelegationArgs(name=_delegation_name(spec.service), service_name=spec.service)]
+                if spec.service
                 else None,
                 nat_gateway=network.SubResourceArgs(id=self.nat_gateway.id)
-                if spec.delegate_to_databricks and self.nat_gateway is not None
+                if spec.needs_egress and self.nat_gateway is not None
                 else None,
                 route_table=network.RouteTableArgs(id=self.route_table.id) if self.route_table is not None else None,
                 opts=self._opts(depends_on=[self.vnet, nsg] + ([previous] if previous else [])),

@@ -1,4 +1,8 @@
-"""Foundation: the resource group, monitoring, network, identities and Key Vault every later layer uses."""
+"""Foundation: the resource group, monitoring, network, identities and Key Vault every later layer uses.
+
+The network's own translations (hub firewall, spoke, private monitoring, flow logs, Defender) live
+beside this layer in `layers/network.py`; this module only calls them in dependency order.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,18 @@ import pulumi
 from pulumi_azure_native import authorization
 
 from components.base import CommonArgs, DiagnosticsArgs, PrivateEndpointArgs, RoleAssignmentArgs
+from components.defender import Defender
+from components.firewall import HubFirewall
+from components.flow_logs import FlowLogs
 from components.identities import Identities, IdentitiesArgs, IdentitySpec
 from components.key_vault import CmkConsumer, KeyVault, KeyVaultArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.naming import Naming
-from components.network import Network, NetworkArgs, SubnetSpec
+from components.network import Network
+from components.private_monitoring import PrivateMonitoring
 from components.resource_group import PlatformResourceGroup, ResourceGroupArgs
 from components.roles import BuiltInRole
+from layers.network import build_network, build_visibility, visibility_identities
 from layers.placement import Placement
 from stack_config import IngestionProvider, StackConfig
 from stack_config.model import PROJECT
@@ -34,6 +43,11 @@ class Foundation:
     network: Network
     identities: Identities
     vault: KeyVault
+    # Present by topology and config (docs/network.md).
+    hub: HubFirewall | None = None
+    private_monitoring: PrivateMonitoring | None = None
+    flow_logs: FlowLogs | None = None
+    defender: Defender | None = None
 
     def endpoint(self, group_id: str, zone_key: str | None = None) -> PrivateEndpointArgs:
         return private_endpoint(self.network, group_id, zone_key)
@@ -45,6 +59,7 @@ class Foundation:
             "location": self.common.location,
             "logAnalyticsWorkspaceId": self.monitoring.workspace_id,
             "vnetId": self.network.vnet_id,
+            **({"firewallPrivateIp": self.hub.private_ip} if self.hub is not None else {}),
             "keyVaultUri": self.vault.vault_uri,
             "identityClientIds": {k: v.client_id for k, v in self.identities.identities.items()},
         }
@@ -84,7 +99,8 @@ def build_foundation(config: StackConfig, place: Placement) -> Foundation:
         ),
         place.opts(),
     )
-    net = build_network(config, place, naming, common, monitoring.diagnostics)
+    network_layer = build_network(config, place, naming, common, monitoring)
+    net = network_layer.network
     identities = Identities(
         place.name("identities"), IdentitiesArgs(common=common, identities=identity_specs(config, naming)), place.opts()
     )
@@ -107,7 +123,22 @@ def build_foundation(config: StackConfig, place: Placement) -> Foundation:
         ),
         place.opts(),
     )
-    return Foundation(naming, common, monitoring.diagnostics, client.tenant_id, rg, monitoring, net, identities, vault)
+    visibility = build_visibility(config, place, naming, common, monitoring, network_layer, identities, vault)
+    return Foundation(
+        naming,
+        common,
+        monitoring.diagnostics,
+        client.tenant_id,
+        rg,
+        monitoring,
+        net,
+        identities,
+        vault,
+        hub=network_layer.hub,
+        private_monitoring=network_layer.private_monitoring,
+        flow_logs=visibility.flow_logs,
+        defender=visibility.defender,
+    )
 
 
 def private_endpoint(net: Network, group_id: str, zone_key: str | None = None) -> PrivateEndpointArgs:
@@ -116,27 +147,6 @@ def private_endpoint(net: Network, group_id: str, zone_key: str | None = None) -
         subnet_id=net.subnet_id("private-endpoints"),
         private_dns_zone_id=net.dns_zone_id(zone_key or group_id),
         group_id=group_id,
-    )
-
-
-def build_network(
-    config: StackConfig, place: Placement, naming: Naming, common: CommonArgs, diagnostics: DiagnosticsArgs
-) -> Network:
-    subnets = config.network.subnets
-    return Network(
-        place.name("network"),
-        NetworkArgs(
-            common=common,
-            diagnostics=diagnostics,
-            vnet_name=naming.name("vnet"),
-            address_space=config.network.address_space,
-            subnets=(
-                SubnetSpec("private-endpoints", subnets.private_endpoints),
-                SubnetSpec("databricks-host", subnets.databricks_host, delegate_to_databricks=True),
-                SubnetSpec("databricks-container", subnets.databricks_container, delegate_to_databricks=True),
-            ),
-        ),
-        place.opts(),
     )
 
 
@@ -158,7 +168,7 @@ def identity_specs(config: StackConfig, naming: Naming) -> list[IdentitySpec]:
         specs.append(IdentitySpec("lake-cmk", naming.name("id", qualifier="st-cmk"), "unwraps the lake's CMK"))
         if config.sql is not None:
             specs.append(IdentitySpec("sql", naming.name("id", qualifier="sql"), "SQL server: unwraps its TDE CMK"))
-    return specs
+    return specs + visibility_identities(config, naming)
 
 
 def cmk_consumers(config: StackConfig, identities: Identities) -> list[CmkConsumer]:
@@ -175,6 +185,8 @@ def cmk_consumers(config: StackConfig, identities: Identities) -> list[CmkConsum
         consumers.append(consumer("eventhubs", "eventhubs"))
     if config.sql is not None:
         consumers.append(consumer("sql", "sql"))
+    if config.network.flow_logs.enabled:
+        consumers.append(consumer("flow-logs", "flow-logs-cmk"))
     if config.databricks is not None:
         # The AzureDatabricks first-party app (no identity of ours) unwraps the workspace's
         # managed-services key; the workspace grants its disk and DBFS identities itself.

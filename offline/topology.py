@@ -73,10 +73,13 @@ def read(plan: Plan) -> Topology:
     if plan.preview:
         raise ValueError("read the topology from an up-mode plan (run_stack(..., preview=False)): ids are needed")
     tables = {r.id: r for r in plan.of_type(ROUTE_TABLE)}
+    # The firewall's private IP is a computed part of its ipConfigurations, which the recorded plan keeps
+    # only as the input (outputs that repeat an input key are not recorded); the stack exports the
+    # resolved address as `firewallPrivateIp` (layers/foundation.py), read from the firewall's own output.
     firewalls = {
-        cfg.get("subnet", {}).get("id"): cfg.get("privateIPAddress")
+        cfg.get("subnet", {}).get("id"): cfg.get("privateIPAddress") or plan.outputs.get("firewallPrivateIp")
         for fw in plan.of_type(FIREWALL)
-        for cfg in fw.outputs.get("ipConfigurations", [])
+        for cfg in fw.outputs.get("ipConfigurations") or fw.inputs.get("ipConfigurations", [])
     }
     vnets: dict[str, VnetView] = {}
     by_name: dict[str, VnetView] = {}

@@ -24,6 +24,8 @@ class RegionEgress(Section):
     log_storage: tuple[Fqdn, ...] = Field(min_length=1)
     metastore: tuple[Fqdn, ...] = Field(min_length=1)
     event_hubs: tuple[Fqdn, ...] = Field(min_length=1)
+    # Microsoft Entra ID sign-in: token requests from the clusters to Azure resources ([udr]'s note).
+    entra_id: tuple[Fqdn, ...] = Field(min_length=1)
 
 
 class EgressAllowlist(Section):

@@ -1,0 +1,311 @@
+"""The network as the shipped stacks build it: egress only through the firewall in prod, DNS zones
+linked wherever they are resolved, the allow-list file and the firewall rules in agreement."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from layers.network import egress_rules, subnet_specs
+from offline import policy_runner, topology
+from offline.engine import run_stack, stack_config_values
+from offline.plan import Plan, PlannedResource
+from stack_config import StackConfig
+from stack_config.egress import load_allowlist
+from stack_config.loader import parse_stack_config
+from tests.plan_queries import only
+
+ROOT = Path(__file__).resolve().parent.parent
+AZ = "azure-native:"
+
+
+@pytest.fixture(scope="module")
+def prod_net(prod_plan: Plan) -> topology.Topology:
+    return topology.read(prod_plan)
+
+
+@pytest.fixture(scope="module")
+def dev_net(dev_plan: Plan) -> topology.Topology:
+    return topology.read(dev_plan)
+
+
+def _firewall_ip(net: topology.Topology) -> str:
+    ips = [v.firewall_ip for v in net.vnets.values() if v.firewall_ip]
+    assert len(ips) == 1, ips
+    return str(ips[0])
+
+
+def test_prod_databricks_subnets_default_route_to_the_firewall(prod_net: topology.Topology) -> None:
+    firewall_ip = _firewall_ip(prod_net)
+    databricks = [s for v in prod_net.vnets.values() for s in v.subnets if s.databricks]
+    assert len(databricks) == 2
+    for subnet in databricks:
+        assert (subnet.default_route, subnet.route_next_hop_ip) == ("appliance", firewall_ip), subnet.name
+
+
+def test_prod_no_subnet_reaches_the_internet_around_the_firewall(prod_net: topology.Topology) -> None:
+    firewall_ip = _firewall_ip(prod_net)
+    for vnet in prod_net.vnets.values():
+        for subnet in vnet.subnets:
+            assert not subnet.nat, f"{subnet.name} has a NAT gateway"
+            if subnet.name == "AzureFirewallSubnet":
+                continue  # the firewall itself is the way out
+            assert subnet.default_route == "appliance", f"{vnet.key}/{subnet.name} has no route to the firewall"
+            assert subnet.route_next_hop_ip == firewall_ip
+    spoke = next(v for v in prod_net.vnets.values() if not v.firewall_ip)
+    assert spoke.dns_servers == [firewall_ip], "the spoke resolves through the firewall's DNS proxy"
+
+
+def test_dev_is_a_lone_spoke_with_nat_egress(dev_net: topology.Topology, dev_plan: Plan) -> None:
+    assert len(dev_net.vnets) == 1
+    assert not dev_plan.of_type(AZ + "network:AzureFirewall")
+    (vnet,) = dev_net.vnets.values()
+    assert [s.nat for s in vnet.subnets if s.databricks] == [True, True]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_private_dns_zone_is_linked_to_every_vnet_that_resolves_it(
+    stack: str, dev_net: topology.Topology, prod_net: topology.Topology
+) -> None:
+    net = {"dev": dev_net, "prod": prod_net}[stack]
+    # Every VNet resolves: the spoke's clients and, in hub-spoke, the hub's DNS proxy on their behalf.
+    everyone = set(net.vnets)
+    assert net.zone_links
+    for zone, linked in net.zone_links.items():
+        assert linked == everyone, f"{zone} is linked to {sorted(linked)}, not {sorted(everyone)}"
+    assert "privatelink.monitor.azure.com" in net.zone_links
+
+
+def test_peerings_both_ways_without_gateway_transit(prod_plan: Plan, prod_net: topology.Topology) -> None:
+    peerings = prod_plan.of_type(AZ + "network:VirtualNetworkPeering")
+    assert len(peerings) == 2
+    pairs = {(src, dst) for src, dst, _ in prod_net.peerings}
+    hub = next(v.id for v in prod_net.vnets.values() if v.firewall_ip)
+    spoke = next(v.id for v in prod_net.vnets.values() if not v.firewall_ip)
+    assert pairs == {(spoke, hub), (hub, spoke)}
+    forwarded = {(src, dst): f for src, dst, f in prod_net.peerings}
+    assert forwarded[(spoke, hub)] is True and forwarded[(hub, spoke)] is False
+    for p in peerings:
+        assert p.inputs["allowVirtualNetworkAccess"] is True
+        assert p.inputs["allowGatewayTransit"] is False and p.inputs["useRemoteGateways"] is False
+
+
+def test_allowlist_file_and_firewall_rules_agree(prod_plan: Plan) -> None:
+    group = only(prod_plan, AZ + "network:FirewallPolicyRuleCollectionGroup")
+    rules = {r["name"]: r for c in group.inputs["ruleCollections"] for r in c["rules"]}
+    region = load_allowlist().regions["westeurope"]
+    mirrors = ["pypi.org", "files.pythonhosted.org", "repo1.maven.org"]  # Pulumi.prod.yaml
+    assert rules["scc-relay"]["targetFqdns"] == list(region.scc_relay)
+    assert rules["artifact-storage"]["targetFqdns"] == list(region.artifact_storage)
+    assert rules["system-tables-storage"]["targetFqdns"] == list(region.system_tables_storage)
+    assert rules["log-storage"]["targetFqdns"] == list(region.log_storage)
+    assert rules["entra-id"]["targetFqdns"] == list(region.entra_id)
+    assert rules["package-mirrors"]["targetFqdns"] == mirrors
+    assert rules["metastore"]["destinationFqdns"] == list(region.metastore)
+    assert rules["metastore"]["destinationPorts"] == ["3306"]
+    assert rules["event-hubs"]["destinationFqdns"] == list(region.event_hubs)
+    assert rules["control-plane"]["destinationAddresses"] == [region.control_plane_service_tag]
+    allowed = {
+        *region.scc_relay,
+        *region.artifact_storage,
+        *region.system_tables_storage,
+        *region.log_storage,
+        *region.metastore,
+        *region.event_hubs,
+        *region.entra_id,
+        region.control_plane_service_tag,
+        *mirrors,
+    }
+    in_rules = {
+        d
+        for r in rules.values()
+        for k in ("targetFqdns", "destinationFqdns", "destinationAddresses")
+        for d in r.get(k, [])
+    }
+    assert in_rules == allowed, "a firewall rule allows something the allow-list file does not name (or the reverse)"
+    sources = {s for r in rules.values() for s in r["sourceAddresses"]}
+    assert sources == {"10.50.4.0/22", "10.50.8.0/22"}, "only the Databricks subnets are sources"
+
+
+def test_firewall_policy_premium_idps_dns_proxy_and_diagnostics(prod_plan: Plan) -> None:
+    policy = only(prod_plan, AZ + "network:FirewallPolicy")
+    assert policy.inputs["sku"]["tier"] == "Premium"
+    assert policy.inputs["intrusionDetection"]["mode"] == "Deny"
+    assert policy.inputs["threatIntelMode"] == "Deny"
+    assert policy.inputs["dnsSettings"] == {"enableProxy": True, "requireProxyForNetworkRules": True}
+    firewall = only(prod_plan, AZ + "network:AzureFirewall")
+    diagnostics = [
+        d for d in prod_plan.of_type(AZ + "monitor:DiagnosticSetting") if d.inputs.get("resourceUri") == firewall.id
+    ]
+    assert diagnostics and diagnostics[0].inputs["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
+
+
+def test_private_monitoring_flow_logs_and_defender(
+    prod_plan: Plan, dev_plan: Plan, prod_net: topology.Topology
+) -> None:
+    scope = only(prod_plan, AZ + "monitor:PrivateLinkScope")
+    assert scope.inputs["accessModeSettings"] == {
+        "ingestionAccessMode": "PrivateOnly",
+        "queryAccessMode": "PrivateOnly",
+    }
+    dev_scope = only(dev_plan, AZ + "monitor:PrivateLinkScope")
+    assert dev_scope.inputs["accessModeSettings"]["queryAccessMode"] == "Open"  # dev: allowPublicQuery
+    assert all(v.flow_logged for v in prod_net.vnets.values())
+    for log in prod_plan.of_type(AZ + "network:FlowLog"):
+        assert log.inputs["resourceGroupName"] == "NetworkWatcherRG"
+        assert log.inputs["flowAnalyticsConfiguration"]["networkWatcherFlowAnalyticsConfiguration"]["enabled"] is True
+    plans = {p.inputs["pricingName"]: p.inputs for p in prod_plan.of_type(AZ + "security:Pricing")}
+    assert set(plans) == {"StorageAccounts", "KeyVaults", "SqlServers", "Arm"}
+    assert plans["StorageAccounts"]["subPlan"] == "DefenderForStorageV2"
+    assert not dev_plan.of_type(AZ + "security:Pricing"), "dev shares a subscription; Defender is prod's default"
+
+
+def test_docs_network_diagram_is_generated_from_the_prod_plan(prod_plan: Plan) -> None:
+    doc = (ROOT / "docs" / "network.md").read_text(encoding="utf-8")
+    assert topology.updated(doc, topology.render_block(prod_plan)) == doc, (
+        "docs/network.md is stale: python -m offline.topology --stack prod --write docs/network.md"
+    )
+
+
+# --------------------------------------------------------------------------- the policies hold prod to it
+
+PROD_POLICIES = policy_runner.CONFIG_DIR / "prod.json"
+
+
+def _mandatory(plan: Plan) -> set[str]:
+    """The egress policies' mandatory verdicts under prod.json (only these two: the whole pack costs seconds)."""
+    if str(policy_runner.POLICY_DIR) not in sys.path:
+        sys.path.insert(0, str(policy_runner.POLICY_DIR))  # the pack's package, as the CLI imports it
+    egress = importlib.import_module("zero_trust.egress")
+    policies = [egress.egress_through_firewall, egress.no_internet_route]
+    levels = json.loads(PROD_POLICIES.read_text(encoding="utf-8"))
+    config = {p.meta.name: levels[p.meta.name] for p in policies}
+    report = policy_runner.evaluate(plan, config, policies=policies)
+    assert report.warnings == [] and report.levels == dict.fromkeys(report.levels, "mandatory")
+    return {v.policy for v in report.mandatory}
+
+
+def _databricks_subnet(plan: Plan) -> PlannedResource:
+    return next(s for s in plan.of_type(AZ + "network:Subnet") if s.inputs.get("delegations"))
+
+
+def _without_firewall_route(plan: Plan) -> None:
+    only(plan, AZ + "network:RouteTable").inputs["routes"] = []
+
+
+def _route_table_detached(plan: Plan) -> None:
+    subnet = _databricks_subnet(plan)
+    subnet.inputs.pop("routeTable")
+    subnet.property_dependencies.pop("routeTable", None)
+
+
+def _nat_on_a_subnet(plan: Plan) -> None:
+    nat = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/natGateways/ng-shortcut"
+    _databricks_subnet(plan).inputs["natGateway"] = {"id": nat}
+
+
+@pytest.mark.parametrize(
+    ("mutate", "policy"),
+    [
+        (_without_firewall_route, "databricks-egress-through-firewall"),
+        (_route_table_detached, "databricks-egress-through-firewall"),
+        (_nat_on_a_subnet, "no-internet-route-around-firewall"),
+    ],
+)
+def test_prod_policies_refuse_egress_around_the_firewall(prod_plan: Plan, mutate: Any, policy: str) -> None:
+    assert _mandatory(prod_plan) == set(), "the shipped prod plan passes every mandatory policy"
+    broken = copy.deepcopy(prod_plan)
+    mutate(broken)
+    assert policy in _mandatory(broken)
+
+
+def test_hub_spoke_policies_are_mandatory_in_prod() -> None:
+    levels = json.loads(PROD_POLICIES.read_text(encoding="utf-8"))
+    for name in (
+        "databricks-egress-through-firewall",
+        "no-internet-route-around-firewall",
+        "firewall-policy-default-deny",
+        "vnet-flow-logs",
+        "monitor-private-link-scope",
+        "defender-plans",
+    ):
+        assert levels[name] == "mandatory", name
+
+
+# --------------------------------------------------------------------------- the Functions subnet
+
+
+def _prod_config(**network_changes: Any) -> StackConfig:
+    values, _ = stack_config_values("prod")
+    raw: dict[str, Any] = {}
+    for key, value in values.items():
+        namespace, _, name = key.partition(":")
+        if namespace == "rta-platform":
+            raw[name] = json.loads(value) if value[:1] in "{[" else value
+    raw["location"] = values["azure-native:location"]
+    raw["network"]["subnets"].update(network_changes)
+    raw["producer"] = {"apiPoller": {"apiUrl": "https://api.trades.example.com/v1/trades"}}
+    return parse_stack_config(raw, "prod")
+
+
+def test_a_functions_subnet_egresses_through_the_firewall_to_the_poller_api_only() -> None:
+    config = _prod_config(functions="10.50.12.0/26")
+    specs = {s.key: s for s in subnet_specs(config)}
+    assert specs["functions"].delegation == "Microsoft.App/environments" and specs["functions"].needs_egress
+    rules = egress_rules(config)
+    (poller,) = rules.extra
+    assert (poller.name, tuple(poller.source_prefixes), tuple(poller.fqdns)) == (
+        "producer-api",
+        ("10.50.12.0/26",),
+        ("api.trades.example.com",),
+    )
+    # The Databricks rules stay sourced from the Databricks subnets alone.
+    assert tuple(rules.source_prefixes) == ("10.50.4.0/22", "10.50.8.0/22")
+
+
+FUNCTIONS_PROGRAM = """
+from components.base import CommonArgs, DiagnosticsArgs
+from components.network import FirewallEgressArgs, Network, NetworkArgs, PeerVnetArgs, SubnetSpec
+
+common = CommonArgs(resource_group_name="rg", location="westeurope", tags={}, subscription_id="sub")
+hub = "/subscriptions/sub/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub"
+Network("network", NetworkArgs(
+    common=common, diagnostics=DiagnosticsArgs(workspace_id="/law"), vnet_name="vnet-x",
+    address_space="10.9.0.0/16",
+    subnets=(
+        SubnetSpec("private-endpoints", "10.9.0.0/24"),
+        SubnetSpec("databricks-host", "10.9.4.0/22", delegate_to_databricks=True),
+        SubnetSpec("functions", "10.9.12.0/26", delegation="Microsoft.App/environments"),
+    ),
+    dns_zone_keys=("blob",),
+    firewall_egress=%s,
+))
+"""
+EGRESS = (
+    'FirewallEgressArgs(firewall_private_ip="10.8.0.4", route_table_name="rt-x", '
+    'hub=PeerVnetArgs(key="hub", vnet_id=hub, vnet_name="vnet-hub", resource_group_name="rg-hub"))'
+)
+
+
+@pytest.mark.parametrize("egress", [EGRESS, "None"])
+def test_every_subnet_that_egresses_leaves_through_the_firewall_or_the_nat(tmp_path: Path, egress: str) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: contract\nruntime: python\n")
+    (tmp_path / "Pulumi.test.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text(FUNCTIONS_PROGRAM % egress)
+    net = topology.read(run_stack("test", root=tmp_path, preview=False))
+    (vnet,) = net.vnets.values()
+    subnets = {s.name: s for s in vnet.subnets}
+    assert set(subnets) == {"snet-private-endpoints", "snet-databricks-host", "snet-functions"}
+    if egress == "None":  # a lone spoke: the subnets with compute leave through the NAT gateway
+        assert {n for n, s in subnets.items() if s.nat} == {"snet-databricks-host", "snet-functions"}
+        assert all(s.default_route is None for s in subnets.values())
+    else:
+        for name, subnet in subnets.items():
+            assert not subnet.nat, name
+            assert (subnet.default_route, subnet.route_next_hop_ip) == ("appliance", "10.8.0.4"), name
