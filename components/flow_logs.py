@@ -58,6 +58,8 @@ class FlowLogs(PlatformComponent):
             self._opts(),
             blob_service_name=name,
         )
+        # Accounts have metrics only; their logs are per service (blob).
+        self.add_diagnostics(name, self.account, self.account.id, args.diagnostics, logs=False, metrics=True)
         self.add_diagnostics(
             f"{name}-blob",
             self.account,

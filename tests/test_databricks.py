@@ -146,7 +146,7 @@ def dev_jobs_plan(jobs_plans: dict[str, Plan]) -> Plan:
 
 def test_workspace_is_premium_vnet_injected_without_public_ips_or_public_access(stack_plan: Plan) -> None:
     ws = only(stack_plan, WORKSPACE)
-    vnet = only(stack_plan, "azure-native:network:VirtualNetwork")
+    vnet = stack_plan.one("azure-native:network:VirtualNetwork", "network-vnet")  # the spoke (prod has a hub too)
     subnets = {s.inputs["subnetName"]: s for s in stack_plan.of_type("azure-native:network:Subnet")}
     params = ws.inputs["parameters"]
     assert ws.inputs["sku"]["name"] == "premium"
@@ -329,7 +329,7 @@ def test_every_unity_catalog_object_depends_on_the_metastore_assignment(stack_pl
 
 
 def test_catalog_schemas_and_locations_form_the_medallion(stack_plan: Plan) -> None:
-    account = only(stack_plan, "azure-native:storage:StorageAccount").inputs["accountName"]
+    account = stack_plan.one("azure-native:storage:StorageAccount", "datalake-st").inputs["accountName"]
     catalog = only(stack_plan, CATALOG)
     assert catalog.inputs["name"] == f"rta_{stack_plan.stack}"
     assert catalog.inputs["isolationMode"] == "ISOLATED"
@@ -536,7 +536,7 @@ def test_jobs_run_as_the_service_principal_under_the_cluster_policy(
 
 def test_job_parameters_come_from_pulumi_outputs(dev_jobs_plan: Plan) -> None:
     outputs = dev_jobs_plan.outputs
-    account = only(dev_jobs_plan, "azure-native:storage:StorageAccount").inputs["accountName"]
+    account = dev_jobs_plan.one("azure-native:storage:StorageAccount", "datalake-st").inputs["accountName"]
     bronze = _params(dev_jobs_plan.one(JOB, "streaming-jobs-bronze"))
     assert bronze["--kafka-bootstrap-servers"] == outputs["kafkaBootstrapServers"]
     assert bronze["--kafka-topic"] == outputs["kafkaTopic"] == "trades"

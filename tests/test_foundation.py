@@ -28,6 +28,7 @@ EH_NS = "azure-native:eventhub:Namespace"
 NSG = "azure-native:network:NetworkSecurityGroup"
 SUBNET = "azure-native:network:Subnet"
 VNET = "azure-native:network:VirtualNetwork"
+FIREWALL = "azure-native:network:AzureFirewall"
 SQL_SERVER = "azure-native:sql:Server"  # its master database's audit stream
 SQL_DB = "azure-native:sql:Database"
 DBW = "azure-native:databricks:Workspace"
@@ -99,14 +100,26 @@ def test_every_azure_resource_with_a_location_gets_it_explicitly(stack_plan: Pla
 
 
 def test_vnet_has_no_inline_subnets_and_ignores_their_drift(stack_plan: Plan) -> None:
-    vnet = only(stack_plan, VNET)
-    assert "subnets" not in vnet.inputs
-    assert "subnets" in vnet.options["ignoreChanges"]
+    vnets = stack_plan.of_type(VNET)
+    assert len(vnets) == (2 if stack_plan.stack == "prod" else 1)  # prod: spoke + hub (docs/network.md)
+    for vnet in vnets:
+        assert "subnets" not in vnet.inputs
+        assert "subnets" in vnet.options["ignoreChanges"]
+
+
+def _spoke(plan: Plan) -> PlannedResource:
+    return plan.one(VNET, "network-vnet")
+
+
+def _spoke_subnets(plan: Plan) -> list[PlannedResource]:
+    name = _spoke(plan).inputs["virtualNetworkName"]
+    return [s for s in plan.of_type(SUBNET) if s.inputs["virtualNetworkName"] == name]
 
 
 def test_subnets_each_have_an_nsg_and_databricks_ones_are_delegated(stack_plan: Plan) -> None:
-    subnets = {s.inputs["subnetName"]: s for s in stack_plan.of_type(SUBNET)}
+    subnets = {s.inputs["subnetName"]: s for s in _spoke_subnets(stack_plan)}
     assert set(subnets) == {"snet-private-endpoints", "snet-databricks-host", "snet-databricks-container"}
+    hub_spoke = stack_plan.stack == "prod"
     nsg_ids = {n.id for n in stack_plan.of_type(NSG)}
     for name, subnet in subnets.items():
         assert dig(subnet.inputs, "networkSecurityGroup", "id") in nsg_ids, f"{name} has no NSG"
@@ -114,20 +127,22 @@ def test_subnets_each_have_an_nsg_and_databricks_ones_are_delegated(stack_plan: 
         delegations = [d["serviceName"] for d in subnet.inputs.get("delegations", [])]
         if "databricks" in name:
             assert delegations == ["Microsoft.Databricks/workspaces"]
-            assert "natGateway" in subnet.inputs, "Databricks subnets need NAT egress with no public node IPs"
+            # No public node IPs: egress through the NAT gateway (spoke) or the hub firewall (hub-spoke).
+            assert ("routeTable" if hub_spoke else "natGateway") in subnet.inputs, name
         else:
             assert delegations == []
 
 
 def test_subnets_are_created_one_after_another(stack_plan: Plan) -> None:
-    subnets = stack_plan.of_type(SUBNET)
+    subnets = _spoke_subnets(stack_plan)
+    assert len(subnets) == 3
     for earlier, later in itertools.pairwise(subnets):
         assert earlier.urn in later.dependencies, "concurrent subnet writes on one VNet fail in Azure"
 
 
 def test_subnets_fit_the_configured_address_space(stack_plan: Plan) -> None:
-    space = ipaddress.ip_network(only(stack_plan, VNET).inputs["addressSpace"]["addressPrefixes"][0])
-    prefixes = [ipaddress.ip_network(s.inputs["addressPrefix"]) for s in stack_plan.of_type(SUBNET)]
+    space = ipaddress.ip_network(_spoke(stack_plan).inputs["addressSpace"]["addressPrefixes"][0])
+    prefixes = [ipaddress.ip_network(s.inputs["addressPrefix"]) for s in _spoke_subnets(stack_plan)]
     assert all(p.subnet_of(space) for p in prefixes)
     assert not any(a.overlaps(b) for i, a in enumerate(prefixes) for b in prefixes[i + 1 :])
 
@@ -156,12 +171,13 @@ def test_private_dns_zones_exist_for_every_private_link_service_and_are_linked(p
         "privatelink.azuredatabricks.net",
     ):
         assert zone in zones, f"missing private DNS zone {zone}"
-    vnet_id = only(prod_plan, VNET).id
+    # Linked to the spoke and (hub-spoke) the hub, whose firewall resolves for the spoke; tests/test_network.py.
+    vnet_ids = {v.id for v in prod_plan.of_type(VNET)}
     links = prod_plan.of_type("azure-native:privatedns:VirtualNetworkLink")
     for zone in zones.values():
         linked = [lk for lk in links if zone.urn in lk.dependencies]
         assert linked, f"{zone.inputs['privateZoneName']} is not linked to the VNet"
-        assert all(dig(lk.inputs, "virtualNetwork", "id") == vnet_id for lk in linked)
+        assert {dig(lk.inputs, "virtualNetwork", "id") for lk in linked} == vnet_ids
         assert all(lk.inputs["registrationEnabled"] is False for lk in linked)
 
 
@@ -170,7 +186,8 @@ def test_private_dns_zones_exist_for_every_private_link_service_and_are_linked(p
 
 def _data_services(plan: Plan) -> list[tuple[PlannedResource, set[str]]]:
     return (
-        [(r, {"dfs", "blob"}) for r in plan.of_type(STORAGE)]
+        # The lake (dfs + blob) and the flow-log account (blob only: Network Watcher writes blobs).
+        [(r, {"dfs", "blob"} if r.name == "datalake-st" else {"blob"}) for r in plan.of_type(STORAGE)]
         + [(r, {"vault"}) for r in plan.of_type(VAULT)]
         + [(r, {"namespace"}) for r in plan.of_type(EH_NS)]
     )
@@ -183,7 +200,7 @@ def test_every_data_service_has_private_endpoints_with_dns_zone_groups(
     plan = prod_plan if mode == "up" else prod_preview_plan
     zone_by_group = {"dfs": "dfs.core", "blob": "blob.core", "vault": "vaultcore", "namespace": "servicebus"}
     services = _data_services(plan)
-    assert len(services) == 3
+    assert len(services) == 4
     for target, expected_groups in services:
         endpoints = private_endpoints_for(plan, target)
         assert {g for pe in endpoints for g in group_ids(pe)} == expected_groups, target.name
@@ -197,7 +214,7 @@ def test_every_data_service_has_private_endpoints_with_dns_zone_groups(
 
 
 def test_storage_is_locked_down(stack_plan: Plan) -> None:
-    account = only(stack_plan, STORAGE)
+    account = stack_plan.one(STORAGE, "datalake-st")
     i = account.inputs
     assert i["isHnsEnabled"] is True
     assert i["enableHttpsTrafficOnly"] is True
@@ -220,7 +237,7 @@ def test_lifecycle_cools_after_90_days_and_never_touches_checkpoints_or_delta_ta
     prefixes = [p for r in rules for p in r["definition"]["filters"]["prefixMatch"]]
     # bronze/ is the bronze Delta table's storage root: only raw capture (landing) ages out.
     assert prefixes == ["landing/"]
-    account = only(stack_plan, STORAGE).inputs
+    account = stack_plan.one(STORAGE, "datalake-st").inputs
     for rule in rules:
         base = rule["definition"]["actions"]["baseBlob"]
         assert base["tierToCool"]["daysAfterModificationGreaterThan"] == 90
@@ -232,9 +249,13 @@ def test_lifecycle_cools_after_90_days_and_never_touches_checkpoints_or_delta_ta
 
 
 def test_lake_keeps_deleted_blobs_and_containers(stack_plan: Plan) -> None:
-    account = only(stack_plan, STORAGE)
-    service = only(stack_plan, "azure-native:storage:BlobServiceProperties").inputs
-    assert service["accountName"] == account.inputs["accountName"]
+    account = stack_plan.one(STORAGE, "datalake-st")
+    services = stack_plan.of_type("azure-native:storage:BlobServiceProperties")
+    # Every account soft-deletes (the flow-log account too); one blob service per account.
+    assert sorted(s.inputs["accountName"] for s in services) == sorted(
+        a.inputs["accountName"] for a in stack_plan.of_type(STORAGE)
+    )
+    service = next(s.inputs for s in services if s.inputs["accountName"] == account.inputs["accountName"])
     assert service["blobServicesName"] == "default"
     assert service["deleteRetentionPolicy"]["enabled"] is True and service["deleteRetentionPolicy"]["days"] >= 7
     assert service["containerDeleteRetentionPolicy"]["enabled"] is True
@@ -284,7 +305,7 @@ def test_every_diagnosable_resource_sends_logs_to_the_platform_workspace(stack_p
         settings = diagnostics_for(stack_plan, target.id or "")
         assert settings, f"{target.type} {target.name} has no diagnostic setting"
         assert all(s.inputs["workspaceId"] == workspace_id for s in settings)
-    blob_service = f"{only(stack_plan, STORAGE).id}/blobServices/default"
+    blob_service = f"{stack_plan.one(STORAGE, 'datalake-st').id}/blobServices/default"
     blob_logs = diagnostics_for(stack_plan, blob_service)
     assert blob_logs and blob_logs[0].inputs["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
     vault_logs = diagnostics_for(stack_plan, only(stack_plan, VAULT).id or "")[0]
@@ -297,7 +318,9 @@ def test_diagnostic_settings_depend_on_their_target_in_a_first_preview(prod_prev
     for setting in prod_preview_plan.of_type(DIAG):
         assert setting.inputs["resourceUri"] == UNKNOWN
         targets = [by_urn[u].type for u in setting.property_dependencies["resourceUri"]]
-        assert targets and targets[0] in (STORAGE, VAULT, EH_NS, NSG, LAW, SQL_SERVER, SQL_DB, DBW), setting.name
+        assert targets and targets[0] in (STORAGE, VAULT, EH_NS, NSG, LAW, SQL_SERVER, SQL_DB, DBW, FIREWALL), (
+            setting.name
+        )
 
 
 # --------------------------------------------------------------------------- identities and roles
@@ -320,7 +343,7 @@ def test_data_roles_are_granted_at_the_narrowest_scope(stack_plan: Plan) -> None
         for r in stack_plan.of_type("azure-native:managedidentity:UserAssignedIdentity")
     }
     hub_id = only(stack_plan, "azure-native:eventhub:EventHub").id
-    account_id = only(stack_plan, STORAGE).id
+    account_id = stack_plan.one(STORAGE, "datalake-st").id
     grants = {(ra.inputs["principalId"], _role_guid(ra)): ra.inputs["scope"] for ra in stack_plan.of_type(ROLE)}
     producer, processor = identities["producer"].outputs["principalId"], identities["processor"].outputs["principalId"]
     assert grants[(producer, EH_SENDER)] == hub_id
@@ -342,8 +365,8 @@ def test_prod_differs_from_dev_where_real_teams_differ(dev_plan: Plan, prod_plan
     dev_ns, prod_ns = only(dev_plan, EH_NS).inputs, only(prod_plan, EH_NS).inputs
     assert dev_ns["sku"]["name"] == "Standard" and dev_ns["isAutoInflateEnabled"] is True
     assert prod_ns["sku"]["name"] == "Premium" and prod_ns["zoneRedundant"] is True
-    assert only(dev_plan, STORAGE).inputs["sku"]["name"] == "Standard_LRS"
-    assert only(prod_plan, STORAGE).inputs["sku"]["name"] == "Standard_RAGZRS"
+    assert dev_plan.one(STORAGE, "datalake-st").inputs["sku"]["name"] == "Standard_LRS"
+    assert prod_plan.one(STORAGE, "datalake-st").inputs["sku"]["name"] == "Standard_RAGZRS"
     assert only(dev_plan, LAW).inputs["retentionInDays"] < only(prod_plan, LAW).inputs["retentionInDays"]
     assert not dev_plan.of_type("azure-native:authorization:ManagementLockAtResourceGroupLevel")
     lock = only(prod_plan, "azure-native:authorization:ManagementLockAtResourceGroupLevel")
@@ -355,14 +378,14 @@ def test_prod_differs_from_dev_where_real_teams_differ(dev_plan: Plan, prod_plan
 
 def test_prod_uses_customer_managed_keys_with_dedicated_identities(dev_plan: Plan, prod_plan: Plan) -> None:
     assert not dev_plan.of_type("azure-native:keyvault:Key")
-    assert only(dev_plan, STORAGE).inputs["encryption"]["keySource"] == "Microsoft.Storage"
+    assert dev_plan.one(STORAGE, "datalake-st").inputs["encryption"]["keySource"] == "Microsoft.Storage"
     keys = {k.inputs["keyName"]: k for k in prod_plan.of_type("azure-native:keyvault:Key")}
     assert {"cmk-lake", "cmk-eventhubs"} <= set(keys)
     for key in keys.values():
         props = key.inputs["properties"]
         assert props["kty"] == "RSA-HSM" and props["keySize"] == 3072
         assert {a["action"]["type"] for a in props["rotationPolicy"]["lifetimeActions"]} == {"rotate", "notify"}
-    account = only(prod_plan, STORAGE).inputs
+    account = prod_plan.one(STORAGE, "datalake-st").inputs
     assert account["encryption"]["keySource"] == "Microsoft.Keyvault"
     assert account["encryption"]["keyVaultProperties"]["keyName"] == "cmk-lake"
     cmk_identity = account["encryption"]["encryptionIdentity"]["encryptionUserAssignedIdentity"]
@@ -374,7 +397,7 @@ def test_prod_uses_customer_managed_keys_with_dedicated_identities(dev_plan: Pla
     crypto = [ra for ra in prod_plan.of_type(ROLE) if _role_guid(ra) == CRYPTO_USER]
     assert {ra.inputs["scope"] for ra in crypto} >= {keys["cmk-lake"].id, keys["cmk-eventhubs"].id}
     lake_grant = next(ra for ra in crypto if ra.inputs["scope"] == keys["cmk-lake"].id)
-    assert lake_grant.urn in only(prod_plan, STORAGE).dependencies
+    assert lake_grant.urn in prod_plan.one(STORAGE, "datalake-st").dependencies
 
 
 # --------------------------------------------------------------------------- outputs

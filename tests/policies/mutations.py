@@ -256,12 +256,14 @@ MUTATIONS["nsg-no-internet-ingress"] = add_rule(
 MUTATIONS["nsg-no-internet-egress"] = add_rule(
     internet_rule(direction="Outbound", sourceAddressPrefix="VirtualNetwork", destinationAddressPrefix="Internet")
 )
-edit("subnet-has-nsg", SUBNET, {"networkSecurityGroup": None})
+# A subnet that has one (AzureFirewallSubnet, exempt and NSG-less, comes first in prod).
+edit("subnet-has-nsg", SUBNET, {"networkSecurityGroup": None}, where=lambda r: "networkSecurityGroup" in r.inputs)
 edit(
     "subnet-no-default-outbound",
     SUBNET,
     {"defaultOutboundAccess": True},
-    where=lambda r: not r.inputs.get("delegations"),
+    # Not delegated, not a subnet Azure reserves (AzureFirewallSubnet is exempt).
+    where=lambda r: not r.inputs.get("delegations") and not r.inputs.get("subnetName", "").startswith("Azure"),
 )
 edit("private-dns-link-no-autoregistration", AZ + "privatedns:VirtualNetworkLink", {"registrationEnabled": True})
 edit(
