@@ -18,7 +18,8 @@ resources under a moved provider keep their state too.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,19 +135,27 @@ def read_baseline(stack: str, directory: Path = BASELINE_DIR) -> dict[str, Any]:
 def baseline_states(baseline: Mapping[str, Any]) -> dict[str, list[str]]:
     """The deployed states a baseline stands for: the current URNs, and older ones still reached by aliases.
 
-    Each is checked on its own: a stack holds one or the other, never both.
+    Each is checked on its own: a stack holds one of them, never two. Older states are `aliased_urns`
+    (the oldest), then `aliased_urns_2`, `aliased_urns_3`, ...: a resource moved twice has one old URN
+    in each, and the engine matches it by one alias only, so the two must not be checked as one state.
     """
     states = {"urns": list(baseline["urns"])}
-    if baseline.get("aliased_urns"):
-        states["aliased_urns"] = list(baseline["aliased_urns"])
+    for key in aliased_state_keys(baseline):
+        states[key] = list(baseline[key])
     return states
+
+
+def aliased_state_keys(baseline: Mapping[str, Any]) -> list[str]:
+    """The keys of the older states, oldest first."""
+    keys = [k for k in baseline if k == "aliased_urns" or re.fullmatch(r"aliased_urns_\d+", k)]
+    return sorted(keys, key=lambda k: 1 if k == "aliased_urns" else int(k.rsplit("_", 1)[1]))
 
 
 def write_baseline(
     stack: str,
     urns: Iterable[str],
     history: list[dict[str, str]],
-    aliased_urns: Iterable[str] = (),
+    aliased_states: Sequence[Iterable[str]] = (),
     directory: Path = BASELINE_DIR,
 ) -> Path:
     """One URN per line, sorted, so a deliberate change reads as a small diff in review."""
@@ -157,9 +166,9 @@ def write_baseline(
         return ",\n".join(f"    {json.dumps(u)}" for u in sorted(set(values)))
 
     history_json = ",\n".join(f"    {json.dumps(h, sort_keys=True)}" for h in history)
-    aliased = block(aliased_urns)
     text = f'{{\n  "stack": {json.dumps(stack)},\n  "history": [\n{history_json}\n  ],\n'
-    if aliased:
-        text += f'  "aliased_urns": [\n{aliased}\n  ],\n'
+    for n, state in enumerate([list(a) for a in aliased_states if list(a)], start=1):
+        key = "aliased_urns" if n == 1 else f"aliased_urns_{n}"
+        text += f'  "{key}": [\n{block(state)}\n  ],\n'
     path.write_text(text + f'  "urns": [\n{block(urns)}\n  ]\n}}\n')
     return path

@@ -29,7 +29,8 @@ def plans(dev_plan: Plan, prod_plan: Plan, confluent_plan: Plan) -> dict[str, Pl
 @pytest.mark.parametrize("stack", ["dev", "prod", "confluent"])
 def test_every_baseline_urn_is_kept_or_aliased(plans: dict[str, Plan], stack: str) -> None:
     states = baseline_states(read_baseline(stack))
-    assert all(len(urns) > 100 for urns in states.values()), "an empty baseline would check nothing"
+    # Older states hold only the URNs that state had and the plan reaches by alias (tools/record_urn_baseline.py).
+    assert len(states["urns"]) > 100 and all(states.values()), "an empty baseline would check nothing"
     lost = sorted({u for urns in states.values() for u in lost_urns(plans[stack], urns)})
     assert not lost, (
         f"{stack}: `pulumi up` would delete and recreate {len(lost)} resource(s); keep their URNs with aliases, "

@@ -42,21 +42,27 @@ def main(argv: list[str] | None = None) -> int:
         plan = run_stack(stack, preview=True)
         history: list[dict[str, str]] = []
         lost: list[str] = []
-        kept: list[str] = []
+        # Per older state (oldest first, the recorded "urns" last): its URNs the plan keeps only by alias.
+        # States stay apart: a resource moved twice holds one old URN in each, never both at once.
+        kept_states: list[list[str]] = []
         if baseline_path(stack).exists():
             old = read_baseline(stack)
             history = list(old.get("history", []))
             current = {r.urn for r in plan.resources}
-            for urns in baseline_states(old).values():
+            states = baseline_states(old)
+            for key in [*(k for k in states if k != "urns"), "urns"]:
+                urns = states[key]
                 lost += [u for u in lost_urns(plan, urns) if u not in lost]
-                kept += [u for u in kept_urns(plan, urns) if u not in current and u not in kept]
-            renamed = kept
+                kept = sorted(u for u in kept_urns(plan, urns) if u not in current)
+                if kept and kept not in kept_states:
+                    kept_states.append(kept)
+            renamed = {u for state in kept_states for u in state}
             print(f"{stack}: {len(lost)} baseline URN(s) deleted, {len(renamed)} kept through aliases")
             for urn in lost:
                 print(f"  deleted: {urn}")
         history.append({"date": datetime.date.today().isoformat(), "reason": args.reason, "deleted": str(len(lost))})
         # Old URNs kept through aliases stay: a stack not yet updated still holds them.
-        path = write_baseline(stack, (r.urn for r in plan.resources), history, aliased_urns=kept)
+        path = write_baseline(stack, (r.urn for r in plan.resources), history, aliased_states=kept_states)
         print(f"{stack}: {len(plan.resources)} URNs written to {path}")
     return 0
 
