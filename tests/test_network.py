@@ -302,6 +302,10 @@ def test_every_subnet_that_egresses_leaves_through_the_firewall_or_the_nat(tmp_p
     (vnet,) = net.vnets.values()
     subnets = {s.name: s for s in vnet.subnets}
     assert set(subnets) == {"snet-private-endpoints", "snet-databricks-host", "snet-functions"}
+    assert (subnets["snet-functions"].databricks, subnets["snet-functions"].delegations) == (
+        False,
+        ["Microsoft.App/environments"],
+    )
     if egress == "None":  # a lone spoke: the subnets with compute leave through the NAT gateway
         assert {n for n, s in subnets.items() if s.nat} == {"snet-databricks-host", "snet-functions"}
         assert all(s.default_route is None for s in subnets.values())
@@ -309,3 +313,52 @@ def test_every_subnet_that_egresses_leaves_through_the_firewall_or_the_nat(tmp_p
         for name, subnet in subnets.items():
             assert not subnet.nat, name
             assert (subnet.default_route, subnet.route_next_hop_ip) == ("appliance", "10.8.0.4"), name
+
+
+EXISTING_HUB_PROGRAM = """
+from components.base import CommonArgs, DiagnosticsArgs
+from components.firewall import EgressRules, ExistingHubArgs, HubFirewall, HubFirewallArgs
+from components.network import FirewallEgressArgs, Network, NetworkArgs, PeerVnetArgs, SubnetSpec
+
+common = CommonArgs(resource_group_name="rg", location="westeurope", tags={}, subscription_id="sub")
+diagnostics = DiagnosticsArgs(workspace_id="/law")
+rules = EgressRules(
+    source_prefixes=["10.9.4.0/22"], scc_relay=["tunnel.example.net"], control_plane_service_tag="AzureDatabricks",
+    artifact_storage=["a.blob.core.windows.net"], system_tables_storage=["s.blob.core.windows.net"],
+    log_storage=["l.blob.core.windows.net"], metastore=["m.mysql.database.azure.com"],
+    event_hubs=["e.servicebus.windows.net"],
+)
+hub = HubFirewall("hub", HubFirewallArgs(common=common, diagnostics=diagnostics, rules=rules, hub=ExistingHubArgs(
+    vnet_id="%(hub_vnet)s", firewall_private_ip="10.8.0.4", firewall_policy_id="%(policy)s")))
+Network("network", NetworkArgs(
+    common=common, diagnostics=diagnostics, vnet_name="vnet-x", address_space="10.9.0.0/16",
+    subnets=(SubnetSpec("databricks-host", "10.9.4.0/22", delegate_to_databricks=True),),
+    dns_zone_keys=("blob",),
+    firewall_egress=FirewallEgressArgs(
+        firewall_private_ip=hub.private_ip, route_table_name="rt-x", depends_on=(hub,),
+        hub=PeerVnetArgs(key="hub", vnet_id=hub.hub_vnet_id, vnet_name=hub.hub_vnet_name,
+                         resource_group_name=hub.hub_resource_group)),
+))
+"""
+HUB_VNET = "/subscriptions/sub/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub"
+HUB_POLICY = "/subscriptions/sub/resourceGroups/rg-fw/providers/Microsoft.Network/firewallPolicies/afwp-hub"
+
+
+def test_an_existing_hub_gets_only_the_rule_group_a_peering_and_the_zone_links(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: contract\nruntime: python\n")
+    (tmp_path / "Pulumi.test.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text(EXISTING_HUB_PROGRAM % {"hub_vnet": HUB_VNET, "policy": HUB_POLICY})
+    plan = run_stack("test", root=tmp_path, preview=False)
+    # Nothing of the hub's own is created: no VNet but the spoke, no firewall, no policy.
+    assert [v.inputs["virtualNetworkName"] for v in plan.of_type(AZ + "network:VirtualNetwork")] == ["vnet-x"]
+    assert not plan.of_type(AZ + "network:AzureFirewall") and not plan.of_type(AZ + "network:FirewallPolicy")
+    group = only(plan, AZ + "network:FirewallPolicyRuleCollectionGroup")
+    assert (group.inputs["firewallPolicyName"], group.inputs["resourceGroupName"]) == ("afwp-hub", "rg-fw")
+    peerings = {p.inputs["virtualNetworkName"]: p.inputs for p in plan.of_type(AZ + "network:VirtualNetworkPeering")}
+    assert peerings["vnet-x"]["remoteVirtualNetwork"]["id"] == HUB_VNET
+    assert peerings["vnet-hub"]["resourceGroupName"] == "rg-hub"
+    net = topology.read(plan)
+    (spoke,) = net.vnets.values()
+    assert spoke.dns_servers == ["10.8.0.4"]
+    assert [(s.default_route, s.route_next_hop_ip) for s in spoke.subnets] == [("appliance", "10.8.0.4")]
+    assert net.zone_links["privatelink.blob.core.windows.net"] == {spoke.id, HUB_VNET}
