@@ -332,7 +332,7 @@ class StackConfig(Section):
         return self.defender.enabled if self.defender.enabled is not None else self.is_prod
 
     def _network_problems(self) -> list[str]:
-        return topology_problems(
+        problems = topology_problems(
             self.topology,
             self.network.hub,
             self.network.address_space,
@@ -340,6 +340,15 @@ class StackConfig(Section):
             location=self.location,
             regions=allowlist_regions(),
         )
+        public_confluent = self.confluent is not None and self.confluent.allow_public_networking
+        if self.topology is Topology.HUB_SPOKE and public_confluent:
+            # The firewall allows only hosts named before deploy (docs/network.md); a public cluster's Kafka
+            # endpoints (TCP, not HTTPS) exist only once the cluster does, so nothing would let the jobs reach it.
+            problems.append(
+                "confluent.allowPublicNetworking true needs network.topology 'spoke': behind the hub firewall "
+                "nothing allows Kafka to a public Confluent cluster; use Private Link (allowPublicNetworking false)"
+            )
+        return problems
 
 
 # ----------------------------------------------------------------------------- cross-section rules

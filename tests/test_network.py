@@ -16,7 +16,7 @@ from layers.network import egress_rules, subnet_specs
 from offline import policy_runner, topology
 from offline.engine import run_stack, stack_config_values
 from offline.plan import Plan, PlannedResource
-from stack_config import StackConfig
+from stack_config import ConfigError, StackConfig
 from stack_config.egress import load_allowlist
 from stack_config.loader import parse_stack_config
 from tests.plan_queries import only
@@ -241,14 +241,20 @@ def test_hub_spoke_policies_are_mandatory_in_prod() -> None:
 # --------------------------------------------------------------------------- the Functions subnet
 
 
-def _prod_config(**network_changes: Any) -> StackConfig:
-    values, _ = stack_config_values("prod")
+def _raw(stack: str) -> dict[str, Any]:
+    """The stack file's config as parse_stack_config takes it (short camelCase keys)."""
+    values, _ = stack_config_values(stack)
     raw: dict[str, Any] = {}
     for key, value in values.items():
         namespace, _, name = key.partition(":")
         if namespace == "rta-platform":
             raw[name] = json.loads(value) if value[:1] in "{[" else value
     raw["location"] = values["azure-native:location"]
+    return raw
+
+
+def _prod_config(**network_changes: Any) -> StackConfig:
+    raw = _raw("prod")
     raw["network"]["subnets"].update(network_changes)
     raw["producer"] = {"apiPoller": {"apiUrl": "https://api.trades.example.com/v1/trades"}}
     return parse_stack_config(raw, "prod")
@@ -362,3 +368,13 @@ def test_an_existing_hub_gets_only_the_rule_group_a_peering_and_the_zone_links(t
     assert spoke.dns_servers == ["10.8.0.4"]
     assert [(s.default_route, s.route_next_hop_ip) for s in spoke.subnets] == [("appliance", "10.8.0.4")]
     assert net.zone_links["privatelink.blob.core.windows.net"] == {spoke.id, HUB_VNET}
+
+
+def test_hub_spoke_refuses_a_public_confluent_cluster_it_could_not_reach() -> None:
+    raw = _raw("confluent")
+    raw["network"].update(topology="hub-spoke", hub={"addressSpace": "10.61.0.0/24"})
+    assert parse_stack_config(raw, "confluent").topology.value == "hub-spoke"  # private: fine
+    raw["confluent"].update(allowPublicNetworking=True)
+    with pytest.raises(ConfigError) as info:
+        parse_stack_config(raw, "confluent")
+    assert "confluent.allowPublicNetworking true needs network.topology 'spoke'" in str(info.value)
