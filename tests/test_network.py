@@ -49,6 +49,17 @@ def test_prod_databricks_subnets_default_route_to_the_firewall(prod_net: topolog
         assert (subnet.default_route, subnet.route_next_hop_ip) == ("appliance", firewall_ip), subnet.name
 
 
+def test_the_firewall_address_is_azure_firewall_subnet_first_usable_and_exported(
+    prod_net: topology.Topology, prod_plan: Plan, dev_plan: Plan
+) -> None:
+    # Azure keeps .0-.3 of a subnet; the firewall takes the first address after them.
+    hub = next(v for v in prod_net.vnets.values() if v.firewall_ip)
+    (fw_subnet,) = [s for s in hub.subnets if s.name == "AzureFirewallSubnet"]
+    assert fw_subnet.prefix == "10.51.0.0/26"  # the hub's first /26 (Pulumi.prod.yaml: 10.51.0.0/24)
+    assert prod_plan.outputs["firewallPrivateIp"] == _firewall_ip(prod_net) == "10.51.0.4"
+    assert "firewallPrivateIp" not in dev_plan.outputs
+
+
 def test_prod_no_subnet_reaches_the_internet_around_the_firewall(prod_net: topology.Topology) -> None:
     firewall_ip = _firewall_ip(prod_net)
     for vnet in prod_net.vnets.values():
