@@ -8,6 +8,8 @@ without parsing free text.
 from __future__ import annotations
 
 MALFORMED_JSON = "MALFORMED_JSON"
+# The payload's bytes are not UTF-8: kept as they are in quarantine, never decoded into U+FFFD.
+INVALID_UTF8 = "INVALID_UTF8"
 MISSING_FIELD = "MISSING_FIELD"
 BAD_TYPE = "BAD_TYPE"
 OUT_OF_RANGE = "OUT_OF_RANGE"
@@ -34,9 +36,10 @@ def out_of_range(field: str) -> str:
 
 def all_codes() -> tuple[str, ...]:
     """Every reason the validator can emit (the tests check the generator covers each one it claims)."""
-    codes = [MALFORMED_JSON]
+    codes = [INVALID_UTF8, MALFORMED_JSON]
     codes += [missing(f) for f in REQUIRED_FIELDS]
-    codes += [bad_type(f) for f in ("event_id", "price", "quantity", "event_time", "producer_seq")]
+    typed = ("event_id", "symbol", "side", "price", "quantity", "event_time", "producer_id", "producer_seq")
+    codes += [bad_type(f) for f in typed]
     codes += [out_of_range(f) for f in ("price", "quantity", "event_time")]
     codes += [UNKNOWN_SIDE, UNKNOWN_SYMBOL, LATE_EVENT]
     return tuple(codes)

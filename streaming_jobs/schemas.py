@@ -28,8 +28,12 @@ EVENT_SCHEMA = T.StructType(
 EVENT_FIELDS: tuple[str, ...] = tuple(f.name for f in EVENT_SCHEMA.fields)
 
 # The parse of every payload: typed fields; a record that does not fit keeps its readable fields and
-# is marked in _corrupt_record.
-PARSE_SCHEMA = T.StructType([*EVENT_SCHEMA.fields, T.StructField(CORRUPT, T.StringType())])
+# is marked in _corrupt_record. `event_time` is read as text and typed by transforms/parse.event_time_of
+# (strict ISO-8601 with a zone): Spark's JSON timestamp reader also takes epoch numbers and zone-less text.
+PARSE_SCHEMA = T.StructType(
+    [T.StructField(f.name, T.StringType() if f.name == "event_time" else f.dataType) for f in EVENT_SCHEMA.fields]
+    + [T.StructField(CORRUPT, T.StringType())]
+)
 
 # The same fields as JSON text: parsed only for rejected records, to tell a missing field from a
 # wrongly typed one.

@@ -26,7 +26,13 @@ from pyspark.sql import functions as F  # noqa: N812 (PySpark convention)
 from streaming_jobs import reasons as rc
 from streaming_jobs.config import ValidationRules
 from streaming_jobs.schemas import CORRUPT, EVENT_FIELDS, QUARANTINE_SCHEMA, SILVER_SCHEMA
-from streaming_jobs.transforms.parse import with_text_fields
+from streaming_jobs.transforms.parse import (
+    event_time_of,
+    strict_checks,
+    strictly_readable,
+    valid_utf8,
+    with_text_fields,
+)
 
 # Event ids: ^[A-Za-z0-9][A-Za-z0-9_:.-]{0,127}$. The classes list every character instead of ranges:
 # java.util.regex matches a class of single characters with one table lookup, but tests each range of a
@@ -44,11 +50,20 @@ def _blank(payload: Column) -> Column:
     return payload.isNull() | (F.trim(payload) == "")
 
 
+def _typed(evt: Column, name: str) -> Column:
+    if name in _NORMALISED:
+        return F.upper(F.trim(evt[name]))
+    if name == "event_time":
+        return event_time_of(evt[name])
+    return evt[name]
+
+
 def typed_events(parsed: DataFrame) -> DataFrame:
-    """Lineage, payload, whether the typed parse failed somewhere, and every field typed (normalised)."""
-    evt = F.col("evt")
-    unreadable = _blank(F.col("payload")) | evt.isNull() | evt[CORRUPT].isNotNull()
-    fields = [(F.upper(F.trim(evt[n])) if n in _NORMALISED else evt[n]).alias(n) for n in EVENT_FIELDS]
+    """Lineage, payload, whether the record is unreadable (the typed parse failed somewhere, or a strict
+    check of parse.strictly_readable did), and every field typed (normalised)."""
+    evt, payload = F.col("evt"), F.col("payload")
+    unreadable = _blank(payload) | evt.isNull() | evt[CORRUPT].isNotNull() | ~strictly_readable(payload, evt)
+    fields = [_typed(evt, n).alias(n) for n in EVENT_FIELDS]
     return parsed.select(*LINEAGE, "payload", unreadable.alias(_UNREADABLE), *fields)
 
 
@@ -88,16 +103,25 @@ def classify_events(parsed: DataFrame, rules: ValidationRules) -> DataFrame:
 
 def reasons_column(rules: ValidationRules) -> Column:
     """Every failed check of a rejected record, over its typed fields and `raw` (parse.with_text_fields)."""
-    raw = F.col("raw")
-    malformed = _blank(F.col("payload")) | raw.isNull() | raw[CORRUPT].isNotNull()
+    raw, payload = F.col("raw"), F.col("payload")
+    one_object, token_ok = strict_checks(payload)
+    malformed = _blank(payload) | raw.isNull() | raw[CORRUPT].isNotNull() | ~F.coalesce(one_object, F.lit(False))
     found = [F.when(raw[n].isNull(), F.lit(rc.missing(n))) for n in rc.REQUIRED_FIELDS]
-    # Present as text but unreadable as its type: the typed parse left it null.
-    found += [F.when(raw[n].isNotNull() & F.col(n).isNull(), F.lit(rc.bad_type(n))) for n in EVENT_FIELDS]
+    # Present as text but unreadable as its type (the typed parse left it null), or a token of another
+    # JSON type than the field's (a number for a string field, a malformed quoted number).
+    found += [
+        F.when(
+            raw[n].isNotNull() & (F.col(n).isNull() | ~F.coalesce(token_ok.get(n, F.lit(True)), F.lit(True))),
+            F.lit(rc.bad_type(n)),
+        )
+        for n in EVENT_FIELDS
+    ]
     found += [F.when(F.coalesce(failed, F.lit(False)), F.lit(code)) for code, failed in _checks(rules)]
     # Unique codes in check order (bad_type(event_id) can come from two checks).
     specific = F.array_distinct(F.array_compact(F.array(*found)))
     return (
-        F.when(malformed, F.array(F.lit(rc.MALFORMED_JSON)))
+        F.when(~F.coalesce(valid_utf8(payload), F.lit(False)), F.array(F.lit(rc.INVALID_UTF8)))
+        .when(malformed, F.array(F.lit(rc.MALFORMED_JSON)))
         .when(F.size(specific) == 0, F.array(F.lit(rc.MALFORMED_JSON)))
         .otherwise(specific)
     )

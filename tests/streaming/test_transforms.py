@@ -19,7 +19,7 @@ from streaming_jobs.serving.migrate import migrate
 from streaming_jobs.serving.schema import GOLD_SCHEMA
 from streaming_jobs.transforms.aggregate import window_aggregates
 from streaming_jobs.transforms.alerts import evaluate_alerts
-from streaming_jobs.transforms.parse import parse_events
+from streaming_jobs.transforms.parse import fast_path, parse_events
 from streaming_jobs.transforms.validate import quarantine_events, valid_events
 from tests.streaming.conftest import ALERT_RULES
 from tests.streaming.gold_checks import assert_gold_matches
@@ -111,6 +111,81 @@ def test_odd_payloads(spark: SparkSession) -> None:
     """One Spark job for all of them: each collect costs more than the check."""
     got = _classify(spark, [p for p, _ in ODD_PAYLOADS])
     assert got == [reason for _, reason in ODD_PAYLOADS]
+
+
+_T = _trade(INGEST)  # {"event_id":"e-1",...,"price":100.25,...,"event_time":"2026-03-02T14:30:00.000Z",...}
+_TIME = '"event_time":"2026-03-02T14:30:00.000Z"'
+# (payload, verdict): issue 32's shapes. Each was accepted (or read as another value) before the strict parse.
+STRICT_PAYLOADS = [
+    (_T + _T, rc.MALFORMED_JSON),  # two objects in one message: the second vanished
+    (_T + ' {"event_id":"e-2"}', rc.MALFORMED_JSON),
+    (_T + " trailing text", rc.MALFORMED_JSON),
+    (_T.replace('"price":100.25', '"price":"12,5"'), rc.bad_type("price")),  # was read as 125
+    (_T.replace('"price":100.25', '"price":"+100.25"'), rc.bad_type("price")),
+    (_T.replace('"price":100.25', '"price":"1\u0660"'), rc.bad_type("price")),  # an Arabic-Indic digit
+    (_T.replace('"price":100.25', '"price":100.25,"price":"1,5"'), rc.bad_type("price")),  # the last one counts
+    (_T.replace('"price":100.25', '"price":NaN'), rc.MALFORMED_JSON),
+    (_T.replace(_TIME, '"event_time":"2026-03-02T14:30:00.000"'), rc.bad_type("event_time")),  # no zone
+    (_T.replace(_TIME, '"event_time":"2026-03-02 14:30:00Z"'), rc.bad_type("event_time")),
+    (_T.replace(_TIME, '"event_time":1772461800'), rc.bad_type("event_time")),  # epoch seconds
+    (_T.replace('"event_id":"e-1"', '"event_id":12345'), rc.bad_type("event_id")),
+    (_T.replace('"event_id":"e-1"', '"event_\\u0069d":12345'), rc.bad_type("event_id")),  # an escaped key
+    (_T.replace('"producer_id":"p"', '"producer_id":7'), rc.bad_type("producer_id")),
+    (_T.replace('"symbol":"AAPL"', '"symbol":true'), f"{rc.bad_type('symbol')},{rc.UNKNOWN_SYMBOL}"),
+    # Off the fast path, and valid: the exact checks accept them.
+    (_T + "\n", "VALID"),
+    (_T.replace('"price":100.25', '"price": "100.25"'), "VALID"),
+    (_T.replace('"event_id":"e-1"', '"event_id":"12345"'), "VALID"),
+    (_T.replace('"symbol":"AAPL"', '"symbol":"AAP\\u004c","meta":{"a":[1,{"b":"}"}]}'), "VALID"),
+    (_T.replace(_TIME, '"event_time":"2026-03-02T15:30:00.000001+01:00"'), "VALID"),
+]
+
+
+def test_strict_parse(spark: SparkSession) -> None:
+    """Issue 32, classes 1-3: one object per message, exact token types, strict number and time text.
+    One Spark job for all of them."""
+    assert _classify(spark, [p for p, _ in STRICT_PAYLOADS]) == [verdict for _, verdict in STRICT_PAYLOADS]
+
+
+def test_strict_parse_keeps_the_values(spark: SparkSession) -> None:
+    """The payloads accepted off the fast path read as the same trade: price exact, time shifted by its
+    offset (not read as UTC), escapes decoded."""
+    valid = [p for p, verdict in STRICT_PAYLOADS if verdict == "VALID"]
+    rows = valid_events(parse_events(_bronze(spark, valid)), RULES).orderBy("offset").collect()
+    assert [(r.event_id, r.symbol, r.price) for r in rows] == [
+        ("e-1", "AAPL", Decimal("100.2500")),
+        ("e-1", "AAPL", Decimal("100.2500")),
+        ("12345", "AAPL", Decimal("100.2500")),
+        ("e-1", "AAPL", Decimal("100.2500")),
+        ("e-1", "AAPL", Decimal("100.2500")),
+    ]
+    assert [r.event_time for r in rows][-1] == (INGEST + timedelta(microseconds=1)).replace(tzinfo=None)
+
+
+def test_generated_events_take_the_fast_path(spark: SparkSession) -> None:
+    """The producers' shape needs no exact check (the cost of the strict parse stays a few byte scans);
+    the odd-but-valid shapes above do (but the last: a time offset is checked exactly on either path), so
+    test_strict_parse exercises the exact path."""
+    sim = MarketSimulator(GeneratorConfig(seed=3, malformed_rate=0, duplicate_rate=0))
+    generated = [e.payload for e in sim.events(200, INGEST, 100)]
+    odd = [p for p, verdict in STRICT_PAYLOADS if verdict == "VALID"]
+    parsed = parse_events(_bronze(spark, generated + odd))
+    fast = [r.fast for r in parsed.select(fast_path(F.col("payload"), F.col("evt")).alias("fast")).collect()]
+    assert fast == [True] * len(generated) + [False] * (len(odd) - 1) + [True]
+
+
+def test_invalid_utf8_is_quarantined_with_its_bytes(spark: SparkSession) -> None:
+    """Bytes that are not UTF-8 inside an otherwise valid event: never U+FFFD in silver."""
+    good = _T.encode()
+    bad = good.replace(b'"producer_id":"p"', b'"producer_id":"p\xff\xfe"')
+    rows = [(bytearray(b), "t", 0, i, None, INGEST.replace(tzinfo=None)) for i, b in enumerate([good, bad])]
+    bronze = spark.createDataFrame(
+        rows, "value binary, topic string, partition int, offset long, source_file string, ingest_time timestamp"
+    ).select(F.col("value").cast("string").alias("payload"), "*")
+    parsed = parse_events(bronze)
+    assert [r.offset for r in valid_events(parsed, RULES).collect()] == [0]
+    (q,) = quarantine_events(parsed, RULES).select("*", F.col("payload").cast("binary").alias("bytes")).collect()
+    assert (q.offset, q.reason, list(q.reasons), bytes(q.bytes)) == (1, rc.INVALID_UTF8, [rc.INVALID_UTF8], bad)
 
 
 def test_generated_mix_is_split_exactly(spark: SparkSession) -> None:
