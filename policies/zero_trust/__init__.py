@@ -22,6 +22,7 @@ from . import (
     kusto,
     monitoring,
     network,
+    operations,
     sql,
     storage,
 )
@@ -50,6 +51,7 @@ MODULES = [
     kusto,
     egress,
     hardening,
+    operations,
 ]
 
 ALL_POLICIES: list[ZeroTrustResourcePolicy | ZeroTrustStackPolicy] = [p for m in MODULES for p in m.POLICIES]

@@ -1608,4 +1608,4 @@ case(
 case("kusto-purge-disabled", "purge is irrecoverable", bad=[kc(enablePurge=True)], good=[kc(), kc(enablePurge=DROP)])
 
 # The egress, flow-log, monitoring, Defender and hardening cases register themselves (issue 33).
-from tests.policies import cases_egress  # noqa: E402,F401
+from tests.policies import cases_egress, cases_operations  # noqa: E402,F401

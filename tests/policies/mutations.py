@@ -510,3 +510,13 @@ MUTATIONS["kusto-private-endpoint"] = remove_endpoint(KUSTO, "cluster")
 
 # Mutations for the egress, flow-log, monitoring, Defender and hardening policies (issue 33).
 from tests.policies import mutations_egress  # noqa: E402,F401
+
+
+# ----------------------------------------------------------------------------- operations (issue 34)
+@mutation("operations-alerting")
+def _no_budget(plan: Plan) -> bool:
+    budget = pick(plan, AZ + "consumption:Budget")
+    if budget is None:
+        return False
+    remove(plan, budget)
+    return True
