@@ -15,13 +15,19 @@ ACTIVITY_ALERT = AZ + "monitor:ActivityLogAlert"
 BUDGET = AZ + "consumption:Budget"
 RESOURCE_GROUP = AZ + "resources:ResourceGroup"
 
-# The stores an operator must hear about: each needs a metric alert scoped to it.
+STORAGE_ACCOUNT = AZ + "storage:StorageAccount"
+# The stores an operator must hear about: each needs a metric alert scoped to it. Storage accounts
+# count when they are data lakes (hierarchical namespace); a flow-log or function account is not a store.
 WATCHED_TYPES = [
     AZ + "keyvault:Vault",
-    AZ + "storage:StorageAccount",
+    STORAGE_ACCOUNT,
     AZ + "sql:Database",
     AZ + "eventhub:Namespace",
 ]
+
+
+def _watched(node: Node) -> bool:
+    return node.type != STORAGE_ACCOUNT or node.get("isHnsEnabled") is True
 
 
 def _notifies(graph: Graph, alert: Node, groups: list[Node], path: str) -> bool:
@@ -47,9 +53,10 @@ def _scopes_target(graph: Graph, alert: Node, target: Node) -> bool:
         severity=Severity.HIGH,
         enforcement=EnforcementLevel.ADVISORY,
         description=(
-            "The stack has an action group, an enabled metric alert notifying it on every Key Vault, storage account, "
-            "SQL database and Event Hubs namespace, activity-log alerts notifying it, and a cost budget whose "
-            "notifications reach it. A stack with none of these fails: there is nothing to be told by."
+            "The stack has an action group, an enabled metric alert notifying it on every Key Vault, data lake "
+            "(hierarchical-namespace storage account), SQL database and Event Hubs namespace, activity-log alerts "
+            "notifying it, and a cost budget whose notifications reach it. A stack with none of these fails: "
+            "there is nothing to be told by."
         ),
         why=(
             "A platform nobody is told about fails silently: a throttled namespace, a full database or a deleted vault "
@@ -76,7 +83,7 @@ def operations_alerting(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[st
     ]
     if not metric_alerts:
         yield anchor_urn, "the stack has no enabled metric alert that notifies an action group."
-    for target in graph.of_type(*WATCHED_TYPES):
+    for target in filter(_watched, graph.of_type(*WATCHED_TYPES)):
         if not any(_scopes_target(graph, a, target) for a in metric_alerts):
             yield target.urn, f"{target.name!r} ({target.type}) has no metric alert notifying an action group."
     activity = [a for a in graph.of_type(ACTIVITY_ALERT) if _notifies(graph, a, groups, "actions.actionGroups")]

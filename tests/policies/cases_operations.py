@@ -37,7 +37,9 @@ _BUDGET = res(
 )
 _WATCHED = [_RG, _AG, _VAULT, _metric("kv-availability", _VAULT), _ACTIVITY, _BUDGET]
 
-_LAKE = res(AZ + "storage:StorageAccount", "lake", {"accountName": "lake"})
+_LAKE = res(AZ + "storage:StorageAccount", "lake", {"accountName": "lake", "isHnsEnabled": True})
+# Not a data lake (no hierarchical namespace): a flow-log account needs no alert of its own.
+_LOGS = res(AZ + "storage:StorageAccount", "logs", {"accountName": "logs"})
 _LAKE_ALERT = _metric("lake-availability", _LAKE)
 
 case(
@@ -58,7 +60,7 @@ case(
         [_RG, _AG, _VAULT, _LAKE, _LAKE_ALERT, _ACTIVITY, _BUDGET],
         [_RG, _AG, _VAULT, _LAKE, _LAKE_ALERT, _metric("kv-off", _VAULT, enabled=False), _ACTIVITY, _BUDGET],
     ],
-    good=[[*_WATCHED, _LAKE, _LAKE_ALERT]],
+    good=[[*_WATCHED, _LAKE, _LAKE_ALERT], [*_WATCHED, _LOGS]],
     blame="kv",
 )
 case(
