@@ -259,3 +259,35 @@ def test_the_documented_catalogue_is_the_code_catalogue() -> None:
         assert (aggregation, operators[op]) == (rule.aggregation, rule.operator), key
         assert (float(default), int(severity)) == (rule.threshold, rule.severity), key
         assert timing == f"{rule.window_minutes} / {rule.frequency_minutes} min", key
+
+
+def test_the_recovery_table_states_what_the_stacks_configure() -> None:
+    """docs/operations.md's backup/DR rows quote the shipped stacks' settings; a change to either must follow."""
+    from components.lake_rules import SOFT_DELETE_DAYS
+    from offline.engine import REPO_ROOT
+
+    rows = {}
+    for line in (REPO_ROOT / "docs" / "operations.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and line.startswith("| ") and cells[0] not in ("store", "---"):
+            rows[cells[0]] = cells
+    prod, dev = (parse_stack_config(_raw(s), s) for s in ("prod", "dev"))
+    assert set(rows) == {"data lake (ADLS Gen2)", "Azure SQL (gold)", "Event Hubs", "Key Vault", "Log Analytics"}
+    lake, sql, hubs, vault, logs = (rows[k] for k in rows)
+    assert f"`dataLake.replication` {prod.data_lake.replication.value}" in lake[1]
+    assert dev.data_lake.replication.value in lake[2]
+    assert all(f"soft delete {SOFT_DELETE_DAYS} days" in cell for cell in lake[1:3])
+    assert prod.sql is not None and dev.sql is not None
+    assert f"`backupStorageRedundancy` {prod.sql.database.backup_storage_redundancy.value}" in sql[1]
+    assert f"point-in-time restore {prod.sql.backup.short_term_retention_days} days" in sql[1]
+    assert (
+        f"{dev.sql.database.backup_storage_redundancy.value} backups, {dev.sql.backup.short_term_retention_days} days"
+        in sql[2]
+    )
+    assert prod.event_hubs is not None and dev.event_hubs is not None
+    assert prod.event_hubs.sku.value in hubs[1] and dev.event_hubs.sku.value in hubs[2]
+    assert f"({prod.event_hubs.hubs[0].retention_hours} h)" in hubs[3]
+    assert f"soft delete {prod.key_vault.soft_delete_retention_days} days" in vault[1]
+    assert f"soft delete {dev.key_vault.soft_delete_retention_days} days" in vault[2]
+    assert f"retention {prod.monitoring.retention_days} days" in logs[1]
+    assert f"{dev.monitoring.retention_days} days" in logs[2]
