@@ -8,7 +8,6 @@ names the parameter instead of deep inside a streaming query.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -161,14 +160,15 @@ class AlertRule:
     name: str
     metric: str
     operator: str
-    threshold: float
+    threshold: Decimal  # exactly as written in the JSON (parsed as a decimal, never through a double)
     symbols: tuple[str, ...] = ()  # empty: every symbol
 
     def matches(self, value: float | Decimal | int | None, symbol: str) -> bool:
-        """Plain-Python twin of the Spark expression (used by the reference and the live view)."""
+        """Plain-Python twin of the Spark expression (used by the gold SQL sink, the reference and the live
+        view): exact decimal comparison, as Spark compares a DECIMAL or BIGINT metric with the literal."""
         if value is None or (self.symbols and symbol not in self.symbols):
             return False
-        v = float(value)
+        v = value if isinstance(value, Decimal) else Decimal(value)
         return {
             ">": v > self.threshold,
             ">=": v >= self.threshold,
@@ -190,7 +190,7 @@ def parse_alert_rules(value: str, param: str = "--alert-rules") -> tuple[AlertRu
         except OSError as exc:
             raise ConfigError(f"{param}: cannot read {path}: {exc.strerror}") from exc
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, parse_float=Decimal)  # 0.1 stays 0.1, not the double nearest to it
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{param}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
     if not isinstance(raw, list):
@@ -221,7 +221,11 @@ def _parse_rule(item: Any, where: str) -> AlertRule:
         raise ConfigError(
             f"{where} ({name}): unknown operator {operator!r}; expected one of {' '.join(ALERT_OPERATORS)}"
         )
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not math.isfinite(threshold):
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int | float | Decimal)
+        or not Decimal(threshold).is_finite()
+    ):
         raise ConfigError(f"{where} ({name}): threshold {threshold!r} must be a finite number")
     symbols = item.get("symbols", [])
     if not isinstance(symbols, Sequence) or isinstance(symbols, str):
@@ -230,7 +234,7 @@ def _parse_rule(item: Any, where: str) -> AlertRule:
     bad = [s for s in syms if not _SYMBOL.match(s)]
     if bad:
         raise ConfigError(f"{where} ({name}): not a ticker symbol: {', '.join(bad)}")
-    return AlertRule(name=name, metric=metric, operator=operator, threshold=float(threshold), symbols=syms)
+    return AlertRule(name=name, metric=metric, operator=operator, threshold=Decimal(threshold), symbols=syms)
 
 
 # ----------------------------------------------------------------------------- Kafka auth

@@ -262,7 +262,10 @@ class DeltaGoldWriter(GoldSink):
         from streaming_jobs.io.delta import DeltaGoldSink
 
         sink = DeltaGoldSink(self.catalog, self.schema)
-        sink.write_table(SYMBOL_WINDOW_METRICS, frames.symbol)
+        # The percentages are exact decimals in the frames (alerts compare them exactly) and FLOAT columns
+        # in the tables (serving/schema.py): cast here rather than leave it to MERGE's assignment rules.
+        pct = {c: F.col(c).cast("double") for c in ("price_change_pct", "price_range_pct")}
+        sink.write_table(SYMBOL_WINDOW_METRICS, frames.symbol.withColumns(pct))
         sink.write_table(SIDE_WINDOW_METRICS, frames.side)
         if frames.alerts is not None:
             alerts = frames.alerts.withColumn("first_batch_id", F.col("batch_id")).withColumn(

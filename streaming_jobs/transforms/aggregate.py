@@ -99,8 +99,18 @@ def window_aggregates(silver: DataFrame, window: Interval, state_watermark: Inte
     )
 
 
+# Percentages are exact decimals, like the prices they come from (issue 32: in double arithmetic a move of
+# exactly +5 % read 4.999999999999993 and a `>= 5` rule did not fire). Spark's decimal division of
+# (close - open) * 100, DECIMAL(23,4), by a DECIMAL(18,4) price keeps 15 decimals (result precision over 38:
+# the scale shrinks to 38 - 23 integer digits; Spark's DecimalPrecision rules, allowPrecisionLoss on),
+# rounded half-up. Two such ratios, or a ratio and a threshold of k decimals, that differ at all differ by at
+# least 1 / (10^10 x 10^k) (prices are at most 10^10 ten-thousandths), so the comparison with any threshold
+# of up to 5 decimals is exact. Stored as FLOAT in the serving tables (serving/schema.py) for display only.
+PCT_TYPE = "decimal(38,15)"
+
+
 def _pct(delta: Column, base: Column) -> Column:
-    return (delta.cast("double") / base.cast("double") * 100.0).cast("double")
+    return (delta * F.lit(100) / base).cast(PCT_TYPE)
 
 
 def _rows(aggregates: DataFrame, grain: str, columns: tuple[str, ...], batch_id: int) -> DataFrame:

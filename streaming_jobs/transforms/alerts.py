@@ -19,7 +19,8 @@ _OPS = {
 
 def rule_matches(rule: AlertRule, value: Column, symbol: Column) -> Column:
     """The Spark twin of AlertRule.matches; never null."""
-    hit = _OPS[rule.operator](value.cast("double"), F.lit(rule.threshold))
+    # The metric as it is (integer or exact decimal) against the threshold as a decimal literal: no double.
+    hit = _OPS[rule.operator](value, F.lit(rule.threshold))
     if rule.symbols:
         hit = hit & symbol.isin(*rule.symbols)
     return F.coalesce(hit, F.lit(False))

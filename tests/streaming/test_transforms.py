@@ -13,10 +13,10 @@ from pyspark.sql import functions as F  # noqa: N812
 from streaming_jobs import reasons as rc
 from streaming_jobs.config import ValidationRules, parse_alert_rules, parse_interval
 from streaming_jobs.generator.events import GeneratorConfig, MarketSimulator, Trade, trade_payload
-from streaming_jobs.jobs.gold import GoldBatchWriter, SqlGoldSink
+from streaming_jobs.jobs.gold import GoldBatchWriter, SqlGoldSink, gold_frames, sql_batch
 from streaming_jobs.serving.connections import SqliteSession
 from streaming_jobs.serving.migrate import migrate
-from streaming_jobs.serving.schema import GOLD_SCHEMA
+from streaming_jobs.serving.schema import ALERTS, GOLD_SCHEMA
 from streaming_jobs.transforms.aggregate import window_aggregates
 from streaming_jobs.transforms.alerts import evaluate_alerts
 from streaming_jobs.transforms.parse import fast_path, parse_events
@@ -281,3 +281,36 @@ def test_gold_aggregation_is_a_hash_aggregation(spark: SparkSession) -> None:
     plan = _window_rows(spark, [("a", "AAPL", "BUY", Decimal("1"), 1, INGEST)])._jdf.queryExecution()
     physical = plan.executedPlan().toString()
     assert "HashAggregate" in physical and "SortAggregate" not in physical
+
+
+def test_an_exact_threshold_fires(spark: SparkSession) -> None:
+    """Issue 32, class 6: a move of exactly +5 % (5.65 -> 5.9325: 4.999999999999999 in doubles) is 5 %, and
+    a `>= 5` rule fires, in the Spark expression (Delta) and in its Python twin (the SQL sink) alike; a range
+    of exactly 5 % (19.99 -> 20.9895: 5.000000000000001 in doubles) is not above 5."""
+    t0, t1 = INGEST + timedelta(seconds=1), INGEST + timedelta(seconds=2)
+    agg = _window_rows(
+        spark,
+        [
+            ("a", "AAPL", "BUY", Decimal("5.6500"), 1, t0),
+            ("b", "AAPL", "SELL", Decimal("5.9325"), 1, t1),
+            ("c", "MSFT", "BUY", Decimal("19.9900"), 1, t0),
+            ("d", "MSFT", "SELL", Decimal("20.9895"), 1, t1),
+        ],
+    )
+    rules = parse_alert_rules(
+        '[{"name": "up5", "metric": "price_change_pct", "operator": ">=", "threshold": 5},'
+        ' {"name": "range5", "metric": "price_range_pct", "operator": "<=", "threshold": 5.0}]'
+    )
+    frames = gold_frames(agg, 0, rules)
+    rows = frames.symbol.collect()
+    assert {(r.price_change_pct, r.price_range_pct) for r in rows} == {(Decimal(5), Decimal(5))}
+    assert frames.alerts is not None
+    assert all(r.active for r in frames.alerts.collect())
+    hits = sql_batch(frames, "q").rows[ALERTS.name]
+    key = (ALERTS.column_names.index("rule_name"), ALERTS.column_names.index("symbol"))
+    assert sorted((h[key[0]], h[key[1]]) for h in hits) == [
+        ("range5", "AAPL"),
+        ("range5", "MSFT"),
+        ("up5", "AAPL"),
+        ("up5", "MSFT"),
+    ]
