@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from streaming_jobs.config import AlertRule
 from streaming_jobs.generator.events import Trade
@@ -44,8 +44,8 @@ class SymbolWindow:
     close_price: Decimal
     high_price: Decimal
     low_price: Decimal
-    price_change_pct: float
-    price_range_pct: float
+    price_change_pct: Decimal
+    price_range_pct: Decimal
     first_event_time: str
     last_event_time: str
 
@@ -99,8 +99,9 @@ def gold_reference(trades: Iterable[Trade], window_seconds: int, rules: tuple[Al
             c,
             hi,
             lo,
-            float(c - o) / float(o) * 100.0,
-            float(hi - lo) / float(lo) * 100.0,
+            # Exact ratios (Fractions), rounded as gold rounds them: 15 decimals, half-up.
+            _pct(c - o, o),
+            _pct(hi - lo, lo),
             ts(ordered[0].event_time),
             ts(max(t.event_time for t in group)),
         )
@@ -128,3 +129,10 @@ def gold_reference(trades: Iterable[Trade], window_seconds: int, rules: tuple[Al
         share_pct={s: 100.0 * q / total_qty for s, q in qty.items()},
         cumulative=cumulative,
     )
+
+
+def _pct(delta: Decimal, base: Decimal) -> Decimal:
+    """(delta x 100 / base) rounded half-up to 15 decimals, the quotient taken to 60 digits first."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return (delta * 100 / base).quantize(Decimal("1e-15"), ROUND_HALF_UP)
