@@ -74,6 +74,21 @@ ROLE_ASSIGNMENT_CHANGES = (
 
 
 @dataclass(frozen=True)
+class LogAlertSpec:
+    """A log (scheduled query) alert over the platform workspace: the query yields one measure column."""
+
+    key: str
+    workspace_id: pulumi.Input[str]
+    query: pulumi.Input[str]
+    measure_column: str
+    threshold: float
+    severity: int
+    window_minutes: int
+    frequency_minutes: int
+    description: str
+
+
+@dataclass(frozen=True)
 class AlertingArgs:
     common: CommonArgs
     action_group_name: str
@@ -85,6 +100,7 @@ class AlertingArgs:
     rule_prefix: str = ""
     # Scope of the activity-log alerts (the resource group's id); None = none of them.
     activity_log_scope: pulumi.Input[str] | None = None
+    log_alerts: Sequence[LogAlertSpec] = ()
 
 
 def iso_minutes(minutes: int) -> str:
@@ -130,6 +146,9 @@ class Alerting(PlatformComponent):
         self.metric_alerts: dict[str, monitor.MetricAlert] = {
             spec.key: self._metric_alert(name, spec, args.rule_prefix) for spec in args.metric_alerts
         }
+        self.log_alerts: dict[str, monitor.ScheduledQueryRule] = {
+            spec.key: self._log_alert(name, spec, args.rule_prefix) for spec in args.log_alerts
+        }
         self.activity_log_alerts: dict[str, monitor.ActivityLogAlert] = {}
         if args.activity_log_scope is not None:
             self._activity_log_alerts(name, args.activity_log_scope, args.rule_prefix)
@@ -139,6 +158,46 @@ class Alerting(PlatformComponent):
                 "metric_alerts": sorted(self.metric_alerts),
                 "activity_log_alerts": sorted(self.activity_log_alerts),
             }
+        )
+
+    def _log_alert(self, name: str, spec: LogAlertSpec, prefix: str) -> monitor.ScheduledQueryRule:
+        """A LogAlert rule (Microsoft.Insights/scheduledQueryRules) on the workspace, notifying the action group.
+
+        The condition operator is the ARM value "GreaterThan" (scheduledQueryRules Condition.operator:
+        Equals, GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual; AMBA's log alerts use the
+        same). azure-native 3.29's `monitor.ConditionOperator` enum holds another schema's filter
+        operators ("eq", "gt", ...), so the string is passed as the ARM spells it.
+        """
+        return monitor.ScheduledQueryRule(
+            f"{name}-{spec.key}",
+            rule_name=f"{prefix}{spec.key}",
+            resource_group_name=self._common.resource_group_name,
+            location=self._common.location,
+            kind=monitor.Kind.LOG_ALERT,
+            description=spec.description,
+            severity=spec.severity,
+            enabled=True,
+            scopes=[spec.workspace_id],
+            evaluation_frequency=iso_minutes(spec.frequency_minutes),
+            window_size=iso_minutes(spec.window_minutes),
+            auto_mitigate=True,
+            criteria=monitor.ScheduledQueryRuleCriteriaArgs(
+                all_of=[
+                    monitor.ConditionArgs(
+                        query=spec.query,
+                        time_aggregation=monitor.TimeAggregation.TOTAL,
+                        metric_measure_column=spec.measure_column,
+                        operator="GreaterThan",
+                        threshold=spec.threshold,
+                        failing_periods=monitor.ConditionFailingPeriodsArgs(
+                            number_of_evaluation_periods=1, min_failing_periods_to_alert=1
+                        ),
+                    )
+                ]
+            ),
+            actions=monitor.ActionsArgs(action_groups=[self.action_group.id]),
+            tags=dict(self.tags),
+            opts=self._opts(),
         )
 
     def _activity_log_alerts(self, name: str, scope: pulumi.Input[str], prefix: str) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 from pulumi_azure_native import monitor
 
-from components.alerting import Alerting, AlertingArgs, MetricAlertSpec, WebhookReceiverArgs
+from components.alerting import Alerting, AlertingArgs, LogAlertSpec, MetricAlertSpec, WebhookReceiverArgs
 from components.budget import BudgetArgs, CostBudget
 from layers.foundation import Foundation
 from layers.ingestion import Ingestion
@@ -64,6 +64,7 @@ def build_operations(
             metric_alerts=metric_alert_specs(ops, targets, features),
             rule_prefix=foundation.naming.name("alert") + "-",
             activity_log_scope=foundation.resource_group.id,
+            log_alerts=log_alert_specs(ops, foundation.monitoring.workspace_id, targets.get(Target.EVENT_HUBS)),
         ),
         place.opts(),
     )
@@ -122,3 +123,45 @@ def _spec(alert: ResolvedAlert, scope: pulumi.Input[str]) -> MetricAlertSpec:
         description=rule.description,
         dimensions=rule.dimensions,
     )
+
+
+def consumer_lag_query(namespace_id: str) -> str:
+    """Messages in minus messages out of one namespace over the rule's window, from AzureMetrics.
+
+    The namespace's diagnostic setting sends AllMetrics to the workspace, where platform metrics land in
+    the AzureMetrics table (MetricName, Total, ResourceId;
+    https://learn.microsoft.com/azure/azure-monitor/reference/tables/azuremetrics); IncomingMessages and
+    OutgoingMessages are exportable (supported-metrics reference, "DS Export: Yes"). ResourceId is stored
+    upper-case, hence `=~`. OutgoingMessages counts every reader, so a second consumer group (ops-debug)
+    reading makes the lag read low, never high.
+    """
+    return (
+        "AzureMetrics\n"
+        f'| where ResourceId =~ "{namespace_id}"\n'
+        '| where MetricName in ("IncomingMessages", "OutgoingMessages")\n'
+        '| summarize incoming = sumif(Total, MetricName == "IncomingMessages"), '
+        'outgoing = sumif(Total, MetricName == "OutgoingMessages")\n'
+        "| extend lag = incoming - outgoing"
+    )
+
+
+def log_alert_specs(
+    ops: OperationsConfig, workspace_id: pulumi.Input[str], event_hubs_id: pulumi.Input[str] | None
+) -> list[LogAlertSpec]:
+    if event_hubs_id is None:
+        return []
+    lag = ops.consumer_lag
+    return [
+        LogAlertSpec(
+            key="eventHubsConsumerLag",
+            workspace_id=workspace_id,
+            query=pulumi.Output.from_input(event_hubs_id).apply(consumer_lag_query),
+            measure_column="lag",
+            threshold=lag.threshold,
+            severity=lag.severity,
+            window_minutes=lag.window_minutes,
+            frequency_minutes=5,
+            description=f"Event Hubs consumer lag: more than {lag.threshold} messages in than out "
+            f"over {lag.window_minutes} minutes (the bronze job falls behind)",
+        )
+    ]

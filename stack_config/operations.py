@@ -225,12 +225,21 @@ class BudgetConfig(Section):
         return self
 
 
+class ConsumerLagConfig(Section):
+    """Event Hubs consumer lag: messages in minus messages out over the window (a log alert on AzureMetrics)."""
+
+    threshold: int = Field(default=100000, ge=1)
+    severity: int = Field(default=2, ge=0, le=4)
+    window_minutes: Literal[5, 15, 30, 60] = 15
+
+
 class OperationsConfig(Section):
     """`rta-platform:operations`: the action group, alert overrides, the budget."""
 
     action_group: ActionGroupConfig
     alerts: dict[str, AlertOverride] = {}
     budget: BudgetConfig | None = None
+    consumer_lag: ConsumerLagConfig = ConsumerLagConfig()
 
     @model_validator(mode="after")
     def _known_alerts(self) -> OperationsConfig:

@@ -291,3 +291,30 @@ def test_the_recovery_table_states_what_the_stacks_configure() -> None:
     assert f"soft delete {dev.key_vault.soft_delete_retention_days} days" in vault[2]
     assert f"retention {prod.monitoring.retention_days} days" in logs[1]
     assert f"{dev.monitoring.retention_days} days" in logs[2]
+
+
+QUERY_RULE = "azure-native:monitor:ScheduledQueryRule"
+
+
+def test_consumer_lag_is_a_log_alert_on_the_namespace_metrics_in_the_workspace(prod_plan: Plan) -> None:
+    lag = _operations("prod").consumer_lag
+    rule, group = only(prod_plan, QUERY_RULE), only(prod_plan, ACTION_GROUP)
+    workspace, namespace = (
+        only(prod_plan, "azure-native:operationalinsights:Workspace"),
+        only(prod_plan, TARGET_TYPES[Target.EVENT_HUBS]),
+    )
+    assert rule.inputs["kind"] == "LogAlert"
+    assert rule.inputs["scopes"] == [workspace.id]
+    assert rule.inputs["windowSize"] == f"PT{lag.window_minutes}M"
+    assert rule.inputs["severity"] == lag.severity
+    assert rule.inputs["actions"] == {"actionGroups": [group.id]}
+    (condition,) = rule.inputs["criteria"]["allOf"]
+    assert (condition["operator"], condition["threshold"]) == ("GreaterThan", lag.threshold)
+    assert (condition["metricMeasureColumn"], condition["timeAggregation"]) == ("lag", "Total")
+    query = condition["query"]
+    assert query.startswith("AzureMetrics") and f'ResourceId =~ "{namespace.id}"' in query
+    assert "extend lag = incoming - outgoing" in query
+
+
+def test_no_consumer_lag_rule_without_event_hubs(confluent_plan: Plan) -> None:
+    assert not confluent_plan.of_type(QUERY_RULE)
