@@ -697,7 +697,7 @@ def test_the_dashboard_queries_run_on_the_gold_database_the_migrations_create(tm
 
     session = SqliteSession(tmp_path / "gold.db")
     try:
-        assert migrate(session).applied == [1]
+        assert migrate(session).applied == [1, 2]
         assert migrate(session).applied == []  # idempotent: the second run applies nothing
         for name, view in GOLD_VIEWS.items():
             columns = [row[1] for row in session.query(f"PRAGMA gold.table_info({name})")]

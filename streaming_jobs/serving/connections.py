@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from streaming_jobs.serving.dialects import DIALECTS, Dialect
+from streaming_jobs.serving.dialects import DECIMAL_TEXT, DIALECTS, Dialect
 from streaming_jobs.serving.schema import GOLD_SCHEMA
 
 SQL_SCOPE = "https://database.windows.net/.default"
@@ -53,7 +53,14 @@ class SqliteSession:
         self.dialect = DIALECTS["sqlite"]
         self.path = str(path)
         # isolation_level=None: transactions are explicit (begin/commit), as with JDBC autocommit off.
-        self._conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False, timeout=30)
+        # PARSE_DECLTYPES: a DECIMAL_TEXT column (through views too) is read back as an exact Decimal.
+        self._conn = sqlite3.connect(
+            ":memory:",
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=30,
+            detect_types=sqlite3.PARSE_DECLTYPES,
+        )
         self._conn.execute(f"ATTACH DATABASE ? AS {GOLD_SCHEMA}", (self.path,))
         if self.path != ":memory:":
             self._conn.execute(f"PRAGMA {GOLD_SCHEMA}.journal_mode=WAL")  # readers (the live view) never block
@@ -82,9 +89,16 @@ class SqliteSession:
         self._conn.close()
 
 
+def _decimal_text(raw: bytes) -> Decimal:
+    return Decimal(raw.decode())
+
+
+sqlite3.register_converter(DECIMAL_TEXT, _decimal_text)
+
+
 def _sqlite_value(v: Any) -> Any:
     if isinstance(v, Decimal):
-        return str(v)  # NUMERIC affinity stores it as a number
+        return str(v)  # DECIMAL_TEXT columns keep the text exactly (REAL ones convert it)
     if isinstance(v, bool):
         return int(v)
     return v

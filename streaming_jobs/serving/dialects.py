@@ -32,6 +32,8 @@ class Dialect(Protocol):
     def lock(self) -> list[str]: ...
 
 
+# SQLite's declared type for DECIMAL(p,s) columns (migrations/sqlite/V002__exact_decimals.sql).
+DECIMAL_TEXT = "DECIMAL_TEXT"
 _DECIMAL = re.compile(r"^DECIMAL\((\d+),(\d+)\)$")
 _VARCHAR = re.compile(r"^VARCHAR\((\d+)\)$")
 
@@ -112,7 +114,9 @@ class Sqlite:
         if t == "FLOAT":
             return "REAL"
         if _DECIMAL.match(t):
-            return "NUMERIC"
+            # Text affinity (the name holds "TEXT"): the exact decimal text, never a float (V002); read back
+            # as Decimal by SqliteSession.
+            return DECIMAL_TEXT
         raise ValueError(f"no SQLite type for {t!r} ({col.name})")
 
     def placeholder(self, col: Column) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,16 @@ import pytest
 from streaming_jobs.serving.connections import SqliteSession
 from streaming_jobs.serving.dialects import Sqlite, TSql
 from streaming_jobs.serving.migrate import MIGRATIONS_DIR, MigrationError, load_migrations, migrate
-from streaming_jobs.serving.schema import ALL_TABLES, GOLD_SCHEMA, GOLD_VIEWS, SCHEMA_HISTORY, columns_of
+from streaming_jobs.serving.schema import (
+    ALL_TABLES,
+    GOLD_SCHEMA,
+    GOLD_VIEWS,
+    SCHEMA_HISTORY,
+    SYMBOL_WINDOW_METRICS,
+    columns_of,
+)
+
+SQLITE = Sqlite()
 
 
 @pytest.fixture
@@ -24,13 +34,48 @@ def db(tmp_path: Path) -> Iterator[SqliteSession]:
 
 def test_migrations_apply_once_and_rerun_is_a_no_op(db: SqliteSession) -> None:
     first = migrate(db)
-    assert first.applied == [1] and first.already_applied == []
+    assert first.applied == [1, 2] and first.already_applied == []
     snapshot = db.query(f"SELECT type, name, sql FROM {GOLD_SCHEMA}.sqlite_master ORDER BY name")
     second = migrate(db)
-    assert second.applied == [] and second.already_applied == [1]
+    assert second.applied == [] and second.already_applied == [1, 2]
     assert db.query(f"SELECT type, name, sql FROM {GOLD_SCHEMA}.sqlite_master ORDER BY name") == snapshot
     history = db.query(f"SELECT version, description, checksum FROM {SCHEMA_HISTORY.qualified}")
-    assert history == [(1, "gold_tables", load_migrations("sqlite")[0].checksum)]
+    assert history == [(m.version, m.description, m.checksum) for m in load_migrations("sqlite")]
+
+
+def test_decimals_round_trip_exactly(tmp_path: Path) -> None:
+    """Issue 32, class 7: DECIMAL(38,4) figures come back from local serving as the same decimals (NUMERIC
+    affinity stored them as floats: 1234567767543.2109 read 1234567767543.21), rows written before V002
+    included, through the tables and the views alike."""
+    path = tmp_path / "gold.db"
+    root = _copy_migrations(tmp_path)
+    (root / "sqlite" / "V002__exact_decimals.sql").rename(tmp_path / "v2.sql")
+    db = SqliteSession(path)
+    migrate(db, root=root)  # V001 only: the old NUMERIC columns
+    notional, price = Decimal("1234567767543.2109"), Decimal("419.9400")
+    row = {c: 0 for c in SYMBOL_WINDOW_METRICS.column_names} | {
+        "window_start": "2026-03-02 14:30:00.000",
+        "symbol": "MSFT",
+        "notional": notional,
+        "avg_price": Decimal("419.940001"),
+    }
+    db.begin()
+    db.execute(SQLITE.upsert(SYMBOL_WINDOW_METRICS), tuple(row.values()))
+    db.commit()
+    assert db.query(f"SELECT notional FROM {SYMBOL_WINDOW_METRICS.qualified}") != [(notional,)]  # the old loss
+    (tmp_path / "v2.sql").rename(root / "sqlite" / "V002__exact_decimals.sql")
+    assert migrate(db, root=root).applied == [2]
+    assert db.query(f"SELECT COUNT(*) FROM {SYMBOL_WINDOW_METRICS.qualified}") == [(1,)]  # kept, as it was
+    db.begin()
+    db.execute(SQLITE.upsert(SYMBOL_WINDOW_METRICS), tuple((row | {"open_price": price}).values()))
+    db.commit()
+    got = db.query(f"SELECT notional, avg_price, open_price FROM {SYMBOL_WINDOW_METRICS.qualified}")
+    assert got == [(notional, Decimal("419.940001"), price)]
+    assert all(isinstance(v, Decimal) for v in got[0])
+    assert db.query(f"SELECT avg_price, open_price FROM {GOLD_SCHEMA}.v_price_trend") == [
+        (Decimal("419.940001"), price)
+    ]
+    db.close()
 
 
 def test_migration_survives_a_new_connection(tmp_path: Path) -> None:
@@ -40,7 +85,7 @@ def test_migration_survives_a_new_connection(tmp_path: Path) -> None:
         migrate(session)
         session.close()
     session = SqliteSession(path)
-    assert session.query(f"SELECT COUNT(*) FROM {SCHEMA_HISTORY.qualified}") == [(1,)]
+    assert session.query(f"SELECT COUNT(*) FROM {SCHEMA_HISTORY.qualified}") == [(len(load_migrations("sqlite")),)]
     session.close()
 
 
@@ -97,8 +142,7 @@ def _tsql_tables(script: str) -> dict[str, tuple[list[tuple[str, str, bool]], li
 
 
 def test_tsql_migration_defines_the_same_tables() -> None:
-    (migration,) = load_migrations("tsql")
-    tables = _tsql_tables(migration.script)
+    tables = _tsql_tables(load_migrations("tsql")[0].script)
     d = TSql()
     expected = {n: t for n, t in ALL_TABLES.items() if n != SCHEMA_HISTORY.name}  # the runner makes that one
     assert set(tables) == set(expected)
@@ -167,25 +211,25 @@ def test_an_edited_applied_migration_is_refused(tmp_path: Path, db: SqliteSessio
 def test_a_new_migration_is_applied_next_time(tmp_path: Path, db: SqliteSession) -> None:
     root = _copy_migrations(tmp_path)
     migrate(db, root=root)
-    (root / "sqlite" / "V002__extra_index.sql").write_text(
+    (root / "sqlite" / "V003__extra_index.sql").write_text(
         "CREATE INDEX IF NOT EXISTS gold.ix_side ON side_window_metrics (side, window_start);\n"
     )
-    with pytest.raises(MigrationError, match=r"V002__extra_index\.sql is pending and this run only verifies"):
+    with pytest.raises(MigrationError, match=r"V003__extra_index\.sql is pending and this run only verifies"):
         migrate(db, apply=False, root=root)
-    assert migrate(db, root=root).applied == [2]
-    assert migrate(db, root=root).already_applied == [1, 2]
+    assert migrate(db, root=root).applied == [3]
+    assert migrate(db, root=root).already_applied == [1, 2, 3]
 
 
 def test_a_failing_migration_leaves_nothing_behind(tmp_path: Path, db: SqliteSession) -> None:
     root = _copy_migrations(tmp_path)
     migrate(db, root=root)
-    (root / "sqlite" / "V002__broken.sql").write_text(
+    (root / "sqlite" / "V003__broken.sql").write_text(
         "CREATE TABLE gold.half_done (x INTEGER);\nCREATE TABLE gold.symbol_window_metrics (x INTEGER);\n"
     )
     with pytest.raises(Exception, match="already exists"):
         migrate(db, root=root)
     assert db.query(f"SELECT name FROM {GOLD_SCHEMA}.sqlite_master WHERE name = 'half_done'") == []
-    assert db.query(f"SELECT MAX(version) FROM {SCHEMA_HISTORY.qualified}") == [(1,)]
+    assert db.query(f"SELECT MAX(version) FROM {SCHEMA_HISTORY.qualified}") == [(2,)]
 
 
 def test_database_newer_than_the_code(tmp_path: Path, db: SqliteSession) -> None:
@@ -201,6 +245,6 @@ def test_database_newer_than_the_code(tmp_path: Path, db: SqliteSession) -> None
 
 def test_gap_in_versions_is_refused(tmp_path: Path) -> None:
     root = _copy_migrations(tmp_path)
-    (root / "sqlite" / "V003__skipped.sql").write_text("SELECT 1;\n")
+    (root / "sqlite" / "V004__skipped.sql").write_text("SELECT 1;\n")
     with pytest.raises(MigrationError, match="without gaps"):
         load_migrations("sqlite", root)
