@@ -389,6 +389,25 @@ class StreamingJobsArgs:
     # schemas["smoke"], a scratch schema it creates and drops its tables in.
     smoke: JobSpec | None = SMOKE_JOB
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    # Health of each continuous job (operations, docs/operations.md): STREAMING_BACKLOG_SECONDS above
+    # this mails `backlog_emails`. None: no health rule.
+    backlog_seconds: int | None = None
+    backlog_emails: Sequence[str] = ()
+
+
+def job_health(args: StreamingJobsArgs) -> dbx.JobHealthArgs | None:
+    """The continuous jobs' streaming-backlog rule.
+
+    Jobs API (docs.databricks.com/api/workspace/jobs/create, `health.rules`, and
+    `email_notifications.on_streaming_backlog_exceeded`): metric STREAMING_BACKLOG_SECONDS (the maximum
+    consumer delay across the job's streams), op GREATER_THAN only; alerting uses the metric's 10-minute
+    average and re-notifies every 30 minutes while it persists.
+    """
+    if args.backlog_seconds is None:
+        return None
+    return dbx.JobHealthArgs(
+        rules=[dbx.JobHealthRuleArgs(metric="STREAMING_BACKLOG_SECONDS", op="GREATER_THAN", value=args.backlog_seconds)]
+    )
 
 
 def job_cluster(args: StreamingJobsArgs, runtime: DatabricksRuntime) -> dbx.JobJobClusterArgs:
@@ -473,8 +492,11 @@ class StreamingJobs(ProviderScopedComponent):
                 queue=dbx.JobQueueArgs(enabled=True),
                 run_as=dbx.JobRunAsArgs(service_principal_name=runtime.run_as),
                 email_notifications=dbx.JobEmailNotificationsArgs(
-                    on_failures=list(args.failure_emails), no_alert_for_skipped_runs=True
+                    on_failures=list(args.failure_emails),
+                    no_alert_for_skipped_runs=True,
+                    on_streaming_backlog_exceededs=list(args.backlog_emails) or None,
                 ),
+                health=job_health(args),
                 job_clusters=[job_cluster(args, runtime)],
                 tasks=[
                     dbx.JobTaskArgs(

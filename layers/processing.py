@@ -296,6 +296,9 @@ def _jobs_args(
         sql_server=database.fqdn if database is not None else None,
         sql_database=database.database_name if database is not None else None,
         failure_emails=db.jobs.failure_emails,
+        # Operations' streaming SLO: a backlog older than the freshness target mails the on-call.
+        backlog_seconds=config.operations.slo.freshness_seconds if config.operations else None,
+        backlog_emails=config.operations.action_group.emails if config.operations else (),
         limits=limits,
         # docs/serving.md: dev's job user may run DDL and applies pending migrations at start; in prod an
         # admin applies them and the job only verifies.

@@ -233,6 +233,13 @@ class ConsumerLagConfig(Section):
     window_minutes: Literal[5, 15, 30, 60] = 15
 
 
+class SloConfig(Section):
+    """Streaming service-level objectives (seed 001: data fresher than 5 minutes)."""
+
+    # The continuous jobs' STREAMING_BACKLOG_SECONDS health rule fires above this.
+    freshness_seconds: int = Field(default=300, ge=30, le=86400)
+
+
 class OperationsConfig(Section):
     """`rta-platform:operations`: the action group, alert overrides, the budget."""
 
@@ -240,6 +247,7 @@ class OperationsConfig(Section):
     alerts: dict[str, AlertOverride] = {}
     budget: BudgetConfig | None = None
     consumer_lag: ConsumerLagConfig = ConsumerLagConfig()
+    slo: SloConfig = SloConfig()
 
     @model_validator(mode="after")
     def _known_alerts(self) -> OperationsConfig:

@@ -318,3 +318,16 @@ def test_consumer_lag_is_a_log_alert_on_the_namespace_metrics_in_the_workspace(p
 
 def test_no_consumer_lag_rule_without_event_hubs(confluent_plan: Plan) -> None:
     assert not confluent_plan.of_type(QUERY_RULE)
+
+
+def test_continuous_jobs_mail_the_on_call_when_the_backlog_exceeds_the_freshness_slo(stack_plan: Plan) -> None:
+    ops = _operations(stack_plan.stack)
+    continuous = [j for j in stack_plan.of_type("databricks:index/job:Job") if j.inputs.get("continuous")]
+    assert continuous, "the stack deploys continuous streaming jobs"
+    for job in continuous:
+        assert job.inputs["health"] == {
+            "rules": [{"metric": "STREAMING_BACKLOG_SECONDS", "op": "GREATER_THAN", "value": ops.slo.freshness_seconds}]
+        }, job.name
+        assert job.inputs["emailNotifications"]["onStreamingBacklogExceededs"] == list(ops.action_group.emails)
+    on_demand = [j for j in stack_plan.of_type("databricks:index/job:Job") if not j.inputs.get("continuous")]
+    assert all("health" not in j.inputs for j in on_demand), "a batch smoke job has no stream backlog"
