@@ -118,8 +118,10 @@ class ValidationRules:
         Silver quarantines an event whose ingestion lags its event time by more
         than `watermark` and rejects one more than `max_future_skew` ahead, so
         every accepted event is at most watermark + skew behind the newest event
-        seen before it. Giving Spark that delay means its own late-row filter
-        never drops an accepted event (nothing is lost silently).
+        ingested before it. Giving Spark that delay means its own late-row filter
+        drops no accepted event as long as gold reads events in ingestion order;
+        a silver batch spanning several ingestions and split across gold triggers
+        breaks that (issue 32, class 5, open; streaming_jobs/README.md).
         """
         return self.watermark + self.max_future_skew
 

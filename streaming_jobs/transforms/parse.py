@@ -85,25 +85,43 @@ def event_time_of(text: Column) -> Column:
 def fast_path(payload: Column, evt: Column) -> Column:
     """True when cheap byte scans prove what the exact checks would find: the payload's only '}' is its
     last character (so it is one flat object with nothing after it, given the parse read an object),
-    it has no backslash (so every '"' delimits a string and keys are literal), `"price"` occurs once,
-    followed directly by ':' and a digit or '-' (a number token), and no string field reads like the
+    it has no backslash (so every '"' delimits a string and keys are literal), every `"price"` key is
+    followed directly by ':' and then not by whitespace or a quote (a non-string token; the last copy
+    counts, and a non-number one fails the typed parse), and no string field reads like the
     rendering of a non-string token. A record for which it is false is not rejected, only checked by
     strict_checks instead.
     """
-    p = F.locate('"price"', payload)
-    after = F.substring(payload, p + 8, 1)
-    price_literal = (
-        (p > 0)
-        & (F.substring(payload, p + 7, 1) == ":")
-        & (((after >= "0") & (after <= "9")) | (after == "-"))
-        # locate's start position as a column: PySpark's locate() takes an int only.
-        & (F.call_function("locate", F.lit('"price"'), payload, p + 1) == 0)
-    )
-    strings_plain = [~F.coalesce(evt[n].rlike(_NOT_A_STRING_TOKEN), F.lit(False)) for n in STRING_FIELDS]
-    ok = (F.instr(payload, "}") == F.length(payload)) & (F.instr(payload, "\\") == 0) & price_literal
+    # Only byte scans (UTF8String.contains, startsWith/endsWith): the position functions (instr, locate,
+    # substring) walk the text character by character and cost several times more per record.
+    # Every `"price"` key is written `"price":` directly followed by something other than whitespace or a
+    # quote, so every copy of the field is a non-string token (a non-number one the typed parse rejects).
+    price_literal = F.contains(payload, F.lit('"price":'))
+    for after in _PRICE_NOT_FAST:
+        price_literal = price_literal & ~F.contains(payload, F.lit(after))
+    # The first '}' is the last byte: one flat object and nothing after it.
+    first_close = F.octet_length(F.substring_index(payload, "}", 1))
+    one_flat = F.endswith(payload, F.lit("}")) & (first_close == F.octet_length(payload) - 1)
+    strings_plain = [_plain_string(evt[n]) for n in STRING_FIELDS]
+    ok = one_flat & ~F.contains(payload, F.lit("\\")) & price_literal
     for plain in strings_plain:
         ok = ok & plain
     return F.coalesce(ok, F.lit(False))
+
+
+# `"price"` followed by whitespace, or `"price":` by whitespace or a quote: the exact checks decide.
+_PRICE_NOT_FAST = tuple(f'"price"{c}' for c in " \t\r\n") + tuple(f'"price":{c}' for c in ' \t\r\n"')
+
+# First characters of the JSON rendering of a non-string token (number, true, false, object, array, quoted).
+_TOKEN_STARTS = tuple('0123456789-tf{["')
+
+
+def _plain_string(value: Column) -> Column:
+    """True unless the value could be another token's rendering (_NOT_A_STRING_TOKEN). The pattern runs only
+    for values starting with one of _TOKEN_STARTS (a CASE: symbols, sides, producer ids start with a letter),
+    since each rlike decodes the value into a Java string first."""
+    first = F.substring(value, 1, 1)
+    suspicious = F.when(first.isin(*_TOKEN_STARTS), value.rlike(_NOT_A_STRING_TOKEN)).otherwise(F.lit(False))
+    return ~F.coalesce(suspicious, F.lit(False))
 
 
 def one_object(payload: Column) -> Column:
