@@ -33,9 +33,9 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-## The test command: lint, type-check, then the whole pytest suite.
+## The test command: lint, type-check, then the whole pytest suite, spread over the machine's cores (pytest-xdist).
 test: lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 bench: setup
 	$(BIN)/python benchmarks/bench_preview.py
