@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import monitor
@@ -160,6 +161,19 @@ class Alerting(PlatformComponent):
             }
         )
 
+    def _rule_basics(self, spec: MetricAlertSpec | LogAlertSpec, prefix: str) -> dict[str, Any]:
+        """What a metric alert and a log alert rule share: name, severity, cadence, auto-resolve."""
+        return {
+            "rule_name": f"{prefix}{spec.key}",
+            "resource_group_name": self._common.resource_group_name,
+            "description": spec.description,
+            "severity": spec.severity,
+            "enabled": True,
+            "evaluation_frequency": iso_minutes(spec.frequency_minutes),
+            "window_size": iso_minutes(spec.window_minutes),
+            "auto_mitigate": True,
+        }
+
     def _log_alert(self, name: str, spec: LogAlertSpec, prefix: str) -> monitor.ScheduledQueryRule:
         """A LogAlert rule (Microsoft.Insights/scheduledQueryRules) on the workspace, notifying the action group.
 
@@ -170,17 +184,10 @@ class Alerting(PlatformComponent):
         """
         return monitor.ScheduledQueryRule(
             f"{name}-{spec.key}",
-            rule_name=f"{prefix}{spec.key}",
-            resource_group_name=self._common.resource_group_name,
             location=self._common.location,
             kind=monitor.Kind.LOG_ALERT,
-            description=spec.description,
-            severity=spec.severity,
-            enabled=True,
             scopes=[spec.workspace_id],
-            evaluation_frequency=iso_minutes(spec.frequency_minutes),
-            window_size=iso_minutes(spec.window_minutes),
-            auto_mitigate=True,
+            **self._rule_basics(spec, prefix),
             criteria=monitor.ScheduledQueryRuleCriteriaArgs(
                 all_of=[
                     monitor.ConditionArgs(
@@ -252,16 +259,9 @@ class Alerting(PlatformComponent):
     def _metric_alert(self, name: str, spec: MetricAlertSpec, prefix: str) -> monitor.MetricAlert:
         return monitor.MetricAlert(
             f"{name}-{spec.key}",
-            rule_name=f"{prefix}{spec.key}",
-            resource_group_name=self._common.resource_group_name,
             location="global",
-            description=spec.description,
-            severity=spec.severity,
-            enabled=True,
             scopes=[spec.scope],
-            evaluation_frequency=iso_minutes(spec.frequency_minutes),
-            window_size=iso_minutes(spec.window_minutes),
-            auto_mitigate=True,
+            **self._rule_basics(spec, prefix),
             criteria=monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
                 odata_type=SINGLE_RESOURCE_CRITERIA,
                 all_of=[
