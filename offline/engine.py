@@ -48,18 +48,23 @@ LAZY_SDKS = (
     *(
         f"pulumi_azure_native.{sub}"
         for sub in (
+            "applicationinsights",
             "authorization",
+            "consumption",
             "databricks",
             "eventhub",
             "keyvault",
+            "kusto",
             "managedidentity",
             "monitor",
             "network",
             "operationalinsights",
             "privatedns",
             "resources",
+            "security",
             "sql",
             "storage",
+            "web",
         )
     ),
 )

@@ -88,3 +88,22 @@ def test_postponed_annotations_give_the_runtime_the_same_types_as_an_eager_impor
     eager, postponed = hints("eager"), hints("postponed")
     assert len(eager) > 50, "the comparison must cover the SDK's input, output and resource types"
     assert postponed == eager
+
+
+def test_every_azure_native_module_the_program_imports_loads_lazily_offline() -> None:
+    # An azure-native subpackage missing from LAZY_SDKS runs its eager __init__ (security's costs
+    # ~0.5 s): a new component must not quietly slow every preview down.
+    import re
+
+    from offline.engine import LAZY_SDKS
+
+    used: set[str] = set()
+    for folder in ("components", "layers", "stack_config"):
+        for path in (ROOT / folder).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            for names in re.findall(r"^from pulumi_azure_native import ([\w, ]+)", text, re.MULTILINE):
+                used.update(n.strip().split(" as ")[0] for n in names.split(","))
+            used.update(re.findall(r"pulumi_azure_native\.(\w+)", text))
+    assert used, "the scan found no azure-native import: the pattern no longer matches the code"
+    missing = {f"pulumi_azure_native.{m}" for m in used} - set(LAZY_SDKS)
+    assert not missing, f"add to offline.engine.LAZY_SDKS: {sorted(missing)}"
