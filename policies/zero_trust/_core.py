@@ -394,12 +394,21 @@ class Node:
     urn: str
     raw: Any
     parent: str | None
-    dependencies: frozenset[str]
-    property_dependencies: Mapping[str, frozenset[str]]
+    # The SDK's PolicyResource: its edges are resolved to URNs on first use, like `props`
+    # (every stack policy builds the graph anew; most read the edges of a few nodes).
+    source: Any
 
     @functools.cached_property
     def props(self) -> Mapping[str, Any]:
         return plain(self.raw)
+
+    @functools.cached_property
+    def dependencies(self) -> frozenset[str]:
+        return frozenset(d.urn for d in self.source.dependencies)
+
+    @functools.cached_property
+    def property_dependencies(self) -> Mapping[str, frozenset[str]]:
+        return {k: frozenset(d.urn for d in v) for k, v in self.source.property_dependencies.items()}
 
     def get(self, path: str | Sequence[str], default: Any = None) -> Any:
         return dig(self.props, path, default)
@@ -435,8 +444,7 @@ class Graph:
                 urn=r.urn,
                 raw=r.props,
                 parent=r.parent.urn if r.parent is not None else r.opts.parent,
-                dependencies=frozenset(d.urn for d in r.dependencies),
-                property_dependencies={k: frozenset(d.urn for d in v) for k, v in r.property_dependencies.items()},
+                source=r,
             )
             for r in resources
         )
