@@ -349,7 +349,7 @@ class _StructDecodeMemo:
     fresh dicts and lists at every level (pulumi_policy/deserialize.py), so
     handing every policy the same decoded dict is exact: no policy can see
     another's changes. Messages are held by the memo, so no id is reused while
-    it lives; it lives for one request.
+    it lives; it lives for one evaluation.
     """
 
     def __init__(self) -> None:
@@ -369,7 +369,7 @@ class _StructDecodeMemo:
 
 @contextlib.contextmanager
 def _decode_once() -> Iterator[None]:
-    """Install the memo in the SDK's module for the duration of one request."""
+    """Install the memo in the SDK's module for the duration of one evaluation."""
     from pulumi_policy import policy as sdk_policy
 
     sdk_policy.json_format = _StructDecodeMemo()
@@ -386,6 +386,7 @@ def _split_message(message: str, description: str) -> str:
     return message
 
 
+@_decode_once()
 def evaluate(
     plan: Plan,
     config: Mapping[str, Any] | str | Path | None = None,
@@ -469,17 +470,14 @@ def evaluate(
                 type=r.type, properties=_struct(props), urn=r.urn, name=r.name, options=_options(r), provider=provider
             )
 
-        with _decode_once():
-            remediated = servicer.Remediate(request(inputs), None)
+        remediated = servicer.Remediate(request(inputs), None)
         for rem in remediated.remediations:
             changed = bool(rem.properties.fields)
             if changed:
                 inputs = json_format.MessageToDict(rem.properties)
                 report.remediated_inputs[r.urn] = inputs
             report.remediations.append(Remediation(rem.policyName, r.urn, changed, rem.diagnostic))
-        with _decode_once():
-            analyzed = servicer.Analyze(request(inputs), None)
-        collect(analyzed, r, stack_level=False)
+        collect(servicer.Analyze(request(inputs), None), r, stack_level=False)
         final_inputs[r.urn] = inputs
 
     resources = [
@@ -498,9 +496,7 @@ def evaluate(
         )
         for r in plan.resources
     ]
-    with _decode_once():
-        analyzed = servicer.AnalyzeStack(proto.AnalyzeStackRequest(resources=resources), None)
-    collect(analyzed, None, stack_level=True)
+    collect(servicer.AnalyzeStack(proto.AnalyzeStackRequest(resources=resources), None), None, stack_level=True)
     return report
 
 
