@@ -46,7 +46,6 @@ class Environment(StrEnum):
 LowerName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,7}$")]
 HubName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,254}$")]
 TagValue = Annotated[str, StringConstraints(min_length=1, max_length=256)]
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Uuid = Annotated[
     str,
     StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),

@@ -18,9 +18,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from stack_config.section import Section
+from stack_config.section import Email, Section
 
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 # An Entra object id.
 ObjectId = Annotated[
     str,
