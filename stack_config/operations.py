@@ -154,6 +154,17 @@ class AlertOverride(Section):
     window_minutes: int | None = None
     frequency_minutes: int | None = None
 
+    def resolve(self, key: str, rule: MetricRule) -> ResolvedAlert:
+        """The rule with this override applied (an unset field keeps the default; 0 is a value, not unset)."""
+        return ResolvedAlert(
+            key=key,
+            rule=rule,
+            threshold=rule.threshold if self.threshold is None else self.threshold,
+            severity=rule.severity if self.severity is None else self.severity,
+            window_minutes=rule.window_minutes if self.window_minutes is None else self.window_minutes,
+            frequency_minutes=rule.frequency_minutes if self.frequency_minutes is None else self.frequency_minutes,
+        )
+
 
 @dataclass(frozen=True)
 class ResolvedAlert:
@@ -257,9 +268,8 @@ class OperationsConfig(Section):
         for key, override in self.alerts.items():
             if key not in METRIC_ALERTS:
                 continue
-            rule = METRIC_ALERTS[key]
-            window = override.window_minutes or rule.window_minutes
-            frequency = override.frequency_minutes or rule.frequency_minutes
+            resolved = override.resolve(key, METRIC_ALERTS[key])
+            window, frequency = resolved.window_minutes, resolved.frequency_minutes
             if window not in WINDOW_MINUTES:
                 problems.append(f"alerts.{key}.windowMinutes {window} is not one of {list(WINDOW_MINUTES)}")
             if frequency not in FREQUENCY_MINUTES:
@@ -272,22 +282,8 @@ class OperationsConfig(Section):
 
     def resolved_alerts(self) -> list[ResolvedAlert]:
         """Every enabled catalogued alert with this stack's overrides applied, in catalogue order."""
-        resolved = []
-        for key, rule in METRIC_ALERTS.items():
-            o = self.alerts.get(key, AlertOverride())
-            if not o.enabled:
-                continue
-            resolved.append(
-                ResolvedAlert(
-                    key=key,
-                    rule=rule,
-                    threshold=rule.threshold if o.threshold is None else o.threshold,
-                    severity=rule.severity if o.severity is None else o.severity,
-                    window_minutes=o.window_minutes or rule.window_minutes,
-                    frequency_minutes=o.frequency_minutes or rule.frequency_minutes,
-                )
-            )
-        return resolved
+        overrides = {key: self.alerts.get(key, AlertOverride()) for key in METRIC_ALERTS}
+        return [o.resolve(key, METRIC_ALERTS[key]) for key, o in overrides.items() if o.enabled]
 
     def prod_problems(self) -> list[str]:
         """Prod is watched: the alerts on the stores stay on and the budget exists."""

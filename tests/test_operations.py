@@ -200,6 +200,8 @@ BROKEN: list[tuple[str, dict[str, Any], str]] = [
         _prod_with(alerts={"sqlDeadlocks": {"windowMinutes": 7}}),
         "alerts.sqlDeadlocks.windowMinutes 7",
     ),
+    # 0 is a value, not "unset": it must be refused, not replaced by the default.
+    ("window zero", _prod_with(alerts={"sqlDeadlocks": {"windowMinutes": 0}}), "alerts.sqlDeadlocks.windowMinutes 0"),
     (
         "window shorter than frequency",
         _prod_with(alerts={"sqlDeadlocks": {"windowMinutes": 5, "frequencyMinutes": 15}}),
