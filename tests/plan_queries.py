@@ -1,9 +1,11 @@
-"""Small queries over a recorded plan that several test modules share."""
+"""Small queries over a recorded plan (and a stack file's config) that several test modules share."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from offline.engine import stack_config_values
 from offline.plan import Plan, PlannedResource
 
 PE = "azure-native:network:PrivateEndpoint"
@@ -68,3 +70,16 @@ def all_strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for v in value for s in all_strings(v)]
     return []
+
+
+def raw_stack_config(stack: str) -> dict[str, Any]:
+    """The stack file's `rta-platform:*` config as parse_stack_config takes it (short camelCase keys, objects
+    decoded), plus `location`: a fresh dict per call, so a test may change it."""
+    values, _ = stack_config_values(stack)
+    raw: dict[str, Any] = {}
+    for key, value in values.items():
+        namespace, _, short = key.partition(":")
+        if namespace == "rta-platform":
+            raw[short] = json.loads(value) if value[:1] in "{[" else value
+    raw["location"] = values["azure-native:location"]
+    return raw

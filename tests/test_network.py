@@ -14,12 +14,12 @@ import pytest
 
 from layers.network import egress_rules, subnet_specs
 from offline import policy_runner, topology
-from offline.engine import run_stack, stack_config_values
+from offline.engine import run_stack
 from offline.plan import Plan, PlannedResource
 from stack_config import ConfigError, StackConfig
 from stack_config.egress import load_allowlist
 from stack_config.loader import parse_stack_config
-from tests.plan_queries import only
+from tests.plan_queries import only, raw_stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
 AZ = "azure-native:"
@@ -252,20 +252,8 @@ def test_hub_spoke_policies_are_mandatory_in_prod() -> None:
 # --------------------------------------------------------------------------- the Functions subnet
 
 
-def _raw(stack: str) -> dict[str, Any]:
-    """The stack file's config as parse_stack_config takes it (short camelCase keys)."""
-    values, _ = stack_config_values(stack)
-    raw: dict[str, Any] = {}
-    for key, value in values.items():
-        namespace, _, name = key.partition(":")
-        if namespace == "rta-platform":
-            raw[name] = json.loads(value) if value[:1] in "{[" else value
-    raw["location"] = values["azure-native:location"]
-    return raw
-
-
 def _prod_config(**network_changes: Any) -> StackConfig:
-    raw = _raw("prod")
+    raw = raw_stack_config("prod")
     raw["network"]["subnets"].update(network_changes)
     raw["producer"] = {"apiPoller": {"apiUrl": "https://api.trades.example.com/v1/trades"}}
     return parse_stack_config(raw, "prod")
@@ -382,7 +370,7 @@ def test_an_existing_hub_gets_only_the_rule_group_a_peering_and_the_zone_links(t
 
 
 def test_hub_spoke_refuses_a_public_confluent_cluster_it_could_not_reach() -> None:
-    raw = _raw("confluent")
+    raw = raw_stack_config("confluent")
     raw["network"].update(topology="hub-spoke", hub={"addressSpace": "10.61.0.0/24"})
     assert parse_stack_config(raw, "confluent").topology.value == "hub-spoke"  # private: fine
     raw["confluent"].update(allowPublicNetworking=True)

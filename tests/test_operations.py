@@ -7,19 +7,16 @@ the catalogue's default, and every alert must point at its target and the action
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from offline.engine import stack_config_values
 from offline.plan import Plan, PlannedResource
 from stack_config import ConfigError
 from stack_config.loader import parse_stack_config
 from stack_config.operations import METRIC_ALERTS, OperationsConfig, Target
-from tests.plan_queries import only
+from tests.plan_queries import only, raw_stack_config
 
-NS = "rta-platform"
 ACTION_GROUP = "azure-native:monitor:ActionGroup"
 METRIC_ALERT = "azure-native:monitor:MetricAlert"
 TARGET_TYPES = {
@@ -30,20 +27,8 @@ TARGET_TYPES = {
 }
 
 
-def _raw(stack: str) -> dict[str, Any]:
-    """The stack file's config as parse_stack_config takes it (short camelCase keys)."""
-    values, _ = stack_config_values(stack)
-    raw: dict[str, Any] = {}
-    for key, value in values.items():
-        namespace, _, short = key.partition(":")
-        if namespace == NS:
-            raw[short] = json.loads(value) if value[:1] in "{[" else value
-    raw["location"] = values["azure-native:location"]
-    return raw
-
-
 def _operations(stack: str) -> OperationsConfig:
-    ops = parse_stack_config(_raw(stack), stack).operations
+    ops = parse_stack_config(raw_stack_config(stack), stack).operations
     assert ops is not None
     return ops
 
@@ -188,7 +173,7 @@ def test_budget_on_the_resource_group_notifies_the_action_group_at_the_configure
 
 
 def _prod_with(**operations: Any) -> dict[str, Any]:
-    raw = _raw("prod")
+    raw = raw_stack_config("prod")
     raw["operations"] = {**raw["operations"], **operations}
     return raw
 
@@ -232,14 +217,14 @@ def test_broken_operations_config_is_rejected(case: str, raw: dict[str, Any], ex
 
 
 def test_prod_without_operations_is_rejected() -> None:
-    raw = _raw("prod")
+    raw = raw_stack_config("prod")
     del raw["operations"]
     with pytest.raises(ConfigError, match="operations is required in prod"):
         parse_stack_config(raw, "prod")
 
 
 def test_dev_may_go_without_operations() -> None:
-    raw = _raw("dev")
+    raw = raw_stack_config("dev")
     del raw["operations"]
     assert parse_stack_config(raw, "dev").operations is None
 
@@ -273,7 +258,7 @@ def test_the_recovery_table_states_what_the_stacks_configure() -> None:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 6 and line.startswith("| ") and cells[0] not in ("store", "---"):
             rows[cells[0]] = cells
-    prod, dev = (parse_stack_config(_raw(s), s) for s in ("prod", "dev"))
+    prod, dev = (parse_stack_config(raw_stack_config(s), s) for s in ("prod", "dev"))
     assert set(rows) == {"data lake (ADLS Gen2)", "Azure SQL (gold)", "Event Hubs", "Key Vault", "Log Analytics"}
     lake, sql, hubs, vault, logs = (rows[k] for k in rows)
     assert f"`dataLake.replication` {prod.data_lake.replication.value}" in lake[1]
