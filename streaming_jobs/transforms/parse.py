@@ -34,11 +34,13 @@ _OPTIONS = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT, "allowNo
 # Fields the producer sends as JSON strings. A non-string token read into a STRING field comes out as its
 # JSON rendering: a number, true/false, an object or array, or a quoted word ("Infinity" for 1e400).
 STRING_FIELDS: tuple[str, ...] = ("event_id", "symbol", "side", "producer_id")
-_NOT_A_STRING_TOKEN = r'^(?:-?(?:0|[1-9][0-9]*+)(?:\.[0-9]++)?(?:[eE][+-]?[0-9]++)?$|true$|false$|[{\["])'
 
-# A number given as a string: the JSON number grammar (RFC 8259 section 6), nothing else. No sign '+',
-# no leading zeros, no grouping, no spaces, ASCII digits only.
-NUMBER_TEXT = r"^-?(?:0|[1-9][0-9]*+)(?:\.[0-9]++)?(?:[eE][+-]?[0-9]++)?$"
+# The JSON number grammar (RFC 8259 section 6), nothing else. No sign '+', no leading zeros, no grouping,
+# no spaces, ASCII digits only.
+_JSON_NUMBER = r"-?(?:0|[1-9][0-9]*+)(?:\.[0-9]++)?(?:[eE][+-]?[0-9]++)?"
+# A number given as a string.
+NUMBER_TEXT = f"^{_JSON_NUMBER}$"
+_NOT_A_STRING_TOKEN = f"^(?:{_JSON_NUMBER}$|true$|false$|" + r'[{\["])'
 
 # event_time: ISO-8601 / RFC 3339 date-time with a zone, 'T' and 'Z' upper-case, offset with a colon;
 # fractions of a second beyond microseconds are truncated (Spark's TIMESTAMP resolution).
@@ -93,18 +95,15 @@ def fast_path(payload: Column, evt: Column) -> Column:
     """
     # Only byte scans (UTF8String.contains, startsWith/endsWith): the position functions (instr, locate,
     # substring) walk the text character by character and cost several times more per record.
-    # Every `"price"` key is written `"price":` directly followed by something other than whitespace or a
-    # quote, so every copy of the field is a non-string token (a non-number one the typed parse rejects).
     price_literal = F.contains(payload, F.lit('"price":'))
     for after in _PRICE_NOT_FAST:
         price_literal = price_literal & ~F.contains(payload, F.lit(after))
     # The first '}' is the last byte: one flat object and nothing after it.
     first_close = F.octet_length(F.substring_index(payload, "}", 1))
     one_flat = F.endswith(payload, F.lit("}")) & (first_close == F.octet_length(payload) - 1)
-    strings_plain = [_plain_string(evt[n]) for n in STRING_FIELDS]
     ok = one_flat & ~F.contains(payload, F.lit("\\")) & price_literal
-    for plain in strings_plain:
-        ok = ok & plain
+    for n in STRING_FIELDS:
+        ok = ok & _plain_string(evt[n])
     return F.coalesce(ok, F.lit(False))
 
 
@@ -142,10 +141,6 @@ def one_object(payload: Column) -> Column:
     return folded.rlike(r"^[ \t\r\n]*+#[ \t\r\n]*+$")
 
 
-def _typed_as(variant: Column) -> Column:
-    return F.schema_of_variant(variant)
-
-
 def strict_checks(payload: Column) -> tuple[Column, dict[str, Column]]:
     """(one object, {field: its token has the field's type}) by exact checks on the payload.
 
@@ -155,9 +150,9 @@ def strict_checks(payload: Column) -> tuple[Column, dict[str, Column]]:
     v = F.from_json(payload, _VARIANT_SCHEMA, _OPTIONS)
     fields: dict[str, Column] = {}
     for n in STRING_FIELDS:
-        t = _typed_as(v[n])
+        t = F.schema_of_variant(v[n])
         fields[n] = t.isNull() | t.isin("STRING", "VOID")
-    price_t = _typed_as(v["price"])
+    price_t = F.schema_of_variant(v["price"])
     fields["price"] = price_t.isNull() | (price_t != "STRING") | v["price"].cast("string").rlike(NUMBER_TEXT)
     return one_object(payload), fields
 
