@@ -5,10 +5,11 @@ field present, no check failed", and quarantine_rows gives every other record
 at least one reason (a record failing in a way no specific check names falls
 back to MALFORMED_JSON). Nothing is dropped silently.
 
-The verdict needs only the typed parse, so the accepted path parses each record
-once. Reasons are worked out for rejected records alone (a few per cent), with a
-second parse of their payload as text: comparing the text with the typed value
-tells a missing field from a wrongly typed one.
+The verdict needs the typed parse and parse.strictly_readable, whose exact checks
+parse a second time only the records off its fast path, so the accepted path parses
+a producer-shaped record once. Reasons are worked out for rejected records alone
+(a few per cent), with a parse of their payload as text: comparing the text with
+the typed value tells a missing field from a wrongly typed one.
 
 Lateness: an event whose bronze ingestion time is more than the watermark after
 its event time is LATE_EVENT. Deciding it per record against ingestion time
