@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ._core import AZ, Graph, Meta, Node, as_list, dig, is_unknown, stack_policy
+from ._core import AZ, Graph, Meta, Node, as_list, dig, first, is_unknown, stack_policy
 
 ACTION_GROUP = AZ + "monitor:ActionGroup"
 METRIC_ALERT = AZ + "monitor:MetricAlert"
@@ -30,15 +30,18 @@ def _watched(node: Node) -> bool:
     return node.type != STORAGE_ACCOUNT or node.get("isHnsEnabled") is True
 
 
+def _reaches(graph: Graph, node: Node, groups: list[Node], prop: str, ref: Any) -> bool:
+    """Does `ref` (an action group id in `node`'s `prop`) point at one of the stack's action groups?"""
+    return is_unknown(ref) or any(graph.refers_to(node, g, prop, ref) for g in groups)
+
+
 def _notifies(graph: Graph, alert: Node, groups: list[Node], path: str) -> bool:
     """Does an alert's action list reach one of the stack's action groups (by dependency or id)?"""
-    for action in as_list(alert.get(path)):
-        if is_unknown(action):
-            return True
-        ref = dig(action, "actionGroupId")
-        if is_unknown(ref) or any(graph.refers_to(alert, g, path.split(".")[0], ref) for g in groups):
-            return True
-    return False
+    prop = path.split(".")[0]
+    return any(
+        is_unknown(action) or _reaches(graph, alert, groups, prop, dig(action, "actionGroupId"))
+        for action in as_list(alert.get(path))
+    )
 
 
 def _scopes_target(graph: Graph, alert: Node, target: Node) -> bool:
@@ -72,7 +75,7 @@ def _scopes_target(graph: Graph, alert: Node, target: Node) -> bool:
 def operations_alerting(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     groups = graph.of_type(ACTION_GROUP)
     # Stack-wide findings are filed on the resource group, or else on the first resource.
-    anchor = next(iter(graph.of_type(RESOURCE_GROUP)), None) or next(iter(graph.nodes), None)
+    anchor = first(graph.of_type(RESOURCE_GROUP)) or first(graph.nodes)
     anchor_urn = anchor.urn if anchor else None
     if not groups:
         yield anchor_urn, "the stack has no action group: no alert can notify anyone."
@@ -105,10 +108,7 @@ def operations_alerting(graph: Graph, _: Mapping[str, Any]) -> Iterator[tuple[st
             if isinstance(n, Mapping)
             and (
                 as_list(n.get("contactEmails"))
-                or any(
-                    is_unknown(ref) or any(graph.refers_to(budget, g, "notifications", ref) for g in groups)
-                    for ref in as_list(n.get("contactGroups"))
-                )
+                or any(_reaches(graph, budget, groups, "notifications", ref) for ref in as_list(n.get("contactGroups")))
             )
         ]
         if not reaching:
