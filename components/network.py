@@ -49,18 +49,13 @@ DATABRICKS_DELEGATION = "Microsoft.Databricks/workspaces"
 class SubnetSpec:
     key: str
     cidr: str
-    delegate_to_databricks: bool = False
-    # Another service the subnet is delegated to (e.g. "Microsoft.App/environments" for Functions).
+    # The service the subnet is delegated to (DATABRICKS_DELEGATION, "Microsoft.App/environments" for Functions).
     delegation: str | None = None
-
-    @property
-    def service(self) -> str | None:
-        return DATABRICKS_DELEGATION if self.delegate_to_databricks else self.delegation
 
     @property
     def needs_egress(self) -> bool:
         """Compute injected into the subnet calls out (Databricks clusters, a Function App)."""
-        return self.service is not None
+        return self.delegation is not None
 
 
 @dataclass(frozen=True)
@@ -257,8 +252,10 @@ class Network(PlatformComponent):
                 network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
                 default_outbound_access=False,
                 private_endpoint_network_policies=network.VirtualNetworkPrivateEndpointNetworkPolicies.ENABLED,
-                delegations=[network.DelegationArgs(name=_delegation_name(spec.service), service_name=spec.service)]
-                if spec.service
+                delegations=[
+                    network.DelegationArgs(name=_delegation_name(spec.delegation), service_name=spec.delegation)
+                ]
+                if spec.delegation
                 else None,
                 nat_gateway=network.SubResourceArgs(id=self.nat_gateway.id)
                 if spec.needs_egress and self.nat_gateway is not None

@@ -31,6 +31,7 @@ from components.key_vault import KeyVault
 from components.monitoring import Monitoring
 from components.naming import Naming
 from components.network import (
+    DATABRICKS_DELEGATION,
     PRIVATE_DNS_ZONES,
     FirewallEgressArgs,
     Network,
@@ -60,8 +61,8 @@ def subnet_specs(config: StackConfig) -> tuple[SubnetSpec, ...]:
     subnets = config.network.subnets
     specs = [
         SubnetSpec("private-endpoints", subnets.private_endpoints),
-        SubnetSpec("databricks-host", subnets.databricks_host, delegate_to_databricks=True),
-        SubnetSpec("databricks-container", subnets.databricks_container, delegate_to_databricks=True),
+        SubnetSpec("databricks-host", subnets.databricks_host, delegation=DATABRICKS_DELEGATION),
+        SubnetSpec("databricks-container", subnets.databricks_container, delegation=DATABRICKS_DELEGATION),
     ]
     if subnets.functions is not None:
         specs.append(SubnetSpec("functions", subnets.functions, delegation=FUNCTIONS_DELEGATION))

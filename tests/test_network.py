@@ -276,7 +276,9 @@ def test_a_functions_subnet_egresses_through_the_firewall_to_the_poller_api_only
 
 FUNCTIONS_PROGRAM = """
 from components.base import CommonArgs, DiagnosticsArgs
-from components.network import FirewallEgressArgs, Network, NetworkArgs, PeerVnetArgs, SubnetSpec
+from components.network import (
+    DATABRICKS_DELEGATION, FirewallEgressArgs, Network, NetworkArgs, PeerVnetArgs, SubnetSpec,
+)
 
 common = CommonArgs(resource_group_name="rg", location="westeurope", tags={}, subscription_id="sub")
 hub = "/subscriptions/sub/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub"
@@ -285,7 +287,7 @@ Network("network", NetworkArgs(
     address_space="10.9.0.0/16",
     subnets=(
         SubnetSpec("private-endpoints", "10.9.0.0/24"),
-        SubnetSpec("databricks-host", "10.9.4.0/22", delegate_to_databricks=True),
+        SubnetSpec("databricks-host", "10.9.4.0/22", delegation=DATABRICKS_DELEGATION),
         SubnetSpec("functions", "10.9.12.0/26", delegation="Microsoft.App/environments"),
     ),
     dns_zone_keys=("blob",),
@@ -323,7 +325,9 @@ def test_every_subnet_that_egresses_leaves_through_the_firewall_or_the_nat(tmp_p
 EXISTING_HUB_PROGRAM = """
 from components.base import CommonArgs, DiagnosticsArgs
 from components.firewall import EgressRules, ExistingHubArgs, HubFirewall, HubFirewallArgs
-from components.network import FirewallEgressArgs, Network, NetworkArgs, PeerVnetArgs, SubnetSpec
+from components.network import (
+    DATABRICKS_DELEGATION, FirewallEgressArgs, Network, NetworkArgs, PeerVnetArgs, SubnetSpec,
+)
 
 common = CommonArgs(resource_group_name="rg", location="westeurope", tags={}, subscription_id="sub")
 diagnostics = DiagnosticsArgs(workspace_id="/law")
@@ -337,7 +341,7 @@ hub = HubFirewall("hub", HubFirewallArgs(common=common, diagnostics=diagnostics,
     vnet_id="%(hub_vnet)s", firewall_private_ip="10.8.0.4", firewall_policy_id="%(policy)s")))
 Network("network", NetworkArgs(
     common=common, diagnostics=diagnostics, vnet_name="vnet-x", address_space="10.9.0.0/16",
-    subnets=(SubnetSpec("databricks-host", "10.9.4.0/22", delegate_to_databricks=True),),
+    subnets=(SubnetSpec("databricks-host", "10.9.4.0/22", delegation=DATABRICKS_DELEGATION),),
     dns_zone_keys=("blob",),
     firewall_egress=FirewallEgressArgs(
         firewall_private_ip=hub.private_ip, route_table_name="rt-x", depends_on=(hub,),
