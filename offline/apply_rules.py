@@ -110,7 +110,7 @@ class PlanIndex:
         self.by_urn = {r.urn: r for r in plan.resources}
         self._by_type: dict[str, list[PlannedResource]] = defaultdict(list)
         self._by_id: dict[str, PlannedResource] = {}
-        self._ancestors: dict[str, frozenset[str]] | None = None
+        self._ancestors: dict[str, frozenset[str]] = {}
         for r in plan.resources:
             self._by_type[r.type].append(r)
             if r.id:
@@ -121,8 +121,6 @@ class PlanIndex:
 
     def ancestors(self, r: PlannedResource) -> frozenset[str]:
         """Every URN `r` waits for: its dependencies, theirs, and so on (memoised; the plan is a DAG)."""
-        if self._ancestors is None:
-            self._ancestors = {}
         memo = self._ancestors
         if r.urn in memo:
             return memo[r.urn]
@@ -598,7 +596,7 @@ def run_as_after_user_role(ix: PlanIndex) -> Iterator[tuple[PlannedResource, str
         if any(g.get("role") == SP_USER_ROLE for g in rs.inputs.get("grantRules") or [])
     ]
     for r in ix.plan.resources:
-        if not isinstance(r.inputs.get("runAs"), dict) or not dig(r.inputs, "runAs", "servicePrincipalName"):
+        if not dig(r.inputs, "runAs", "servicePrincipalName"):
             continue
         principals = ix.linked(r, "runAs", SERVICE_PRINCIPAL)
         if not principals:
@@ -636,14 +634,14 @@ def topics_after_zone_links(ix: PlanIndex) -> Iterator[tuple[PlannedResource, st
             if u in ix.by_urn
         )
     ]
+    if not zones:
+        return  # a public cluster: no private zone to wait for
     links = {
         link.urn
         for link in ix.of_type(VNET_LINK)
         if any(z in zones for z in ix.linked(link, "privateZoneName", DNS_ZONE))
     }
     for topic in ix.of_type(KAFKA_TOPIC):
-        if not zones:
-            continue  # a public cluster: no private zone to wait for
         missing = links - ix.ancestors(topic)
         problem = f"created before VNet link(s) {sorted(u.rsplit('::', 1)[-1] for u in missing)}" if missing else None
         yield topic, problem if links else "the Confluent zone has no VNet link at all"
