@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from offline.engine import list_stacks, run_stack
 from offline.urn_identity import (
+    aliased_state_keys,
     baseline_path,
     baseline_states,
     kept_urns,
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             history = list(old.get("history", []))
             current = {r.urn for r in plan.resources}
             states = baseline_states(old)
-            for key in [*(k for k in states if k != "urns"), "urns"]:
+            for key in [*aliased_state_keys(old), "urns"]:
                 urns = states[key]
                 lost += [u for u in lost_urns(plan, urns) if u not in lost]
                 kept = sorted(u for u in kept_urns(plan, urns) if u not in current)
