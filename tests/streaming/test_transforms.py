@@ -137,6 +137,7 @@ STRICT_PAYLOADS = [
     (_T.replace('"price":100.25', '"price": "100.25"'), "VALID"),
     (_T.replace('"event_id":"e-1"', '"event_id":"12345"'), "VALID"),
     (_T.replace('"symbol":"AAPL"', '"symbol":"AAP\\u004c","meta":{"a":[1,{"b":"}"}]}'), "VALID"),
+    (_T.replace('"price":100.25', '"price":"1,5","price":100.25'), "VALID"),  # the last copy counts (README)
     (_T.replace(_TIME, '"event_time":"2026-03-02T15:30:00.000001+01:00"'), "VALID"),
 ]
 
@@ -156,6 +157,7 @@ def test_strict_parse_keeps_the_values(spark: SparkSession) -> None:
         ("e-1", "AAPL", Decimal("100.2500")),
         ("e-1", "AAPL", Decimal("100.2500")),
         ("12345", "AAPL", Decimal("100.2500")),
+        ("e-1", "AAPL", Decimal("100.2500")),
         ("e-1", "AAPL", Decimal("100.2500")),
         ("e-1", "AAPL", Decimal("100.2500")),
     ]
