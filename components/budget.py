@@ -39,9 +39,8 @@ class BudgetArgs:
     start_date: date | None = None
 
 
-def first_of_this_month(today: date | None = None) -> date:
-    today = today or datetime.now(UTC).date()
-    return today.replace(day=1)
+def first_of_this_month() -> date:
+    return datetime.now(UTC).date().replace(day=1)
 
 
 class CostBudget(PlatformComponent):
