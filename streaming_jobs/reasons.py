@@ -20,6 +20,9 @@ LATE_EVENT = "LATE_EVENT"
 
 # Fields every event must carry, in the order the validator checks them.
 REQUIRED_FIELDS: tuple[str, ...] = ("event_id", "symbol", "side", "price", "quantity", "event_time")
+# Every field of an event, in schemas.EVENT_FIELDS order (spelled out: this module stays free of PySpark, the
+# generator imports it); the validator reports BAD_TYPE for any of them.
+EVENT_FIELDS: tuple[str, ...] = (*REQUIRED_FIELDS, "producer_id", "producer_seq", "schema_version")
 
 
 def missing(field: str) -> str:
@@ -38,8 +41,7 @@ def all_codes() -> tuple[str, ...]:
     """Every reason the validator can emit (the tests check the generator covers each one it claims)."""
     codes = [INVALID_UTF8, MALFORMED_JSON]
     codes += [missing(f) for f in REQUIRED_FIELDS]
-    typed = ("event_id", "symbol", "side", "price", "quantity", "event_time", "producer_id", "producer_seq")
-    codes += [bad_type(f) for f in typed]
+    codes += [bad_type(f) for f in EVENT_FIELDS]
     codes += [out_of_range(f) for f in ("price", "quantity", "event_time")]
     codes += [UNKNOWN_SIDE, UNKNOWN_SYMBOL, LATE_EVENT]
     return tuple(codes)

@@ -21,6 +21,7 @@ from streaming_jobs.generator.events import (
     uuid4_text,
 )
 from streaming_jobs.generator.sinks import LandingDirSink, RateController
+from streaming_jobs.schemas import EVENT_FIELDS
 
 NOW = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
 
@@ -47,6 +48,12 @@ def test_every_bad_kind_maps_to_a_known_reason() -> None:
     items = MarketSimulator().every_malformed_kind(NOW)
     assert {e.kind.removeprefix("malformed:") for e in items if e.kind.startswith("malformed:")} == set(MALFORMED_KINDS)
     assert all(e.expected_reason in known for e in items)
+
+
+def test_every_event_field_can_be_a_bad_type() -> None:
+    """all_codes lists BAD_TYPE for reasons.EVENT_FIELDS; the validator reports it for schemas.EVENT_FIELDS
+    (schema_version too): the two lists must be one."""
+    assert rc.EVENT_FIELDS == EVENT_FIELDS
 
 
 def test_duplicates_are_exact_resends() -> None:
