@@ -179,8 +179,9 @@ class Alerting(PlatformComponent):
 
         The condition operator is the ARM value "GreaterThan" (scheduledQueryRules Condition.operator:
         Equals, GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual; AMBA's log alerts use the
-        same). azure-native 3.29's `monitor.ConditionOperator` enum holds another schema's filter
-        operators ("eq", "gt", ...), so the string is passed as the ARM spells it.
+        same). azure-native 3.29's `monitor.ConditionOperator`, the type the SDK names for it, holds
+        another schema's filter operators ("eq", "gt", ...); `monitor.Operator`, the metric alerts'
+        enum, holds exactly the ARM values, so it is the one passed.
         """
         return monitor.ScheduledQueryRule(
             f"{name}-{spec.key}",
@@ -194,7 +195,7 @@ class Alerting(PlatformComponent):
                         query=spec.query,
                         time_aggregation=monitor.TimeAggregation.TOTAL,
                         metric_measure_column=spec.measure_column,
-                        operator="GreaterThan",
+                        operator=monitor.Operator.GREATER_THAN,
                         threshold=spec.threshold,
                         failing_periods=monitor.ConditionFailingPeriodsArgs(
                             number_of_evaluation_periods=1, min_failing_periods_to_alert=1
