@@ -74,8 +74,9 @@ def with_text_fields(rejected: DataFrame) -> DataFrame:
 
 
 def valid_utf8(payload: Column) -> Column:
-    """False when the payload's bytes are not UTF-8 (Kafka values are cast from binary unchecked)."""
-    return F.is_valid_utf8(payload)
+    """False when the payload's bytes are not UTF-8 (Kafka values are cast from binary unchecked) or it is
+    null; never null."""
+    return F.coalesce(F.is_valid_utf8(payload), F.lit(False))
 
 
 def event_time_of(text: Column) -> Column:
@@ -142,7 +143,8 @@ def one_object(payload: Column) -> Column:
 
 
 def strict_checks(payload: Column) -> tuple[Column, dict[str, Column]]:
-    """(one object, {field: its token has the field's type}) by exact checks on the payload.
+    """(one object, {field: its token has the field's type}) by exact checks on the payload; the field
+    checks are never null.
 
     A field is right when absent or null (MISSING_FIELD reports a required one), a string for the
     string fields, and for `price` a number, or a string that is NUMBER_TEXT.
@@ -170,4 +172,4 @@ def strictly_readable(payload: Column, evt: Column) -> Column:
     for ok in fields.values():
         exact = exact & ok
     strict = F.when(fast_path(payload, evt), F.lit(True)).otherwise(F.coalesce(exact, F.lit(False)))
-    return F.coalesce(valid_utf8(payload), F.lit(False)) & strict
+    return valid_utf8(payload) & strict

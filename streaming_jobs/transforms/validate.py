@@ -112,7 +112,7 @@ def reasons_column(rules: ValidationRules) -> Column:
     # JSON type than the field's (a number for a string field, a malformed quoted number).
     found += [
         F.when(
-            raw[n].isNotNull() & (F.col(n).isNull() | ~F.coalesce(token_ok.get(n, F.lit(True)), F.lit(True))),
+            raw[n].isNotNull() & (F.col(n).isNull() | ~token_ok.get(n, F.lit(True))),
             F.lit(rc.bad_type(n)),
         )
         for n in EVENT_FIELDS
@@ -121,7 +121,7 @@ def reasons_column(rules: ValidationRules) -> Column:
     # Unique codes in check order (bad_type(event_id) can come from two checks).
     specific = F.array_distinct(F.array_compact(F.array(*found)))
     return (
-        F.when(~F.coalesce(valid_utf8(payload), F.lit(False)), F.array(F.lit(rc.INVALID_UTF8)))
+        F.when(~valid_utf8(payload), F.array(F.lit(rc.INVALID_UTF8)))
         .when(malformed, F.array(F.lit(rc.MALFORMED_JSON)))
         .when(F.size(specific) == 0, F.array(F.lit(rc.MALFORMED_JSON)))
         .otherwise(specific)
