@@ -274,11 +274,8 @@ class DatabricksWorkspace(PlatformComponent):
             else None
         )
         # What makes the workspace a Unity Catalog (and identity-federated) workspace: the assignment, or,
-        # when Databricks assigned it at creation, the workspace itself.
+        # when Databricks assigned it at creation ("automatic"), the workspace itself.
         self.metastore_assignment = self._metastore(name, args)
-        self.unity_catalog_ready: list[pulumi.Resource] = (
-            [self.metastore_assignment] if self.metastore_assignment is not None else [self.workspace]
-        )
         self.deployer_admin: dbx.MwsPermissionAssignment | None = None
         if self.account_provider is not None and args.deployer_account_principal_id is not None:
             self.deployer_admin = self._deployer_admin(name, args, self.account_provider)
@@ -354,6 +351,8 @@ class DatabricksWorkspace(PlatformComponent):
             principal_id=args.deployer_account_principal_id,
             permissions=["ADMIN"],
             opts=pulumi.ResourceOptions(
-                parent=self, provider=account_provider, depends_on=[self.workspace, *self.unity_catalog_ready]
+                parent=self,
+                provider=account_provider,
+                depends_on=[self.workspace, *([self.metastore_assignment] if self.metastore_assignment else [])],
             ),
         )
