@@ -45,7 +45,9 @@ from stack_config import StackConfig
 from stack_config.egress import load_allowlist
 from stack_config.network import Topology
 
-# Subnet delegations (the service that injects into the subnet).
+# The delegation a Flex Consumption app's VNet integration subnet needs ("The subnet delegation required by
+# Flex Consumption apps is `Microsoft.App/environments`": learn.microsoft.com/azure/azure-functions/
+# flex-consumption-plan, Considerations; MicrosoftDocs/azure-docs articles/azure-functions/flex-consumption-plan.md).
 FUNCTIONS_DELEGATION = "Microsoft.App/environments"
 
 
