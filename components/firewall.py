@@ -38,6 +38,9 @@ class EgressRule:
     name: str
     source_prefixes: Sequence[str]
     fqdns: Sequence[str]
+    # The HTTPS port the hosts answer on: an application rule matches protocol and port (at most 64000,
+    # FirewallPolicyRuleApplicationProtocol.port in azure-native network).
+    port: int = 443
 
 
 @dataclass(frozen=True)
@@ -318,7 +321,11 @@ def _rule_collections(rules: EgressRules) -> list[network.FirewallPolicyFilterRu
             rule_type="ApplicationRule",
             name=rule.name,
             source_addresses=list(rule.source_prefixes),
-            protocols=[https],
+            protocols=[
+                network.FirewallPolicyRuleApplicationProtocolArgs(
+                    protocol_type=network.FirewallPolicyRuleApplicationProtocolType.HTTPS, port=rule.port
+                )
+            ],
             target_fqdns=list(rule.fqdns),
         )
         for rule in rules.extra

@@ -79,9 +79,10 @@ def egress_rules(config: StackConfig) -> EgressRules:
     databricks = (subnets.databricks_host, subnets.databricks_container)
     extra: list[EgressRule] = []
     if config.producer is not None and subnets.functions is not None:
-        host = urlsplit(str(config.producer.api_poller.api_url)).hostname
-        if host:
-            extra.append(EgressRule("producer-api", (subnets.functions,), (host,)))
+        url = urlsplit(str(config.producer.api_poller.api_url))
+        if url.hostname:
+            # The URL's own port when it names one: a rule for 443 would not let the poller through.
+            extra.append(EgressRule("producer-api", (subnets.functions,), (url.hostname,), url.port or 443))
     return EgressRules(
         source_prefixes=databricks,
         scc_relay=region.scc_relay,

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from components.firewall import _rule_collections
 from layers.network import egress_rules, subnet_specs
 from offline import policy_runner, topology
 from offline.engine import run_stack
@@ -252,10 +253,10 @@ def test_hub_spoke_policies_are_mandatory_in_prod() -> None:
 # --------------------------------------------------------------------------- the Functions subnet
 
 
-def _prod_config(**network_changes: Any) -> StackConfig:
+def _prod_config(api_url: str = "https://api.trades.example.com/v1/trades", **network_changes: Any) -> StackConfig:
     raw = raw_stack_config("prod")
     raw["network"]["subnets"].update(network_changes)
-    raw["producer"] = {"apiPoller": {"apiUrl": "https://api.trades.example.com/v1/trades"}}
+    raw["producer"] = {"apiPoller": {"apiUrl": api_url}}
     return parse_stack_config(raw, "prod")
 
 
@@ -272,6 +273,16 @@ def test_a_functions_subnet_egresses_through_the_firewall_to_the_poller_api_only
     )
     # The Databricks rules stay sourced from the Databricks subnets alone.
     assert tuple(rules.source_prefixes) == ("10.50.4.0/22", "10.50.8.0/22")
+
+
+@pytest.mark.parametrize(
+    ("api_url", "port"), [("https://api.example.com/v1", 443), ("https://api.example.com:8443/v1", 8443)]
+)
+def test_the_poller_rule_allows_the_port_its_url_names(api_url: str, port: int) -> None:
+    rules = egress_rules(_prod_config(api_url, functions="10.50.12.0/26"))
+    (application,) = [c for c in _rule_collections(rules) if c.name == "databricks-application"]
+    (rule,) = [r for r in application.rules if r.name == "producer-api"]
+    assert (rule.target_fqdns, [p.port for p in rule.protocols]) == (["api.example.com"], [port])
 
 
 FUNCTIONS_PROGRAM = """
