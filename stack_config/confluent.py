@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from stack_config.section import Section
+from stack_config.section import Section, secret_setting_problems
 
 # The provider's own config namespace; `pulumi config set --secret confluentcloud:cloudApiKey ...`.
 CLOUD_API_KEY = "confluentcloud:cloudApiKey"
@@ -228,16 +228,4 @@ def credential_problems(
     get: Callable[[str], object], is_secret: Callable[[str], bool], stack: str | None = None
 ) -> list[str]:
     """The Confluent Cloud API key and secret must be set, and set as secrets; each problem names its command."""
-    problems: list[str] = []
-    on_stack = f" --stack {stack}" if stack else ""
-    for key in CREDENTIAL_KEYS:
-        if get(key) in (None, ""):
-            problems.append(
-                f"{key} is required when ingestion.provider is 'confluent' but not set "
-                f"(pulumi config set --secret {key} <value>{on_stack})"
-            )
-        elif not is_secret(key):
-            problems.append(
-                f"{key} is set in plain text; set it with `pulumi config set --secret {key} <value>{on_stack}`"
-            )
-    return problems
+    return secret_setting_problems(CREDENTIAL_KEYS, get, is_secret, "ingestion.provider is 'confluent'", stack)

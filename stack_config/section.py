@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
@@ -21,3 +22,26 @@ class Section(BaseModel):
         frozen=True,
         str_strip_whitespace=True,
     )
+
+
+def secret_setting_problems(
+    keys: Iterable[str],
+    get: Callable[[str], object],
+    is_secret: Callable[[str], bool],
+    required_when: str,
+    stack: str | None = None,
+) -> list[str]:
+    """Each of `keys` (full config keys) must be set, and set as a secret; each problem names its command."""
+    problems: list[str] = []
+    on_stack = f" --stack {stack}" if stack else ""
+    for key in keys:
+        if get(key) in (None, ""):
+            problems.append(
+                f"{key} is required when {required_when} but not set "
+                f"(pulumi config set --secret {key} <value>{on_stack})"
+            )
+        elif not is_secret(key):
+            problems.append(
+                f"{key} is set in plain text; set it with `pulumi config set --secret {key} <value>{on_stack}`"
+            )
+    return problems
