@@ -163,6 +163,11 @@ def load_stack_config() -> StackConfig:
         config = parse_stack_config(raw, stack, secret_keys)
     except ConfigError as exc:
         problems.extend(p for p in exc.problems if not p.startswith(f"{PROJECT}:location"))
+    if config is not None and config.operations is not None:
+        # A webhook URL carries its token: it is read from its own secret config key (docs/operations.md).
+        problems.extend(
+            config.operations.webhook_secret_problems(runtime_config.get_config, runtime_config.is_config_secret, stack)
+        )
     prefix = raw.get("namePrefix", "rta")
     environment, location = raw.get("environment"), raw.get("location")
     if config is not None or all(isinstance(v, str) for v in (prefix, environment, location)):

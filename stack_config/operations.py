@@ -16,6 +16,7 @@ services/<namespace>/alerts.yaml) unless a comment says why not.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -23,7 +24,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from stack_config.section import Email, Section
+from stack_config.section import Email, Section, secret_setting_problems
 
 # Action group short names are at most 12 characters (ARM: groupShortName maxLength 12).
 ShortName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,11}$")]
@@ -284,6 +285,13 @@ class OperationsConfig(Section):
         """Every enabled catalogued alert with this stack's overrides applied, in catalogue order."""
         overrides = {key: self.alerts.get(key, AlertOverride()) for key in METRIC_ALERTS}
         return [o.resolve(key, METRIC_ALERTS[key]) for key, o in overrides.items() if o.enabled]
+
+    def webhook_secret_problems(
+        self, get: Callable[[str], object], is_secret: Callable[[str], bool], stack: str | None = None
+    ) -> list[str]:
+        """Each webhook's `urlSecret` key is set, and set as a secret: its URL carries a token."""
+        keys = [w.url_secret for w in self.action_group.webhooks]
+        return secret_setting_problems(keys, get, is_secret, "operations.actionGroup.webhooks names it", stack)
 
     def prod_problems(self) -> list[str]:
         """Prod is watched: the alerts on the stores stay on and the budget exists."""

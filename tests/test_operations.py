@@ -326,3 +326,19 @@ def test_continuous_jobs_mail_the_on_call_when_the_backlog_exceeds_the_freshness
         assert job.inputs["emailNotifications"]["onStreamingBacklogExceededs"] == list(ops.action_group.emails)
     on_demand = [j for j in stack_plan.of_type("databricks:index/job:Job") if not j.inputs.get("continuous")]
     assert all("health" not in j.inputs for j in on_demand), "a batch smoke job has no stream backlog"
+
+
+def test_a_webhook_url_must_be_set_as_a_secret() -> None:
+    """The loader refuses a webhook whose urlSecret key is unset or stored in plain text (the URL is a token)."""
+    hook = "rta-platform:opsWebhookUrl"
+    ops = parse_stack_config(
+        _prod_with(actionGroup={"shortName": "ops", "webhooks": [{"name": "chat", "urlSecret": hook}]}), "prod"
+    ).operations
+    assert ops is not None
+    (missing,) = ops.webhook_secret_problems({}.get, lambda k: True, "prod")
+    assert missing.startswith(f"{hook} is required when operations.actionGroup.webhooks names it"), missing
+    assert f"pulumi config set --secret {hook} <value> --stack prod" in missing
+    values = {hook: "https://chat.example.com/hook?token=t"}
+    (plain,) = ops.webhook_secret_problems(values.get, lambda k: False, "prod")
+    assert plain.startswith(f"{hook} is set in plain text"), plain
+    assert ops.webhook_secret_problems(values.get, lambda k: k == hook, "prod") == []
