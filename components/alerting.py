@@ -158,6 +158,7 @@ class Alerting(PlatformComponent):
                 "action_group_id": self.action_group_id,
                 "metric_alerts": sorted(self.metric_alerts),
                 "activity_log_alerts": sorted(self.activity_log_alerts),
+                "log_alerts": sorted(self.log_alerts),
             }
         )
 
