@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from offline.apply_rules import PlanIndex
 from offline.engine import REPO_ROOT, StackProgramError, run_stack, stack_config_values
 from offline.plan import UNKNOWN, Plan, PlannedResource
 from stack_config import ConfigError
@@ -75,17 +76,6 @@ def workspace_provider(plan: Plan) -> PlannedResource:
 def account_provider(plan: Plan) -> PlannedResource:
     (provider,) = [p for p in plan.of_type(PROVIDER) if p.inputs.get("host") == ACCOUNTS_HOST]
     return provider
-
-
-def ancestors(plan: Plan, r: PlannedResource) -> set[str]:
-    """Every URN `r` waits for, directly or through what it waits for."""
-    by_urn, seen, todo = plan.by_urn(), set(), list(r.dependencies)
-    while todo:
-        urn = todo.pop()
-        if urn not in seen:
-            seen.add(urn)
-            todo += by_urn[urn].dependencies if urn in by_urn else []
-    return seen
 
 
 def _params(job: PlannedResource) -> dict[str, Any]:
@@ -314,10 +304,11 @@ def test_the_configured_metastore_is_assigned_to_this_workspace(stack_plan: Plan
     # The first call to the workspace waits for its private endpoints' DNS.
     dns_groups = {g.urn for g in stack_plan.of_type(DNS_GROUP) if "databricks-pe" in g.name}
     admin = only(stack_plan, ADMIN_ASSIGNMENT)
+    waits_for = PlanIndex(stack_plan).ancestors
     for r in stack_plan.resources:
         if r.type.startswith("databricks:") and r.type not in ACCOUNT_LEVEL:
-            assert dns_groups and dns_groups <= ancestors(stack_plan, r), r.name
-            assert admin.urn in ancestors(stack_plan, r), r.name
+            assert dns_groups and dns_groups <= waits_for(r), r.name
+            assert admin.urn in waits_for(r), r.name
 
 
 def test_every_unity_catalog_object_depends_on_the_metastore_assignment(stack_plan: Plan) -> None:
@@ -803,9 +794,10 @@ def test_an_automatically_assigned_workspace_gets_no_second_assignment(
     assert auto_assigned_plan.of_type(ASSIGNMENT) == []
     admin, ws = only(auto_assigned_plan, ADMIN_ASSIGNMENT), only(auto_assigned_plan, WORKSPACE)
     assert ws.urn in admin.dependencies
+    waits_for = PlanIndex(auto_assigned_plan).ancestors
     for r in auto_assigned_plan.resources:
         if r.type.startswith("databricks:") and r.type not in ACCOUNT_LEVEL:
-            assert admin.urn in ancestors(auto_assigned_plan, r), r.name
+            assert admin.urn in waits_for(r), r.name
 
 
 def test_the_private_lake_lets_unity_catalog_in_as_the_access_connector(stack_plan: Plan) -> None:
