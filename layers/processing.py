@@ -53,12 +53,13 @@ class Storage:
 
 
 def build_storage(
-    config: StackConfig, place: Placement, foundation: Foundation, workspace: DatabricksWorkspace | None = None
+    config: StackConfig, place: Placement, foundation: Foundation, workspace: DatabricksWorkspace | None
 ) -> Storage:
     """ADLS Gen2 for the medallion layers: the processor reads and writes it, capture lands in it.
 
-    With a workspace, its access connector gets a resource instance rule on the lake: with public network
-    access disabled, Unity Catalog reaches the lake as the connector only through one (see DataLakeArgs).
+    With a workspace (None only without a databricks section), its access connector gets a resource instance
+    rule on the lake: with public network access disabled, Unity Catalog reaches the lake as the connector only
+    through one (see DataLakeArgs). No default: a caller that forgot it would drop the rule silently.
     """
     lake_config = config.data_lake
     processor = foundation.identities["processor"]
