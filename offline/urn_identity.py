@@ -167,7 +167,8 @@ def write_baseline(
 
     history_json = ",\n".join(f"    {json.dumps(h, sort_keys=True)}" for h in history)
     text = f'{{\n  "stack": {json.dumps(stack)},\n  "history": [\n{history_json}\n  ],\n'
-    for n, state in enumerate([list(a) for a in aliased_states if list(a)], start=1):
+    # Each state listed once (an iterator would be empty on a second pass); empty states are not written.
+    for n, state in enumerate([s for s in (list(a) for a in aliased_states) if s], start=1):
         key = "aliased_urns" if n == 1 else f"aliased_urns_{n}"
         text += f'  "{key}": [\n{block(state)}\n  ],\n'
     path.write_text(text + f'  "urns": [\n{block(urns)}\n  ]\n}}\n')

@@ -18,7 +18,14 @@ import pytest
 
 from offline.engine import REPO_ROOT, run_stack
 from offline.plan import Plan, PlannedResource
-from offline.urn_identity import AliasResolver, baseline_states, kept_urns, lost_urns, read_baseline
+from offline.urn_identity import (
+    AliasResolver,
+    baseline_states,
+    kept_urns,
+    lost_urns,
+    read_baseline,
+    write_baseline,
+)
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +145,11 @@ def test_one_program_can_stand_up_a_second_platform_beside_the_first(tmp_path: P
     first = [r for r in plan.resources if not r.name.startswith("b-") and r.type != "rta:platform:Platform"]
     assert len(second) == len(first) > 100
     assert all(not r.aliases or r.custom for r in second)
+
+
+def test_a_written_baseline_keeps_each_older_state_apart_oldest_first(tmp_path: Path) -> None:
+    # Iterators as well as lists: each state is read once; an empty one is not written.
+    older = [iter(["urn:a1", "urn:a2"]), iter([]), (u for u in ["urn:b1"])]
+    write_baseline("s", ["urn:now"], [], aliased_states=older, directory=tmp_path)
+    states = baseline_states(read_baseline("s", tmp_path))
+    assert states == {"urns": ["urn:now"], "aliased_urns": ["urn:a1", "urn:a2"], "aliased_urns_2": ["urn:b1"]}
