@@ -711,12 +711,12 @@ def connector_through_lake_firewall(ix: PlanIndex) -> Iterator[tuple[PlannedReso
             str(r.get("resourceId")) for r in rules if isinstance(r, dict)
         }
         missing = [c.name for c in connectors if c.urn not in allowed and (c.id or "") not in allowed]
-        yield (
-            location,
-            f"lake {account.name!r} denies public access and has no resource instance rule for {missing}"
-            if missing or not connectors
-            else None,
-        )
+        problem = None
+        if not connectors:
+            problem = f"storage credential {credential.name!r} names no access connector the lake could let in"
+        elif missing:
+            problem = f"lake {account.name!r} denies public access and has no resource instance rule for {missing}"
+        yield location, problem
 
 
 # ----------------------------------------------------------------------------- evaluation
