@@ -61,9 +61,10 @@ def test_state_watermark_covers_lateness_and_skew() -> None:
 def test_alert_rules_as_the_stack_passes_them() -> None:
     rules = parse_alert_rules(STACK_RULES)
     assert rules == (
-        AlertRule("price_spike", "price_change_pct", ">=", 5.0),
-        AlertRule("volume_surge", "volume", ">=", 100000.0, ("TSLA",)),
+        AlertRule("price_spike", "price_change_pct", ">=", Decimal("5.0")),
+        AlertRule("volume_surge", "volume", ">=", Decimal("100000"), ("TSLA",)),
     )
+    assert all(type(r.threshold) is Decimal for r in rules), "thresholds are exact decimals, never floats"
     assert rules[1].matches(100000, "TSLA") and not rules[1].matches(100000, "AAPL")
     assert not rules[0].matches(None, "AAPL")
     assert parse_alert_rules("[]") == ()
