@@ -34,6 +34,23 @@ RAW_MAPPING = "TradesRawJson"
 # Event system properties the data connection adds to each record (mapped by 10_raw.kql).
 EVENT_SYSTEM_PROPERTIES = ("x-opt-enqueued-time",)
 CLUSTER_GROUP = "cluster"
+# The zones a `cluster` private endpoint registers in: the region's Kusto zone (query and ingestion
+# endpoints) plus blob, queue and table for the cluster's ingestion storage. Source: the "Azure Data
+# Explorer (Microsoft.Kusto/Clusters) | cluster" row of https://learn.microsoft.com/azure/private-link/private-endpoint-dns
+# (MicrosoftDocs/azure-docs articles/private-link/private-endpoint-dns.md); the ADX page says the
+# endpoint "comes with several FQDNs for blob / table / queue endpoints (needed for ingestion scenarios)"
+# (MicrosoftDocs/dataexplorer-docs data-explorer/security-network-private-endpoint.md).
+KUSTO_ZONE_KEY = "kusto"
+INGESTION_STORAGE_ZONES = {
+    "blob": "privatelink.blob.core.windows.net",
+    "queue": "privatelink.queue.core.windows.net",
+    "table": "privatelink.table.core.windows.net",
+}
+
+
+def kusto_dns_zone(location: str) -> str:
+    """privatelink.{regionName}.kusto.windows.net, the zone of a cluster in `location`."""
+    return f"privatelink.{location}.kusto.windows.net"
 
 
 @dataclass(frozen=True)

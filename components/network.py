@@ -21,7 +21,7 @@ Every private DNS zone is linked to this VNet and to each VNet in `linked_vnets`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -129,6 +129,9 @@ class NetworkArgs:
     subnets: tuple[SubnetSpec, ...]
     # The service zones; add MONITOR_DNS_ZONES' keys when the stack has an Azure Monitor private link scope.
     dns_zone_keys: tuple[str, ...] = tuple(k for k in PRIVATE_DNS_ZONES if k not in MONITOR_DNS_ZONES)
+    # Zones only some stacks need, by key (zone names that depend on config or region, e.g. Kusto's
+    # privatelink.<region>.kusto.windows.net, or the Function App's privatelink.azurewebsites.net).
+    extra_dns_zones: Mapping[str, str] = field(default_factory=dict)
     # None: a lone spoke with NAT egress for the Databricks subnets.
     firewall_egress: FirewallEgressArgs | None = None
     # Runner VNets that must reach the private endpoints (peered both ways, linked to every zone).
@@ -277,6 +280,10 @@ class Network(PlatformComponent):
         self.dns_zones: dict[str, privatedns.PrivateZone] = {}
         for key in args.dns_zone_keys:
             zone_name = PRIVATE_DNS_ZONES[key]
+            self.dns_zones[key] = self.add_private_dns_zone(name, key, zone_name)
+        for key, zone_name in args.extra_dns_zones.items():
+            if key in self.dns_zones:
+                raise ValueError(f"{name}: extra DNS zone {key!r} is already one of the service zones")
             self.dns_zones[key] = self.add_private_dns_zone(name, key, zone_name)
 
         self.vnet_id: pulumi.Output[str] = self.vnet.id

@@ -50,6 +50,10 @@ DEPLOYMENT_CONTAINER = "app-package"
 STATE_CONTAINER = "poller-state"
 CURSOR_BLOB = "cursor.json"
 SITES_GROUP = "sites"
+# The zone a Function App's `sites` private endpoint registers in (app and scm records): the
+# "Azure Web Apps / Azure Function Apps (Microsoft.Web/sites) | sites" row of
+# https://learn.microsoft.com/azure/private-link/private-endpoint-dns.
+SITES_DNS_ZONE = "privatelink.azurewebsites.net"
 # The value the API key secret is created with; the poller refuses it (producers/api_poller/settings.py).
 API_KEY_PLACEHOLDER = "unset: az keyvault secret set --vault-name <vault> --name <secret> --file <key file>"
 
@@ -69,6 +73,10 @@ class KeyVaultReference:
     secret_name: str
     # The resource that creates the secret (a role assignment's scope must exist); None: this component does.
     secret: pulumi.Resource | None = None
+    # True when the identity already holds Key Vault Secrets User on the secret (the Confluent component
+    # grants the producer its key pair): a second assignment of the same role, principal and scope is
+    # refused by Azure (RoleAssignmentExists), so this component then only references the secret.
+    granted: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,8 @@ class ApiPollerArgs(ServiceArgs):
     instance_memory_mb: int = 2048
     customer_managed_key: CustomerManagedKeyArgs | None = None
     package_hash: str = ""
-    package_command: str = ""  # the OneDeploy command (deploy_command), run when package_hash changes
+    # The OneDeploy command (deploy_command), run when package_hash changes; empty: no code deployment.
+    package_command: pulumi.Input[str] = ""
 
 
 class ApiPoller(PlatformComponent):
@@ -186,6 +195,8 @@ class ApiPoller(PlatformComponent):
         self.api_key_secret = self._api_key_secret(name, args) if args.api_key.secret is None else args.api_key.secret
         references = (args.api_key, *args.kafka_key_references)
         for ref in references:
+            if ref.granted:
+                continue
             scope = pulumi.Output.concat(args.key_vault.id, "/secrets/", ref.secret_name)
             role_scopes[f"secret-{ref.secret_name}"] = (ref.secret or self.api_key_secret, scope)
             grants.append(
@@ -300,7 +311,9 @@ class ApiPoller(PlatformComponent):
             vault_name=args.key_vault.name,
             resource_group_name=args.common.resource_group_name,
             properties=keyvault.SecretPropertiesArgs(
-                value=pulumi.Output.secret(API_KEY_PLACEHOLDER), content_type="text/plain"
+                # A published placeholder, not a credential: plain, so state and plans hold no secret of ours.
+                value=API_KEY_PLACEHOLDER,
+                content_type="text/plain",
             ),
             tags={**self.tags, "setBy": "api-owner"},
             opts=self._opts(depends_on=[args.key_vault], ignore_changes=["properties.value"]),
@@ -324,15 +337,16 @@ def key_vault_reference(vault_name: pulumi.Input[str], secret_name: str) -> pulu
     return pulumi.Output.concat("@Microsoft.KeyVault(VaultName=", vault_name, ";SecretName=", secret_name, ")")
 
 
-def deploy_command(resource_group: str, app_name: str) -> str:
+def deploy_command(resource_group: pulumi.Input[str], app_name: str) -> pulumi.Output[str]:
     """OneDeploy of the package built from the repo, with a remote build of its requirements.
 
     Runs on the deploy runner (which reaches the app's SCM endpoint through the private
     endpoint's `scm` record in privatelink.azurewebsites.net) with its `az login` identity:
     https://learn.microsoft.com/azure/azure-functions/flex-consumption-how-to#deploy-your-code-project
     """
-    return (
-        "set -eu; pkg=$(python -m producers.package out/packages); "
-        f"az functionapp deployment source config-zip --resource-group {resource_group} "
-        f'--name {app_name} --src "$pkg" --build-remote true'
+    return pulumi.Output.concat(
+        "set -eu; pkg=$(python -m producers.package out/packages); ",
+        "az functionapp deployment source config-zip --resource-group ",
+        resource_group,
+        f' --name {app_name} --src "$pkg" --build-remote true',
     )

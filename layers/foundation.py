@@ -168,6 +168,11 @@ def identity_specs(config: StackConfig, naming: Naming) -> list[IdentitySpec]:
         specs.append(IdentitySpec("lake-cmk", naming.name("id", qualifier="st-cmk"), "unwraps the lake's CMK"))
         if config.sql is not None:
             specs.append(IdentitySpec("sql", naming.name("id", qualifier="sql"), "SQL server: unwraps its TDE CMK"))
+        if config.producer is not None:
+            # The poller's host storage unwraps its key as its own identity, not as the producer.
+            specs.append(
+                IdentitySpec("producer-cmk", naming.name("id", qualifier="fn-cmk"), "unwraps the poller storage's CMK")
+            )
     return specs + visibility_identities(config, naming)
 
 
@@ -187,6 +192,8 @@ def cmk_consumers(config: StackConfig, identities: Identities) -> list[CmkConsum
         consumers.append(consumer("sql", "sql"))
     if config.network.flow_logs.enabled:
         consumers.append(consumer("flow-logs", "flow-logs-cmk"))
+    if config.producer is not None:
+        consumers.append(consumer("producer-storage", "producer-cmk"))
     if config.databricks is not None:
         # The AzureDatabricks first-party app (no identity of ours) unwraps the workspace's
         # managed-services key; the workspace grants its disk and DBFS identities itself.

@@ -28,6 +28,7 @@ from components.firewall import (
 from components.flow_logs import FlowLogs, FlowLogsArgs, writer_role
 from components.identities import Identities, IdentitySpec
 from components.key_vault import KeyVault
+from components.kusto_hot_path import INGESTION_STORAGE_ZONES, KUSTO_ZONE_KEY, kusto_dns_zone
 from components.monitoring import Monitoring
 from components.naming import Naming
 from components.network import (
@@ -40,6 +41,7 @@ from components.network import (
     SubnetSpec,
 )
 from components.private_monitoring import MONITOR_DNS_ZONES, PrivateMonitoring, PrivateMonitoringArgs
+from components.producer import SITES_DNS_ZONE, SITES_GROUP
 from layers.placement import Placement
 from stack_config import StackConfig
 from stack_config.egress import load_allowlist
@@ -69,6 +71,18 @@ def subnet_specs(config: StackConfig) -> tuple[SubnetSpec, ...]:
     if subnets.functions is not None:
         specs.append(SubnetSpec("functions", subnets.functions, delegation=FUNCTIONS_DELEGATION))
     return tuple(specs)
+
+
+def service_dns_zones(config: StackConfig) -> dict[str, str]:
+    """Zones only a stack with the service gets: the API poller's `sites` zone; the hot path's regional
+    Kusto zone plus the queue and table zones its cluster endpoint registers in (blob is always there)."""
+    zones: dict[str, str] = {}
+    if config.producer is not None:
+        zones[SITES_GROUP] = SITES_DNS_ZONE
+    if config.hot_path is not None:
+        zones[KUSTO_ZONE_KEY] = kusto_dns_zone(config.location)
+        zones.update({k: v for k, v in INGESTION_STORAGE_ZONES.items() if k not in PRIVATE_DNS_ZONES})
+    return zones
 
 
 def egress_rules(config: StackConfig) -> EgressRules:
@@ -114,6 +128,7 @@ def build_network(
             address_space=config.network.address_space,
             subnets=subnet_specs(config),
             dns_zone_keys=tuple(zone_keys),
+            extra_dns_zones=service_dns_zones(config),
             firewall_egress=FirewallEgressArgs(
                 firewall_private_ip=hub.private_ip,
                 hub=PeerVnetArgs(

@@ -15,6 +15,7 @@ from layers.ingestion import build_ingestion
 from layers.operations import build_operations
 from layers.placement import Placement
 from layers.processing import build_processing, build_storage, build_workspace
+from layers.producers import build_producers
 from layers.serving import build_dashboards, build_database
 from stack_config import StackConfig
 
@@ -35,7 +36,8 @@ class PlatformArgs:
 
 
 class Platform(pulumi.ComponentResource):
-    """Foundation, storage, serving database, ingestion, processing, dashboards, operations: one stack's platform.
+    """Foundation, storage, serving database, ingestion, producers, processing, dashboards, operations: one
+    stack's platform.
 
     `outputs` holds the stack outputs by name; the stack program exports them unchanged.
     """
@@ -50,11 +52,14 @@ class Platform(pulumi.ComponentResource):
         # The database before the jobs, which write into it; capture (ingestion) into the lake before both.
         database = build_database(config, place, foundation)
         ingestion = build_ingestion(config, place, foundation, storage, args.confluent_credentials)
+        # Where the data flows: the producers send into the stream ingestion built.
+        producers = build_producers(config, place, foundation, ingestion, args.source_root)
         self.outputs: dict[str, Any] = {
             **foundation.outputs,
             **storage.outputs,
             **database.outputs,
             **ingestion.outputs,
+            **producers.outputs,
         }
         if workspace is not None:
             if ingestion.source is None:

@@ -141,6 +141,10 @@ _ARM_TYPES = {
     "databricks:Workspace": "Microsoft.Databricks/workspaces",
     "databricks:AccessConnector": "Microsoft.Databricks/accessConnectors",
     "sql:Server": "Microsoft.Sql/servers",
+    "applicationinsights:Component": "Microsoft.Insights/components",
+    "web:AppServicePlan": "Microsoft.Web/serverfarms",
+    "web:WebApp": "Microsoft.Web/sites",
+    "kusto:Cluster": "Microsoft.Kusto/clusters",
 }
 
 # Name inputs that carry the Azure resource name, by type (first match wins).
@@ -164,6 +168,9 @@ _NAME_KEYS = (
 _NAME_KEY_BY_TYPE = {
     "azure-native:sql:Database": "databaseName",
     "azure-native:sql:ServerKey": "keyName",
+    "azure-native:web:WebApp": "name",
+    "azure-native:web:AppServicePlan": "name",
+    "azure-native:kusto:Cluster": "clusterName",
 }
 
 
@@ -297,6 +304,18 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 }
         elif token == "azure-native:sql:Server":
             outputs.update(fullyQualifiedDomainName=f"{args.inputs.get('serverName', name)}.database.windows.net")
+        elif token == "azure-native:applicationinsights:Component":
+            outputs.update(
+                instrumentationKey=guid,
+                connectionString=f"InstrumentationKey={guid};IngestionEndpoint=https://{args.inputs.get('location')}"
+                "-0.in.applicationinsights.azure.com/",
+            )
+        elif token == "azure-native:kusto:Cluster":
+            cluster, location = args.inputs.get("clusterName", name), args.inputs.get("location")
+            outputs.update(
+                uri=f"https://{cluster}.{location}.kusto.windows.net",
+                dataIngestionUri=f"https://ingest-{cluster}.{location}.kusto.windows.net",
+            )
         elif token == "azure-native:keyvault:Key":
             vault = args.inputs.get("vaultName")
             key = args.inputs.get("keyName", name)

@@ -118,7 +118,9 @@ def _spoke_subnets(plan: Plan) -> list[PlannedResource]:
 
 def test_subnets_each_have_an_nsg_and_databricks_ones_are_delegated(stack_plan: Plan) -> None:
     subnets = {s.inputs["subnetName"]: s for s in _spoke_subnets(stack_plan)}
-    assert set(subnets) == {"snet-private-endpoints", "snet-databricks-host", "snet-databricks-container"}
+    expected = {"snet-private-endpoints", "snet-databricks-host", "snet-databricks-container"}
+    # dev runs the API poller, whose VNet integration subnet is delegated to Microsoft.App/environments.
+    assert set(subnets) == expected | ({"snet-functions"} if stack_plan.stack == "dev" else set())
     hub_spoke = stack_plan.stack == "prod"
     nsg_ids = {n.id for n in stack_plan.of_type(NSG)}
     for name, subnet in subnets.items():
@@ -129,13 +131,16 @@ def test_subnets_each_have_an_nsg_and_databricks_ones_are_delegated(stack_plan: 
             assert delegations == ["Microsoft.Databricks/workspaces"]
             # No public node IPs: egress through the NAT gateway (spoke) or the hub firewall (hub-spoke).
             assert ("routeTable" if hub_spoke else "natGateway") in subnet.inputs, name
+        elif name == "snet-functions":
+            assert delegations == ["Microsoft.App/environments"]
+            assert ("routeTable" if hub_spoke else "natGateway") in subnet.inputs, name
         else:
             assert delegations == []
 
 
 def test_subnets_are_created_one_after_another(stack_plan: Plan) -> None:
     subnets = _spoke_subnets(stack_plan)
-    assert len(subnets) == 3
+    assert len(subnets) == (4 if stack_plan.stack == "dev" else 3)  # dev adds the API poller's subnet
     for earlier, later in itertools.pairwise(subnets):
         assert earlier.urn in later.dependencies, "concurrent subnet writes on one VNet fail in Azure"
 
@@ -226,7 +231,11 @@ def test_storage_is_locked_down(stack_plan: Plan) -> None:
     assert i["encryption"]["requireInfrastructureEncryption"] is True
     assert i["allowCrossTenantReplication"] is False
     assert i["isLocalUserEnabled"] is False and i["isSftpEnabled"] is False
-    containers = {c.inputs["containerName"]: c for c in stack_plan.of_type("azure-native:storage:BlobContainer")}
+    containers = {
+        c.inputs["containerName"]: c
+        for c in stack_plan.of_type("azure-native:storage:BlobContainer")
+        if c.inputs["accountName"] == i["accountName"]
+    }
     assert set(containers) == {"landing", "bronze", "silver", "gold", "checkpoints"}
     assert all(c.inputs["publicAccess"] == "None" for c in containers.values())
 
