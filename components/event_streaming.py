@@ -125,7 +125,9 @@ class EventStreaming(PlatformComponent):
             None: (self.namespace, self.namespace.id)
         }
         scopes.update({hub_name: (hub, hub.id) for hub_name, hub in self.hubs.items()})
-        self.add_role_assignments(name, scopes, args.role_assignments)
+        created = self.add_role_assignments(name, scopes, args.role_assignments)
+        # By the grant's name, for whoever must wait for one (the hot path's data connection waits for its reader).
+        self.role_assignments = {a.name: ra for a, ra in zip(args.role_assignments, created, strict=True)}
 
         self.register_outputs(
             {

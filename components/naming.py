@@ -29,6 +29,8 @@ _LIMITS: dict[str, tuple[int, str]] = {
     "keyvault": (24, r"[a-zA-Z0-9-]"),
     "eventhubs": (50, r"[a-zA-Z0-9-]"),
     "sql": (63, r"[a-z0-9-]"),
+    # Kusto clusters: 4-22 lowercase letters and digits, starting with a letter (globally unique).
+    "kusto": (22, r"[a-z0-9]"),
     "default": (80, r"[a-zA-Z0-9-_.]"),
 }
 
@@ -41,6 +43,7 @@ WORST_CASE: dict[str, tuple[str, str, bool]] = {
     "keyvault": ("kv", "", True),
     "eventhubs": ("evhns", "", True),
     "sql": ("sql", "", True),
+    "kusto": ("dec", "", True),
     "default": ("sa", "topic-manager", True),
 }
 
@@ -80,9 +83,9 @@ class Naming:
             parts.append(qualifier)
         if unique:
             parts.append(self.suffix)
-        separator = "" if kind == "storage" else "-"
+        separator = "" if kind in ("storage", "kusto") else "-"
         name = separator.join(parts)
-        if kind == "storage":
+        if kind in ("storage", "kusto"):
             name = name.lower()
         name = "".join(ch for ch in name if re.fullmatch(allowed, ch))
         if len(name) > max_len:

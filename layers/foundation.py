@@ -164,6 +164,10 @@ def identity_specs(config: StackConfig, naming: Naming) -> list[IdentitySpec]:
         specs.append(
             IdentitySpec("eventhubs", naming.name("id", qualifier="evh"), "Event Hubs namespace: capture and CMK")
         )
+    if config.hot_path is not None:
+        specs.append(
+            IdentitySpec("kusto", naming.name("id", qualifier="kusto"), "Kusto cluster: reads the trades hub, its CMK")
+        )
     if config.encryption.customer_managed_keys:
         specs.append(IdentitySpec("lake-cmk", naming.name("id", qualifier="st-cmk"), "unwraps the lake's CMK"))
         if config.sql is not None:
@@ -194,6 +198,9 @@ def cmk_consumers(config: StackConfig, identities: Identities) -> list[CmkConsum
         consumers.append(consumer("flow-logs", "flow-logs-cmk"))
     if config.producer is not None:
         consumers.append(consumer("producer-storage", "producer-cmk"))
+    if config.hot_path is not None:
+        # The cluster unwraps its key as its own (only) identity, as the data connection reads with it.
+        consumers.append(consumer("kusto", "kusto"))
     if config.databricks is not None:
         # The AzureDatabricks first-party app (no identity of ours) unwraps the workspace's
         # managed-services key; the workspace grants its disk and DBFS identities itself.

@@ -32,6 +32,9 @@ from stack_config import IngestionProvider, StackConfig
 from stack_config.confluent import ConfluentConfig
 from stack_config.model import EventHubsConfig
 
+# The name of the hot path cluster's receiver grant on the trades hub (its data connection waits for it).
+HOT_PATH_READER = "kusto-hot-path"
+
 
 @dataclass(frozen=True)
 class Ingestion:
@@ -80,7 +83,7 @@ def build_ingestion(
     confluent_credentials: ConfluentCredentials | None,
 ) -> Ingestion:
     if config.ingestion.provider is IngestionProvider.EVENTHUBS and config.event_hubs is not None:
-        hubs = _event_hubs(config.event_hubs, config.ingestion.trades_stream, place, foundation, storage)
+        hubs = _event_hubs(config, config.event_hubs, config.ingestion.trades_stream, place, foundation, storage)
         source = KafkaSource(
             provider="eventhubs",
             bootstrap_servers=hubs.kafka_bootstrap_servers,
@@ -98,10 +101,24 @@ def build_ingestion(
 
 
 def _event_hubs(
-    eh: EventHubsConfig, stream: str, place: Placement, foundation: Foundation, storage: Storage
+    config: StackConfig, eh: EventHubsConfig, stream: str, place: Placement, foundation: Foundation, storage: Storage
 ) -> EventStreaming:
-    """The namespace, its hubs and capture into the lake; the producer sends and the processor reads one hub."""
+    """The namespace, its hubs and capture into the lake; the producer sends and the processor (and the hot
+    path's cluster, with `hotPath`) reads one hub."""
     identities, lake = foundation.identities, storage.lake
+    readers = (
+        [
+            RoleAssignmentArgs(
+                principal_id=identities["kusto"].principal_id,
+                role=BuiltInRole.EVENT_HUBS_DATA_RECEIVER,
+                name=HOT_PATH_READER,
+                sub_scope=stream,
+                description="The hot path's Kusto data connection reads the trades hub only",
+            )
+        ]
+        if config.hot_path is not None
+        else []
+    )
     return EventStreaming(
         place.name("eventstreaming"),
         EventStreamingArgs(
@@ -142,6 +159,7 @@ def _event_hubs(
                     sub_scope=stream,
                     description="The bronze job reads the trades hub only",
                 ),
+                *readers,
             ],
         ),
         place.opts(),

@@ -11,6 +11,7 @@ import pulumi
 from components.base import TYPE_PREFIX
 from components.confluent_ingestion import ConfluentCredentials
 from layers.foundation import build_foundation
+from layers.hot_path import build_hot_path
 from layers.ingestion import build_ingestion
 from layers.operations import build_operations
 from layers.placement import Placement
@@ -36,8 +37,8 @@ class PlatformArgs:
 
 
 class Platform(pulumi.ComponentResource):
-    """Foundation, storage, serving database, ingestion, producers, processing, dashboards, operations: one
-    stack's platform.
+    """Foundation, storage, serving database, ingestion, producers, hot path, processing, dashboards,
+    operations: one stack's platform.
 
     `outputs` holds the stack outputs by name; the stack program exports them unchanged.
     """
@@ -54,12 +55,15 @@ class Platform(pulumi.ComponentResource):
         ingestion = build_ingestion(config, place, foundation, storage, args.confluent_credentials)
         # Where the data flows: the producers send into the stream ingestion built.
         producers = build_producers(config, place, foundation, ingestion, args.source_root)
+        # The hot path reads the same stream on its own consumer group.
+        hot_path = build_hot_path(config, place, foundation, ingestion)
         self.outputs: dict[str, Any] = {
             **foundation.outputs,
             **storage.outputs,
             **database.outputs,
             **ingestion.outputs,
             **producers.outputs,
+            **hot_path.outputs,
         }
         if workspace is not None:
             if ingestion.source is None:

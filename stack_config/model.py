@@ -304,6 +304,9 @@ class StackConfig(Section):
         if self.producer is not None and self.network.subnets.functions is None:
             problems.append("producer needs network.subnets.functions (the Function App's integration subnet)")
         if self.hot_path is not None:
+            if self.databricks is None:
+                # TradingSymbols() (hot_path/__init__.py) is generated from databricks.streaming.symbols.
+                problems.append("hotPath needs databricks (its update policy keeps databricks.streaming.symbols only)")
             hub = None
             if self.event_hubs is not None:
                 hub = next((h for h in self.event_hubs.hubs if h.name == self.ingestion.trades_stream), None)

@@ -19,6 +19,7 @@ from tests.plan_queries import (
     group_ids,
     only,
     private_endpoints_for,
+    raw_stack_config,
     zone_group_for,
 )
 
@@ -294,7 +295,9 @@ def test_event_hubs_namespace_is_entra_only_private_and_kafka_enabled(stack_plan
     hubs = stack_plan.of_type("azure-native:eventhub:EventHub")
     assert [h.inputs["eventHubName"] for h in hubs] == ["trades"]
     groups = {g.inputs["consumerGroupName"] for g in stack_plan.of_type("azure-native:eventhub:ConsumerGroup")}
-    assert groups == {"bronze-ingest", "ops-debug"}
+    # Exactly the configured groups (dev adds the hot path's own), never $Default.
+    configured = {g for h in raw_stack_config(stack_plan.stack)["eventHubs"]["hubs"] for g in h["consumerGroups"]}
+    assert groups == configured and "bronze-ingest" in groups and "$Default" not in groups
 
 
 def test_log_analytics_denies_local_auth_and_public_ingestion(stack_plan: Plan) -> None:

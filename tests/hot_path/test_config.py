@@ -58,3 +58,15 @@ def test_the_hot_path_needs_event_hubs() -> None:
 def test_bad_shapes_name_the_key(changes: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
         HotPathConfig.model_validate(changes)
+
+
+def test_the_hot_path_needs_the_traded_symbols_from_databricks() -> None:
+    from stack_config.model import StackConfig
+    from tests.plan_queries import raw_stack_config
+
+    raw = raw_stack_config("dev")
+    assert "hotPath" in raw
+    for key in ("databricks", "dashboards"):
+        raw.pop(key)
+    with pytest.raises(ValidationError, match=r"hotPath needs databricks"):
+        StackConfig.model_validate(raw)
