@@ -119,9 +119,9 @@ class ValidationRules:
         than `watermark` and rejects one more than `max_future_skew` ahead, so
         every accepted event is at most watermark + skew behind the newest event
         ingested before it. Giving Spark that delay means its own late-row filter
-        drops no accepted event as long as gold reads events in ingestion order;
-        a silver batch spanning several ingestions and split across gold triggers
-        breaks that (issue 32, class 5, open; streaming_jobs/README.md).
+        drops no accepted event as long as gold reads events in ingestion order,
+        which silver's one file per micro-batch guarantees whatever gold's
+        files-per-trigger cap (jobs.silver.one_file; issue 32, class 5).
         """
         return self.watermark + self.max_future_skew
 

@@ -62,7 +62,11 @@ class DeltaTableSink:
 @dataclass(frozen=True)
 class DeltaBatchAppend:
     """Append one micro-batch from foreachBatch, idempotently: Delta records (txnAppId, txnVersion) in the
-    commit and skips a write whose version this app id already committed (a replayed batch)."""
+    commit and skips a write whose version this app id already committed (a replayed batch).
+
+    One file per input partition: optimized writes (which re-bin rows into files of a target size) are
+    off and records per file unlimited, so a batch the silver job hands over as one partition stays one
+    file (jobs.silver.one_file; Delta's `optimizeWrite` option, DeltaOptions.OPTIMIZE_WRITE_OPTION)."""
 
     name: str  # from table_name()
 
@@ -72,6 +76,8 @@ class DeltaBatchAppend:
             .mode("append")
             .option("txnAppId", writer_id)
             .option("txnVersion", batch_id)
+            .option("optimizeWrite", "false")
+            .option("maxRecordsPerFile", 0)
             .saveAsTable(self.name)
         )
         return True

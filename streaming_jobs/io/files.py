@@ -103,7 +103,8 @@ class BatchDirTable:
         if final.exists():
             return False
         staging = Path(self.path) / "_staging" / f"{final.name}-{uuid.uuid4().hex}"
-        rows.write.parquet(str(staging))
+        # One file per partition whatever spark.sql.files.maxRecordsPerFile says (jobs.silver.one_file).
+        rows.write.option("maxRecordsPerFile", 0).parquet(str(staging))
         os.replace(staging, final)
         return True
 

@@ -99,10 +99,27 @@ def silver_records(bronze: DataFrame, rules: ValidationRules) -> DataFrame:
     return drop_duplicate_events(classify_events(parse_events(bronze), rules), rules.dedupe_delay)
 
 
+def one_file(trades: DataFrame) -> DataFrame:
+    """A micro-batch's trades as one partition, so the append writes them as one file.
+
+    Gold's watermark (ValidationRules.state_watermark) drops no accepted event only if gold never reads a
+    later bronze ingestion before an earlier one. Silver reads bronze in ingestion order, so its batches
+    follow that order, but one batch mixes several ingestions in every part file. Both gold sources admit
+    whole files in commit order and cut a trigger between any two files: Spark's file source sorts by
+    modification time and takes the first maxFilesPerTrigger files (FileStreamSource.fetchMaxOffset), and
+    Delta's source admits file by file, always at least one, with a default cap of 1000 files even when
+    none is set (DeltaSource.AdmissionLimits, DeltaOptions.MAX_FILES_PER_TRIGGER_OPTION_DEFAULT). With one
+    file per silver batch, no cap and no partition count can split a batch across gold triggers (issue 32,
+    class 5: with 200 shuffle partitions a split batch dropped accepted events). The cost is one task
+    writing the batch's trades (its rows are already computed: io.streams.materialised).
+    """
+    return trades.coalesce(1)
+
+
 @dataclass
 class SilverBatchWriter:
-    """The foreachBatch function: a micro-batch's accepted records to the trades table, the rejected
-    ones to quarantine, from one computation of the batch (io.streams.materialised)."""
+    """The foreachBatch function: a micro-batch's accepted records to the trades table (one file: one_file),
+    the rejected ones to quarantine, from one computation of the batch (io.streams.materialised)."""
 
     trades: BatchAppender
     quarantine: BatchAppender
@@ -115,7 +132,7 @@ class SilverBatchWriter:
         # The streaming query's id: stable across restarts from the same checkpoint.
         writer_id = records.sparkSession.sparkContext.getLocalProperty("sql.streaming.queryId") or QUERY
         with materialised(records) as batch:
-            if not self.trades.append(trade_rows(batch), batch_id, writer_id):
+            if not self.trades.append(one_file(trade_rows(batch)), batch_id, writer_id):
                 self.skipped += 1
             if self.fail_after_trades is not None and self.fail_after_trades(batch_id):
                 raise RuntimeError(f"injected failure after appending silver batch {batch_id} to trades")

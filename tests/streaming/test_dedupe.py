@@ -3,10 +3,7 @@ state, nothing is dropped by Spark's late-row filter, and the state is released 
 
 from __future__ import annotations
 
-import os
-import shutil
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,12 +11,13 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming.listener import StreamingQueryProgress
 
 from streaming_jobs.config import Interval, ValidationRules, parse_interval
-from streaming_jobs.generator.events import Trade, trade_payload
+from streaming_jobs.generator.events import trade_payload
 from streaming_jobs.io.files import ParquetSource
 from streaming_jobs.schemas import BRONZE_SCHEMA
 from streaming_jobs.transforms.dedupe import drop_duplicate_events
 from streaming_jobs.transforms.parse import parse_events
 from streaming_jobs.transforms.validate import ACCEPTED, classify_events
+from tests.streaming.bronze_files import BronzeRow, trade, write_bronze_files
 
 pytestmark = pytest.mark.spark
 
@@ -29,7 +27,7 @@ W, S = RULES.watermark.seconds, RULES.max_future_skew.seconds
 
 
 def _payload(event_id: str, event_time: datetime) -> str:
-    return trade_payload(Trade(event_id, "AAPL", "BUY", Decimal("100.25"), 10, event_time, "p", 1))
+    return trade_payload(trade(event_id, event_time))
 
 
 def _at(seconds: float) -> datetime:
@@ -54,21 +52,8 @@ BATCHES = [
 
 def _bronze_dir(spark: SparkSession, root: Path) -> Path:
     """The batches as parquet files in ingestion order (the file source reads the oldest first)."""
-    source = root / "bronze"
-    source.mkdir(parents=True)
-    for i, batch in enumerate(BATCHES):
-        rows = [
-            (_payload(eid, et), None, "trades", 0, n, None, None, it.replace(tzinfo=None))
-            for n, (eid, et, it) in enumerate(batch)
-        ]
-        staging = root / f"staging-{i}"
-        spark.createDataFrame(rows, BRONZE_SCHEMA).coalesce(1).write.parquet(str(staging))
-        (part,) = staging.glob("part-*.parquet")
-        target = source / f"batch-{i:03d}.parquet"
-        shutil.move(str(part), target)
-        os.utime(target, (1_000_000 + i, 1_000_000 + i))
-        shutil.rmtree(staging)
-    return source
+    files = [[BronzeRow(_payload(eid, et), it) for eid, et, it in batch] for batch in BATCHES]
+    return write_bronze_files(spark, root, files)
 
 
 def _run(spark: SparkSession, root: Path, delay: Interval) -> tuple[list[list[str]], list[StreamingQueryProgress]]:

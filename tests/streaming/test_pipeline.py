@@ -46,7 +46,7 @@ def run(spark, dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> It
         trigger=Trigger(available_now=True),
         max_files_per_trigger=4,
         max_bronze_files_per_trigger=2,
-        max_silver_files_per_trigger=3,
+        max_silver_files_per_trigger=1,
     )
     progress: dict[str, list[Any]] = {}
     plans: dict[str, str] = {}
