@@ -162,7 +162,7 @@ def throughput(args: argparse.Namespace, spark) -> dict[str, list[float]]:  # ty
     paths = LocalPaths(Path(args.workdir) / "throughput")
     shutil.rmtree(paths.root, ignore_errors=True)
     paths.create()
-    results: dict[str, list[float]] = {"silver": [], "gold": [], "silver+gold": []}
+    results: dict[str, list[float]] = {"bronze": [], "silver": [], "gold": [], "silver+gold": []}
     t = time.perf_counter()
     kinds = write_landing(paths.landing, args.events, args.events_per_file, seed=11)
     print(f"generated {args.events:,} events in {time.perf_counter() - t:.1f} s: {kinds}", flush=True)
@@ -174,7 +174,8 @@ def throughput(args: argparse.Namespace, spark) -> dict[str, list[float]]:  # ty
         max_silver_files_per_trigger=args.files_per_batch * 2,
     )
     bronze_s, _ = run_stage(spark, "bronze", paths, st)
-    print(f"bronze ingested in {bronze_s:.1f} s", flush=True)
+    print(f"bronze ingested in {bronze_s:.1f} s = {args.events / bronze_s:,.0f} events/s (one cold run)", flush=True)
+    results["bronze"].append(args.events / bronze_s)
     total = args.warmup_runs + args.runs
     for i in range(total):
         label = "warm-up" if i < args.warmup_runs else "measure"
@@ -299,6 +300,38 @@ def _setting(item: str, parser: argparse.ArgumentParser) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
+def model_lines(measured: dict[str, float], cores: int) -> list[str]:
+    """The capacity model's prediction for this machine beside the measured figure, as measured / predicted.
+
+    The model's per-core figures (stack_config/capacity_model.py, benchmarks/streaming_per_core.json) times
+    this machine's cores; silver+gold runs the two stages one after the other on the same cores, so its
+    prediction is the harmonic combination of the two."""
+    from stack_config.capacity_model import benchmark_figure
+
+    figure = benchmark_figure()
+    predicted = {stage: figure.rate(stage) * cores for stage in ("bronze", "silver", "gold")}
+    predicted["silver+gold"] = 1 / (1 / predicted["silver"] + 1 / predicted["gold"])
+    lines = [f"capacity model ({figure.measured}: {figure.command}) on {cores} cores, measured / predicted:"]
+    for stage, value in measured.items():
+        lines.append(
+            f"  {stage:<12} predicted {predicted[stage]:>10,.0f}  measured {value:>10,.0f} events/s"
+            f"  ratio {value / predicted[stage]:.2f}"
+        )
+    return lines
+
+
+def record(path: Path, medians: dict[str, float], cores: int, command: str, machine: str) -> None:
+    """Write the per-stage medians as the model's figure (the one place it lives)."""
+    data = {
+        "cores": cores,
+        "events_per_second": {s: round(medians[s]) for s in ("bronze", "silver", "gold")},
+        "command": command,
+        "measured": datetime.now(UTC).date().isoformat(),
+        "machine": machine,
+    }
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--mode", choices=("both", "throughput", "latency"), default="both")
@@ -330,6 +363,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--workdir", default="out/bench")
     p.add_argument("--json", help="also write the results here")
+    p.add_argument(
+        "--record",
+        metavar="MACHINE",
+        help="throughput: write the medians to benchmarks/streaming_per_core.json, the capacity model's figure, "
+        "describing the machine as MACHINE",
+    )
     args = p.parse_args(argv)
     conf = dict(_setting(item, p) for item in args.conf)
 
@@ -358,6 +397,14 @@ def main(argv: list[str] | None = None) -> int:
     if "throughput" in report:
         for k, v in report["throughput"].items():
             print(f"throughput {k:<12} {v['median']:>12,.0f} events/s   runs: {[round(x) for x in v['runs']]}")
+        medians = {k: v["median"] for k, v in report["throughput"].items()}
+        print("\n".join(model_lines(medians, report["cores"])))
+        if args.record:
+            from stack_config.capacity_model import BENCHMARK_FIGURE
+
+            command = "benchmarks/bench_streaming.py " + " ".join(argv if argv is not None else sys.argv[1:])
+            record(BENCHMARK_FIGURE, medians, report["cores"], command, args.record)
+            print(f"recorded in {BENCHMARK_FIGURE.relative_to(ROOT)}")
     if "latency" in report:
         lat_report = report["latency"]
         for k in ("p50", "p99", "max"):

@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from components.lake_rules import lifecycle_problems
+from stack_config.capacity import CapacityConfig
+from stack_config.capacity_model import capacity_problems
 from stack_config.confluent import ConfluentConfig, GroupPrefix
 from stack_config.confluent import stack_problems as confluent_stack_problems
 from stack_config.databricks import DatabricksConfig
@@ -291,6 +293,8 @@ class StackConfig(Section):
     operations: OperationsConfig | None = None
     # Defender for Cloud plans (subscription-wide); unset `enabled` means on in prod only.
     defender: DefenderConfig = DefenderConfig()
+    # The load the stack is sized for (stack_config/capacity.py); required in prod, checked by the capacity model.
+    capacity: CapacityConfig | None = None
 
     @model_validator(mode="after")
     def _cross_section(self) -> StackConfig:
@@ -502,6 +506,7 @@ CROSS_SECTION_RULES = (
     _databricks,
     lambda c: c._producer_and_hot_path_problems(),
     _prod_operations,
+    capacity_problems,
 )
 
 

@@ -21,6 +21,10 @@ def test_preview_prints_tree_counts_outputs_and_writes_the_plan(tmp_path: Path) 
     assert "├─ " in text and "│  " in text
     assert "azure-native:network:PrivateEndpoint" in text and "resources to create in" in text
     assert "kafkaBootstrapServers:" in text
+    # The capacity table: prod's declared load against its 2 Premium PUs (docs/capacity.md).
+    assert "Capacity (stack_config/capacity_model.py" in text
+    pus = next(line for line in text.splitlines() if "Event Hubs Premium processing units" in line)
+    assert pus.split()[-6:] == ["1.56", "PUs", "2", "PUs", "+28", "%"], pus
     plan = json.loads(plan_path.read_text())
     assert plan["stack"] == "prod" and plan["preview"] is True
     vault = next(r for r in plan["resources"] if r["type"] == "azure-native:keyvault:Vault")
@@ -37,3 +41,4 @@ def test_counts_match_the_plan(tmp_path: Path) -> None:
     custom = [r for r in plan["resources"] if r["custom"]]
     assert f"{len(custom)} resources to create" in out.getvalue()
     assert "├─ " not in out.getvalue(), "--quiet prints no tree"
+    assert "Capacity: no `capacity` section" in out.getvalue()

@@ -1,0 +1,148 @@
+"""The capacity contract: the declared load, what the model says it needs, and stacks too small for it refused."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+from offline import preview
+from offline.engine import stack_config_values
+from stack_config import ConfigError, parse_stack_config
+from stack_config import capacity_model as m
+
+NS = "rta-platform"
+
+
+def _raw(stack: str) -> dict[str, Any]:
+    values, _ = stack_config_values(stack)
+    raw = {
+        k.split(":", 1)[1]: (json.loads(v) if v[:1] in "[{" else v) for k, v in values.items() if k.startswith(f"{NS}:")
+    }
+    raw["location"] = values["azure-native:location"]
+    return raw
+
+
+def _problems(raw: dict[str, Any], stack: str = "prod") -> str:
+    with pytest.raises(ConfigError) as info:
+        parse_stack_config(raw, stack)
+    return str(info.value)
+
+
+FIGURE = m.BenchmarkFigure({"bronze": 20_000.0, "silver": 10_000.0, "gold": 50_000.0}, 2, "test", "test", "test")
+
+
+def _load(peak: int, size: int = 250, headroom: int = 0, p99: float = 5) -> m.Load:
+    return m.Load(peak, peak, size, headroom, p99)
+
+
+def test_undersized_prod_is_refused_with_the_numbers() -> None:
+    raw = _raw("prod")
+    raw["capacity"] = {**raw["capacity"], "peakEventsPerSecond": 1_200_000, "sustainedEventsPerSecond": 1_000_000}
+    message = _problems(raw)
+    # 1.2 M x 1.25 x 250 B = 375 MB/s; 75 PUs at 5 MB/s each, beyond Premium's 16.
+    assert "eventHubs.capacity 2 PUs is too small" in message
+    assert "needs 75 PUs" in message and "375.0 MB/s" in message
+    assert "Premium stops at 16 PUs" in message
+    assert "eventHubs.hubs[trades].partitions 32 partitions is too small" in message
+    assert "databricks.clusterPolicy.maxWorkers 8 workers is too small" in message
+
+
+def test_shipped_prod_carries_its_declared_load() -> None:
+    config = parse_stack_config(_raw("prod"), "prod")
+    report = m.report(config)
+    assert report is not None and report.checks and not report.failures
+    pus = next(c for c in report.checks if c.unit == "PUs")
+    # 25,000 x 1.25 x 250 B = 7.8 MB/s: 1.56 of the 2 PUs.
+    assert pus.needed == pytest.approx(1.5625) and pus.configured == 2
+
+
+def test_prod_must_declare_its_load() -> None:
+    raw = _raw("prod")
+    del raw["capacity"]
+    assert "capacity is required in prod" in _problems(raw)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"peakEventsPerSecond": 5, "sustainedEventsPerSecond": 10}, "peakEventsPerSecond 5 is below"),
+        ({"retention": {"bronzeHotDays": 90, "bronzeColdDays": 30}}, "bronzeColdDays 30 must be greater"),
+        ({"meanEventBytes": 2_000_000}, f"{NS}:capacity.meanEventBytes"),
+    ],
+)
+def test_capacity_section_values_are_checked(change: dict[str, Any], expected: str) -> None:
+    raw = _raw("prod")
+    raw["capacity"] = {**raw["capacity"], **change}
+    assert expected in _problems(raw)
+
+
+def test_event_hubs_units_per_tier() -> None:
+    # Small events: Standard's 1,000 events/s per TU binds before its 1 MB/s.
+    standard = m.event_hubs_checks("Standard", 4, 4, _load(10_000, size=100), bronze_cores=1)[0]
+    assert standard.needed == 10 and not standard.ok
+    # Dedicated at the seed's 1.2 M events/s: 100,000 events/s per CU -> 12 CUs, bytes need only 3.
+    dedicated = m.event_hubs_checks("Dedicated", 12, 100, _load(1_200_000), bronze_cores=60)[0]
+    assert dedicated.needed == 12 and dedicated.ok
+    premium = m.event_hubs_checks("Premium", 16, 100, _load(1_200_000), bronze_cores=60)[0]
+    assert premium.beyond is not None and "Dedicated" in premium.beyond
+
+
+def test_partitions_bound_bronze_parallelism_and_tier_ceiling() -> None:
+    checks = m.event_hubs_checks("Dedicated", 20, 64, _load(1_200_000), bronze_cores=80)
+    partitions = checks[1]
+    assert partitions.needed == 80 and partitions.configured == 64 and not partitions.ok
+    over = m.event_hubs_checks("Standard", 40, 32, _load(10_000), bronze_cores=40)[1]
+    assert over.beyond is not None and "32 partitions" in over.beyond
+
+
+def test_confluent_ckus_from_ingress_and_multi_zone_minimum() -> None:
+    big = m.confluent_checks(6, "MULTI_ZONE", 120, _load(1_200_000), bronze_cores=60)[0]
+    assert big.needed == pytest.approx(5.0) and big.ok  # 300 MB/s at 60 MB/s per CKU
+    small = m.confluent_checks(1, "MULTI_ZONE", 6, _load(1_000), bronze_cores=1)[0]
+    assert small.needed == 2 and not small.ok
+
+
+def test_stage_workers_from_the_per_core_figure() -> None:
+    shapes = [m.StageShape("silver", "Standard_D8ds_v5", 1, 4, "k")]
+    checks, problems = m.stage_checks(shapes, _load(400_000), FIGURE)
+    assert not problems
+    # 400,000 / (10,000 per core x 8 vCPUs) = 5 workers > 4.
+    assert checks[0].needed == 5 and not checks[0].ok
+    _, unreadable = m.stage_checks([m.StageShape("gold", "Standard_DS3_v2", 1, 4, "k")], _load(1), FIGURE)
+    assert unreadable and "Standard_DS3_v2" in unreadable[0]
+
+
+def test_vcpus_follow_azure_size_names() -> None:
+    assert m.vcpus("Standard_D8ds_v5") == 8
+    assert m.vcpus("Standard_E16ds_v4") == 16
+    assert m.vcpus("Standard_L8s_v3") == 8
+    assert m.vcpus("Standard_DS3_v2") is None
+
+
+def test_triggers_from_the_latency_objective() -> None:
+    fast = m.triggers(_load(1_200_000, headroom=25, p99=5))
+    assert fast.interval is None  # 5 s / 3 stages / 2 < 1 s: back to back
+    assert fast.max_offsets_per_trigger == 1_250_000  # 1.5 M/s x 0.83 s
+    slow = m.triggers(_load(1_000, p99=60))
+    assert slow.interval == "10 seconds" and slow.max_offsets_per_trigger == 10_000
+
+
+def test_per_core_figure_comes_from_the_benchmark_file() -> None:
+    data = json.loads(m.BENCHMARK_FIGURE.read_text())
+    figure = m.benchmark_figure()
+    for stage in m.STAGES:
+        assert figure.rate(stage) == data["events_per_second"][stage] / data["cores"]
+
+
+def test_preview_reports_an_undersized_stack_as_a_config_error() -> None:
+    capacity = _raw("prod")["capacity"]
+    capacity["peakEventsPerSecond"] = capacity["sustainedEventsPerSecond"] = 1_200_000
+    out = io.StringIO()
+    code = preview.main(["--stack", "prod", "--no-policies", "--set", f"{NS}:capacity={json.dumps(capacity)}"], out=out)
+    text = out.getvalue()
+    assert code == preview.EXIT_CONFIG, text
+    assert "invalid configuration for stack 'prod'" in text and "needs 75 PUs" in text
+    assert "Traceback" not in text
