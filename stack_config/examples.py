@@ -11,6 +11,7 @@ Recognised forms:
   (`11111111-1111-…`), or counting up (`12345678-1234-…`);
 - Databricks numeric ids with a leading zero (`0000000000000001`): a decimal
   id as Databricks prints it never starts with 0;
+- Azure resource ids whose subscription is one of those GUIDs (`/subscriptions/00000000-…/…`);
 - addresses and host names under the names RFC 2606 reserves for
   documentation: `example.com`, `example.net`, `example.org`, and the `.example`,
   `.test` and `.invalid` top-level domains (https://www.rfc-editor.org/rfc/rfc2606).
@@ -34,6 +35,7 @@ import pulumi
 OFFLINE_ENGINE: contextvars.ContextVar[bool] = contextvars.ContextVar("rta_offline_engine", default=False)
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_RESOURCE_ID = re.compile(r"^/subscriptions/([^/]+)/", re.IGNORECASE)
 _RESERVED_DOMAIN = re.compile(
     r"(?:^|[@.])(?:example\.(?:com|net|org)|[^@.\s]+\.(?:example|test|invalid))$|(?:^|[@.])(?:example|test|invalid)$",
     re.IGNORECASE,
@@ -54,6 +56,8 @@ def example_kind(value: str) -> str | None:
         if digits.startswith("12345678"):
             return "an example GUID (counting digits)"
         return None
+    if (resource := _RESOURCE_ID.match(text)) and example_kind(resource.group(1)):
+        return "an Azure resource id in an example subscription (its subscription id is an example GUID)"
     if text.isdigit() and len(text) > 1 and text.startswith("0"):
         return "an example id (zero-prefixed; Databricks ids never start with 0)"
     if _RESERVED_DOMAIN.search(text):

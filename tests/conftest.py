@@ -52,6 +52,12 @@ def confluent_preview_plan() -> Plan:
     return run_stack("confluent", preview=True)
 
 
+@pytest.fixture(scope="session")
+def scale_plan() -> Plan:
+    """prod's controls at seed 001's 1.2 M events/s (docs/capacity.md), as `pulumi up` would register it."""
+    return run_stack("scale", preview=False)
+
+
 @pytest.fixture(scope="session", params=["dev", "prod"])
 def stack_plan(request: pytest.FixtureRequest, dev_plan: Plan, prod_plan: Plan) -> Plan:
     return {"dev": dev_plan, "prod": prod_plan}[request.param]

@@ -146,3 +146,37 @@ def test_preview_reports_an_undersized_stack_as_a_config_error() -> None:
     assert code == preview.EXIT_CONFIG, text
     assert "invalid configuration for stack 'prod'" in text and "needs 75 PUs" in text
     assert "Traceback" not in text
+
+
+def test_the_scale_stack_carries_seed_001s_load() -> None:
+    config = parse_stack_config(_raw("scale"), "scale")
+    report = m.report(config)
+    assert report is not None and not report.failures
+    assert config.capacity is not None and config.capacity.peak_events_per_second == 1_200_000
+    units = {c.unit: c for c in report.checks if c.unit in ("CUs", "partitions")}
+    assert units["CUs"].needed == 15 and units["partitions"].needed == 72
+
+
+def test_the_scale_stack_previews_clean_with_every_control(scale_plan: Any) -> None:
+    from offline import access_paths, apply_rules, policy_runner
+
+    config = policy_runner.default_config_for(scale_plan)
+    assert config.name == "prod.json"  # no config of its own: the strict prod pack
+    report = policy_runner.evaluate(scale_plan, config)
+    assert [(v.policy, v.resource, v.message) for v in report.mandatory] == []
+    index = apply_rules.PlanIndex(scale_plan)
+    assert not apply_rules.evaluate(scale_plan, ix=index).has_errors
+    assert not access_paths.evaluate(scale_plan, ix=index).has_errors
+    namespace = scale_plan.one("azure-native:eventhub:Namespace", "eventstreaming-ehns")
+    assert namespace.inputs["clusterArmId"].startswith("/subscriptions/00000000-")
+
+
+def test_an_example_subscription_in_a_resource_id_is_an_example_value() -> None:
+    from stack_config import examples
+
+    found = dict(examples.find_examples({f"{NS}:eventHubs": _raw("scale")["eventHubs"]}))
+    assert "example subscription" in found[f"{NS}:eventHubs.dedicatedClusterId"]
+    real = (
+        "/subscriptions/3f2b9c1e-7d4a-4e8b-9a61-2c5d8e0f1a7b/resourceGroups/rg/providers/Microsoft.EventHub/clusters/c"
+    )
+    assert examples.example_kind(real) is None

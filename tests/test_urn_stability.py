@@ -29,11 +29,11 @@ from offline.urn_identity import (
 
 
 @pytest.fixture(scope="module")
-def plans(dev_plan: Plan, prod_plan: Plan, confluent_plan: Plan) -> dict[str, Plan]:
-    return {"dev": dev_plan, "prod": prod_plan, "confluent": confluent_plan}
+def plans(dev_plan: Plan, prod_plan: Plan, confluent_plan: Plan, scale_plan: Plan) -> dict[str, Plan]:
+    return {"dev": dev_plan, "prod": prod_plan, "confluent": confluent_plan, "scale": scale_plan}
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod", "confluent"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "confluent", "scale"])
 def test_every_baseline_urn_is_kept_or_aliased(plans: dict[str, Plan], stack: str) -> None:
     states = baseline_states(read_baseline(stack))
     # Older states hold only the URNs that state had and the plan reaches by alias (tools/record_urn_baseline.py).

@@ -31,7 +31,7 @@ FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 BROKEN_FIXTURE = FIXTURES_DIR / "broken.yml"
 
 #: Every Pulumi stack of the project (the PR previews all of them).
-STACKS = ("dev", "prod", "confluent")
+STACKS = ("dev", "prod", "confluent", "scale")
 #: The stacks deployed on merge to main, in order.
 DEPLOYED_STACKS = ("dev", "prod")
 
