@@ -355,6 +355,10 @@ class StreamingParams:
     window: str
     alert_rules: Sequence[Mapping[str, Any]]
     starting_offsets: str = "earliest"
+    # From the capacity model (stack_config/capacity_model.py `triggers`, docs/capacity.md): bronze's cap on
+    # records per micro-batch and the jobs' trigger interval (None: Spark's default, back to back).
+    max_offsets_per_trigger: int | None = None
+    trigger_interval: str | None = None
 
 
 @dataclass(frozen=True)
@@ -603,6 +607,8 @@ class StreamingJobs(ProviderScopedComponent):
             "--sql-server": args.sql_server,
             "--sql-database": args.sql_database,
             "--sql-migrate": args.sql_migrate if args.sql_server is not None else None,
+            "--max-offsets-per-trigger": str(s.max_offsets_per_trigger) if s.max_offsets_per_trigger else None,
+            "--trigger-interval": s.trigger_interval,
         }
         available["--service-credential"] = args.service_credential
         if args.kafka.auth_mode is KafkaAuthMode.ENTRA_SERVICE_CREDENTIAL:

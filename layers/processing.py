@@ -39,7 +39,7 @@ from components.unity_catalog import LOCATIONS, CatalogGroups, UnityCatalog
 from components.unity_catalog import UnityCatalogArgs as CatalogArgs
 from layers.foundation import Foundation
 from layers.placement import Placement
-from stack_config import StackConfig
+from stack_config import StackConfig, capacity_model
 from stack_config.databricks import DatabricksConfig
 
 
@@ -276,6 +276,8 @@ def _jobs_args(
 ) -> StreamingJobsArgs:
     """The `databricks.streaming` and `databricks.jobs` sections, with what the jobs read and write."""
     streaming = db.streaming
+    load = capacity_model.load_of(config)
+    triggers = capacity_model.triggers(load) if load is not None else None
     return StreamingJobsArgs(
         common=foundation.common,
         provider=workspace.provider,
@@ -293,6 +295,8 @@ def _jobs_args(
             window=streaming.window,
             alert_rules=[rule.model_dump(mode="json") for rule in streaming.alert_rules],
             starting_offsets=streaming.starting_offsets,
+            max_offsets_per_trigger=triggers.max_offsets_per_trigger if triggers else None,
+            trigger_interval=triggers.interval if triggers else None,
         ),
         sql_server=database.fqdn if database is not None else None,
         sql_database=database.database_name if database is not None else None,

@@ -180,3 +180,16 @@ def test_an_example_subscription_in_a_resource_id_is_an_example_value() -> None:
         "/subscriptions/3f2b9c1e-7d4a-4e8b-9a61-2c5d8e0f1a7b/resourceGroups/rg/providers/Microsoft.EventHub/clusters/c"
     )
     assert examples.example_kind(real) is None
+
+
+def test_the_jobs_take_their_trigger_settings_from_the_model(prod_plan: Any, scale_plan: Any) -> None:
+    def params(plan: Any, job: str) -> list[str]:
+        resource = plan.one("databricks:index/job:Job", f"streaming-jobs-{job}")
+        return resource.inputs["tasks"][0]["sparkPythonTask"]["parameters"]
+
+    # p99 5 s: back to back (no interval), bronze capped at design rate x 5/3/2 s.
+    for plan, cap in ((prod_plan, "26042"), (scale_plan, "1250000")):
+        bronze = params(plan, "bronze")
+        assert bronze[bronze.index("--max-offsets-per-trigger") + 1] == cap
+        assert "--trigger-interval" not in bronze
+        assert "--max-offsets-per-trigger" not in params(plan, "silver")
