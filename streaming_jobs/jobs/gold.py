@@ -62,7 +62,9 @@ def build_parser() -> JobArgumentParser:
     p.add_argument("--sql-database", help="the gold database")
     p.add_argument("--service-credential", help="Unity Catalog service credential whose identity gets the SQL token")
     p.add_argument("--sql-migrate", default="apply", choices=MIGRATE_MODES, help="start-up migration step")
-    p.add_argument("--max-files-per-trigger", type=int, help="cap on silver files per micro-batch")
+    p.add_argument(
+        "--max-files-per-trigger", type=int, help="cap on silver files per micro-batch (one file per silver batch)"
+    )
     add_trigger_args(p)
     return p
 

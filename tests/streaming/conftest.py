@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,6 +40,18 @@ def spark():  # type: ignore[no-untyped-def]
     session = local_session("rta-streaming-tests", cores=2, shuffle_partitions=2, driver_memory="2g")
     yield session
     session.stop()
+
+
+@contextmanager
+def shuffle_partitions(spark, n: int) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Streams started inside run with n shuffle partitions (a stream keeps its count in its checkpoint);
+    the shared session's count is restored on exit."""
+    before = str(spark.conf.get("spark.sql.shuffle.partitions"))
+    spark.conf.set("spark.sql.shuffle.partitions", str(n))
+    try:
+        yield
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", before)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from streaming_jobs.transforms.dedupe import drop_duplicate_events
 from streaming_jobs.transforms.parse import parse_events
 from streaming_jobs.transforms.validate import ACCEPTED, classify_events
 from tests.streaming.bronze_files import BronzeRow, trade, write_bronze_files
+from tests.streaming.conftest import shuffle_partitions
 
 pytestmark = pytest.mark.spark
 
@@ -50,26 +51,32 @@ BATCHES = [
 ]
 
 
-def _bronze_dir(spark: SparkSession, root: Path) -> Path:
-    """The batches as parquet files in ingestion order (the file source reads the oldest first)."""
-    files = [[BronzeRow(_payload(eid, et), it) for eid, et, it in batch] for batch in BATCHES]
+def _bronze_dir(spark: SparkSession, root: Path, batches: int) -> Path:
+    """The first `batches` batches as parquet files in ingestion order (the file source reads the oldest first)."""
+    files = [[BronzeRow(_payload(eid, et), it) for eid, et, it in batch] for batch in BATCHES[:batches]]
     return write_bronze_files(spark, root, files)
 
 
-def _run(spark: SparkSession, root: Path, delay: Interval) -> tuple[list[list[str]], list[StreamingQueryProgress]]:
+def _run(
+    spark: SparkSession, root: Path, delay: Interval, batches: int = len(BATCHES)
+) -> tuple[list[list[str]], list[StreamingQueryProgress]]:
+    """The batches through the de-duplication, one micro-batch each. One shuffle partition: every id
+    meets the same state store either way, and each micro-batch opens one store instead of two."""
     accepted: list[list[str]] = []
 
     def collect(batch: DataFrame, _: int) -> None:
         accepted.append(sorted(r.event_id for r in batch.filter(ACCEPTED).select("event_id").collect()))
 
-    bronze = ParquetSource(str(_bronze_dir(spark, root)), BRONZE_SCHEMA, max_files_per_trigger=1).read(spark)
-    query = (
-        drop_duplicate_events(classify_events(parse_events(bronze), RULES), delay)
-        .writeStream.option("checkpointLocation", str(root / "checkpoint"))
-        .foreachBatch(collect)
-        .trigger(availableNow=True)
-        .start()
-    )
+    source = _bronze_dir(spark, root, batches)
+    bronze = ParquetSource(str(source), BRONZE_SCHEMA, max_files_per_trigger=1).read(spark)
+    with shuffle_partitions(spark, 1):
+        query = (
+            drop_duplicate_events(classify_events(parse_events(bronze), RULES), delay)
+            .writeStream.option("checkpointLocation", str(root / "checkpoint"))
+            .foreachBatch(collect)
+            .trigger(availableNow=True)
+            .start()
+        )
     query.awaitTermination()
     assert query.exception() is None
     return accepted, list(query.recentProgress)
@@ -86,7 +93,7 @@ def test_the_last_acceptable_copy_still_finds_the_first(spark: SparkSession, tmp
 
 def test_a_shorter_horizon_would_let_that_copy_through(spark: SparkSession, tmp_path: Path) -> None:
     """The boundary above is sharp: 2 x 40 s < W + S, so the first copy's state is gone in time."""
-    accepted, _ = _run(spark, tmp_path, Interval.of_seconds(40))
+    accepted, _ = _run(spark, tmp_path, Interval.of_seconds(40), batches=5)
     assert accepted[4] == ["filler-4", "first"]
 
 

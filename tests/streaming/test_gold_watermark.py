@@ -26,6 +26,7 @@ from streaming_jobs.local_pipeline import LocalPaths, PipelineSettings, start_st
 from streaming_jobs.schemas import BRONZE_SCHEMA
 from streaming_jobs.serving.connections import SqliteSession
 from tests.streaming.bronze_files import payload_rows, trade, write_bronze_files
+from tests.streaming.conftest import shuffle_partitions
 from tests.streaming.gold_checks import assert_gold_matches
 from tests.streaming.reference import gold_reference
 
@@ -35,7 +36,7 @@ T0 = datetime(2026, 3, 2, 14, 30, 0, tzinfo=UTC)
 RULES = ValidationRules(symbols=("AAPL", "MSFT"), watermark=parse_interval("30 seconds", "w"))  # skew 1 min
 W, S = int(RULES.watermark.seconds), int(RULES.max_future_skew.seconds)
 WINDOW = parse_interval("10 seconds", "--window")
-PARTITIONS = "8"
+PARTITIONS = 8
 
 
 def _ingestion(k: int):  # type: ignore[no-untyped-def]
@@ -63,19 +64,15 @@ def test_gold_reads_every_accepted_event_of_split_silver_batches(spark: SparkSes
     paths = LocalPaths(tmp_path / "pipeline")
     paths.create()
     settings = PipelineSettings(rules=RULES, window=WINDOW, max_silver_files_per_trigger=1)
-    before = str(spark.conf.get("spark.sql.shuffle.partitions"))
-    spark.conf.set("spark.sql.shuffle.partitions", PARTITIONS)
-    try:
+    with shuffle_partitions(spark, PARTITIONS):
         # Silver: two micro-batches of two bronze files (two ingestions) each.
         writer = SilverBatchWriter(paths.silver_table, paths.quarantine_table, RULES)
         source = ParquetSource(str(bronze), BRONZE_SCHEMA, max_files_per_trigger=2).read(spark)
         silver = start_silver(source, RULES, writer, str(paths.checkpoints), Trigger(available_now=True))
         silver.awaitTermination()
         assert silver.exception() is None
-    finally:
-        spark.conf.set("spark.sql.shuffle.partitions", before)
     dedupe = [p.stateOperators[0] for p in silver.recentProgress if p.numInputRows]
-    assert len(dedupe) == 2 and all(op.numShufflePartitions == int(PARTITIONS) for op in dedupe)
+    assert len(dedupe) == 2 and all(op.numShufflePartitions == PARTITIONS for op in dedupe)
     # Gold's own partition count plays no part: it reads files.
     queries, pipeline = start_stage("gold", spark, paths, settings, trigger=Trigger(available_now=True))
     (gold,) = queries.values()
