@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STACK  ?= dev
 
-.PHONY: setup preview preview-all lint typecheck test bench clean
+.PHONY: setup preview preview-all lint typecheck pytest test bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -33,9 +33,14 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-## The test command: lint, type-check, then the whole pytest suite, spread over the machine's cores (pytest-xdist).
-test: lint typecheck
+## The whole pytest suite over the machine's cores (pytest-xdist).
+pytest: setup
 	$(BIN)/python -m pytest -n auto
+
+## The test command: lint, type-check and the pytest suite side by side (the Spark tests leave a core
+## idle while they wait on the JVM); each target's output is printed whole; any failure fails the command.
+test: setup
+	$(MAKE) --no-print-directory --jobs=3 --output-sync=target lint typecheck pytest
 
 bench: setup
 	$(BIN)/python benchmarks/bench_preview.py
