@@ -20,6 +20,7 @@ from offline.engine import SUBSCRIPTION_ID, StackProgramError, run_stack, stack_
 from offline.plan import SECRET_SIG, UNKNOWN, Plan, PlannedResource
 from stack_config import ConfigError
 from stack_config.confluent import CLOUD_API_KEY, CLOUD_API_SECRET, credential_problems
+from tests.builtin_roles import SECRETS_USER as SECRETS_USER_GUID
 from tests.plan_queries import PE, ROLE, ZONE, only
 
 NS = "rta-platform"
@@ -37,7 +38,6 @@ RECORD = "azure-native:privatedns:PrivateRecordSet"
 VNET_LINK = "azure-native:privatedns:VirtualNetworkLink"
 KV_SECRET = "azure-native:keyvault:Secret"
 COMPONENT = "rta:platform:ConfluentIngestion"
-SECRETS_USER_GUID = "4633458b-17de-408a-b874-0445c86b69e6"
 FORBIDDEN_ROLES = {"OrganizationAdmin", "EnvironmentAdmin", "CloudClusterAdmin", "AccountAdmin"}
 
 

@@ -24,6 +24,7 @@ from offline.plan import UNKNOWN, Plan, PlannedResource
 from stack_config import ConfigError
 from streaming_jobs.manifest import JOBS, SMOKE_JOB
 from streaming_jobs.runtime import SPARK_LINE, SPARK_SEMANTICS, runtime_spark_version, spark_line
+from tests.builtin_roles import CRYPTO_USER, SECRETS_USER
 from tests.plan_queries import DIAG, DNS_GROUP, ROLE, ZONE, group_ids, only, private_endpoints_for, zone_group_for
 
 NS = "rta-platform"
@@ -46,8 +47,6 @@ SP = "databricks:index/servicePrincipal:ServicePrincipal"
 PERMISSIONS = "databricks:index/permissions:Permissions"
 BROAD = {"account users", "users", "all users", "admins"}
 AZURE_DATABRICKS_APP = {"dev": "00000000-0000-0000-0000-0000000000b1", "prod": "00000000-0000-0000-0000-0000000000b1"}
-CRYPTO_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
-SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 
 
 def _dev_section(key: str) -> Any:

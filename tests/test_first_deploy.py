@@ -12,11 +12,11 @@ import pytest
 
 from offline.engine import StackProgramError, run_stack
 from offline.plan import Plan
+from tests.builtin_roles import CRYPTO_USER
 from tests.plan_queries import ROLE, only
 
 SLEEP = "time:index/sleep:Sleep"
 KEY = "azure-native:keyvault:Key"
-CRYPTO_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 
 
 def _seconds(duration: str) -> int:

@@ -8,6 +8,15 @@ import itertools
 import pytest
 
 from offline.plan import UNKNOWN, Plan, PlannedResource
+from tests.builtin_roles import (
+    BLOB_DATA_CONTRIBUTOR,
+    CONTRIBUTOR,
+    CRYPTO_USER,
+    EH_RECEIVER,
+    EH_SENDER,
+    OWNER,
+    USER_ACCESS_ADMIN,
+)
 from tests.plan_queries import (
     DIAG,
     LAW,
@@ -33,14 +42,6 @@ FIREWALL = "azure-native:network:AzureFirewall"
 SQL_SERVER = "azure-native:sql:Server"  # its master database's audit stream
 SQL_DB = "azure-native:sql:Database"
 DBW = "azure-native:databricks:Workspace"
-
-OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
-CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
-USER_ACCESS_ADMIN = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
-BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
-EH_SENDER = "2b629674-e913-4c01-ae53-ef4638d8f975"
-EH_RECEIVER = "a638d3c7-ab3a-418d-83e6-5f17a39d4fde"
-CRYPTO_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 
 
 # --------------------------------------------------------------------------- structure

@@ -22,6 +22,7 @@ from components.power_bi import pbids_document, validate_pbids
 from offline.engine import TENANT_ID, StackProgramError, run_stack, stack_config_values
 from offline.plan import UNKNOWN, Plan, PlannedResource
 from stack_config import ConfigError
+from tests.builtin_roles import CRYPTO_USER
 from tests.plan_queries import (
     DIAG,
     LAW,
@@ -51,7 +52,6 @@ LTR = "azure-native:sql:LongTermRetentionPolicy"
 FIREWALL = "azure-native:sql:FirewallRule"
 KEY = "azure-native:keyvault:Key"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
-CRYPTO_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 
 
 def _sql_config(stack: str) -> dict[str, Any]:

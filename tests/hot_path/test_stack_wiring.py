@@ -10,6 +10,7 @@ import itertools
 
 from hot_path import database_scripts
 from offline.plan import Plan, PlannedResource
+from tests.builtin_roles import EH_RECEIVER
 from tests.plan_queries import (
     ZONE,
     diagnostics_for,
@@ -30,7 +31,6 @@ HUB = "azure-native:eventhub:EventHub"
 NAMESPACE = "azure-native:eventhub:Namespace"
 CONSUMER_GROUP = "azure-native:eventhub:ConsumerGroup"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
-EH_RECEIVER = "a638d3c7-ab3a-418d-83e6-5f17a39d4fde"
 
 
 def cluster(plan: Plan) -> PlannedResource:

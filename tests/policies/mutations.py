@@ -13,13 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 from offline.plan import Plan, PlannedResource
+from tests.builtin_roles import CONTRIBUTOR, OWNER
 
 AZ = "azure-native:"
 DB = "databricks:index/"
 CC = "confluentcloud:index/"
 ROLE_PREFIX = "/providers/Microsoft.Authorization/roleDefinitions/"
-OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
-CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-00000000aaaa"
 
 Apply = Callable[[Plan], bool]

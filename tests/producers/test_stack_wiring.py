@@ -12,6 +12,7 @@ import pytest
 from offline.plan import Plan, PlannedResource
 from producers.api_poller.settings import PollerSettings, SinkKind
 from producers.package import content_hash
+from tests.builtin_roles import BLOB_DATA_OWNER, EH_SENDER, METRICS_PUBLISHER, SECRETS_USER
 from tests.plan_queries import (
     ZONE,
     diagnostics_for,
@@ -34,11 +35,6 @@ SUBNET = "azure-native:network:Subnet"
 VAULT = "azure-native:keyvault:Vault"
 SECRET = "azure-native:keyvault:Secret"
 COMMAND = "command:local:Command"
-
-EH_SENDER = "2b629674-e913-4c01-ae53-ef4638d8f975"
-SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
-BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
-METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
 
 
 def app(plan: Plan) -> PlannedResource:
