@@ -5,9 +5,8 @@
 
 The job id and workspace URL come from the stack's outputs (`databricksJobIds["runtime_smoke"]`,
 `databricksWorkspaceUrl`). The call is made with an Entra ID token for the AzureDatabricks application
-(2ff814a6-3304-4ab8-85cb-cd0e6f879c1d): on GitHub Actions from the workflow's OIDC token exchanged for the
-deployment identity (ARM_TENANT_ID, ARM_CLIENT_ID; azure-identity's ClientAssertionCredential), elsewhere
-from azure-identity's DefaultAzureCredential (a runner's managed identity, a developer's `az login`).
+(2ff814a6-3304-4ab8-85cb-cd0e6f879c1d) from tools/ci_credential.py: on GitHub Actions the workflow's OIDC token
+exchanged for the deployment identity (ARM_TENANT_ID, ARM_CLIENT_ID), elsewhere DefaultAzureCredential.
 The identity that deployed the job owns it and so may run it.
 
 Jobs API 2.1 (https://docs.databricks.com/api/azure/workspace/jobs): `run-now`, then `runs/get` until the
@@ -19,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
-import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -93,24 +90,6 @@ def wait_for(
     return 1
 
 
-def _credential() -> Any:
-    from azure.identity import ClientAssertionCredential, DefaultAzureCredential
-
-    request_url = os.environ.get("ACTIONS_ID_TOKEN_REQUEST_URL")
-    request_token = os.environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
-    if not (request_url and request_token):
-        return DefaultAzureCredential()
-
-    def github_token() -> str:
-        url = f"{request_url}&audience={urllib.parse.quote('api://AzureADTokenExchange')}"
-        req = urllib.request.Request(url, headers={"Authorization": f"Bearer {request_token}"})
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            value: str = json.load(resp)["value"]
-            return value
-
-    return ClientAssertionCredential(os.environ["ARM_TENANT_ID"], os.environ["ARM_CLIENT_ID"], github_token)
-
-
 def http_api(host: str, credential: Any) -> Api:
     def call(method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
         token = credential.get_token(DATABRICKS_SCOPE).token
@@ -138,7 +117,14 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, SmokeRunError) as exc:
         print(f"error: {args.outputs}: {exc}", file=sys.stderr)
         return 2
-    return wait_for(http_api(host, _credential()), job_id, args.timeout_minutes * 60)
+    from ci_credential import CredentialError, ci_credential  # tools/ci_credential.py (tools/ is sys.path[0])
+
+    try:
+        credential = ci_credential()
+    except CredentialError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return wait_for(http_api(host, credential), job_id, args.timeout_minutes * 60)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,6 @@ import re
 import sys
 from pathlib import Path
 
-import pytest
-
 from streaming_jobs.serving.schema import columns_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,10 +101,3 @@ def test_fabric_cicd_accepts_the_parameter_file_and_every_find_value_occurs(tmp_
     model_text = "".join(p.read_text() for p in repository.glob("rta-trading.SemanticModel/**/*.tmdl"))
     for entry in parameter.environment_parameter["find_replace"]:
         assert entry["find_value"] in model_text, entry["find_value"]  # else the replacement silently does nothing
-
-
-def test_publish_refuses_outputs_without_sql(tmp_path: Path) -> None:
-    outputs = tmp_path / "outputs.json"
-    outputs.write_text(json.dumps({"sqlServerFqdn": "x.database.windows.net"}))
-    with pytest.raises(SystemExit, match="sqlDatabaseName"):
-        publish_report.outputs_from(str(outputs))

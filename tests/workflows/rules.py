@@ -395,6 +395,49 @@ def check_pr_code_off_deploy_runners(workflows: list[Workflow]) -> list[str]:
     return problems
 
 
+REPORT_PUBLISH_STEP = "Publish the Power BI report (fabric-cicd)"
+REPORT_PUBLISH_GATE = re.compile(r"^\$\{\{\s*vars\.POWERBI_WORKSPACE_ID\s*!=\s*''\s*\}\}$")
+
+
+def check_report_publish(wf: Workflow) -> list[str]:
+    """Each deployed stack's `up` job publishes the report with tools/publish_report.py (fabric-cicd).
+
+    One step of that name per `up` job, after the `pulumi up` step, gated on the environment's
+    POWERBI_WORKSPACE_ID variable and handed it, with the job's own stack and environment.
+    """
+    problems: list[str] = []
+    for job_id, job in wf.jobs.items():
+        if not is_up_job(job):
+            continue
+        steps = job.get("steps") or []
+        named = [i for i, s in enumerate(steps) if s.get("name") == REPORT_PUBLISH_STEP]
+        if len(named) != 1:
+            problems.append(f"job {job_id}: {len(named)} steps named {REPORT_PUBLISH_STEP!r} (want 1)")
+            continue
+        at = named[0]
+        step = steps[at]
+        up_at = [
+            i for i, s in enumerate(steps) if s in pulumi_steps(job) and (s.get("with") or {}).get("command") == "up"
+        ]
+        if not up_at or at < up_at[0]:
+            problems.append(f"job {job_id}: the report is published before `pulumi up`")
+        if not REPORT_PUBLISH_GATE.match(str(step.get("if", ""))):
+            problems.append(
+                f"job {job_id}: the report step is not gated on vars.POWERBI_WORKSPACE_ID: {step.get('if')!r}"
+            )
+        if (step.get("env") or {}).get("POWERBI_WORKSPACE_ID") != "${{ vars.POWERBI_WORKSPACE_ID }}":
+            problems.append(f"job {job_id}: the report step's POWERBI_WORKSPACE_ID is not vars.POWERBI_WORKSPACE_ID")
+        script = str(step.get("run", ""))
+        if "tools/publish_report.py" not in script:
+            problems.append(f"job {job_id}: the report step does not run tools/publish_report.py")
+        for stack in stacks_of(job):
+            if f"--environment {stack}" not in script:
+                problems.append(f"job {job_id}: the report step does not publish with --environment {stack}")
+            if not re.search(rf"(?<![\w-]){re.escape(stack)}(?![\w-])", str((step.get("env") or {}).get("STACK", ""))):
+                problems.append(f"job {job_id}: the report step reads another stack's outputs than {stack!r}")
+    return problems
+
+
 def check_workflow(wf: Workflow) -> list[str]:
     """All single-workflow checks (concurrency needs all workflows together)."""
     return [

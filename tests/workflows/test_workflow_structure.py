@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import re
+import shlex
+import sys
 from typing import Any
 
 import pytest
@@ -24,6 +26,9 @@ from .rules import (
     load_workflow,
     workflow_files,
 )
+
+sys.path.insert(0, str(ROOT / "tools"))
+import publish_report
 
 
 def _by_name(name: str) -> Workflow:
@@ -256,6 +261,58 @@ def test_up_runs_on_private_network_runners(deploy: Workflow) -> None:
         custom = [label for label in labels if label.startswith("rta-")]
         assert custom == [f"rta-deploy-{rules.environment_name(job)}"], job_id
         assert f'"{custom[0]}"' in wrapper, f"{custom[0]} missing from SELF_HOSTED_RUNNER_LABELS"
+
+
+def _publish_step(job: dict[str, Any]) -> dict[str, Any]:
+    (step,) = [s for s in job["steps"] if s.get("name") == rules.REPORT_PUBLISH_STEP]
+    return step
+
+
+def test_each_up_job_publishes_the_report_after_up_when_a_workspace_is_set(deploy: Workflow) -> None:
+    """Issue #37: the deploy workflow publishes report/ with fabric-cicd (tools/publish_report.py)."""
+    assert rules.check_report_publish(deploy) == []
+    up = {job_id: job for job_id, job in deploy.jobs.items() if rules.is_up_job(job)}
+    assert {s for job in up.values() for s in rules.stacks_of(job)} == set(DEPLOYED_STACKS)
+    for job_id, job in up.items():
+        (stack,) = rules.stacks_of(job)
+        step = _publish_step(job)
+        # Its arguments are ones the tool accepts, for the job's own environment.
+        line = next(x for x in str(step["run"]).splitlines() if "tools/publish_report.py" in x)
+        argv = shlex.split(line)
+        args = publish_report.argument_parser().parse_args(argv[argv.index("tools/publish_report.py") + 1 :])
+        assert args.environment == stack == rules.environment_name(job), job_id
+        assert args.workspace_id is None, "the workspace id comes from the environment's variable"
+        # The outputs it reads are the ones the line above writes, from the job's stack.
+        assert f'--stack "$STACK" --json > "{args.stack_outputs}"' in step["run"], job_id
+        # It runs as the job's deployment identity: the job's OIDC token, the job's ARM_* variables.
+        assert rules.uses_oidc(job) and rules.grants_id_token(job["permissions"]), job_id
+
+
+@pytest.mark.parametrize(
+    ("tamper", "problem"),
+    [
+        (lambda steps, at: steps[at].pop("if"), "not gated on vars.POWERBI_WORKSPACE_ID"),
+        (lambda steps, at: steps[at].update({"if": "${{ always() }}"}), "not gated on vars.POWERBI_WORKSPACE_ID"),
+        (lambda steps, at: steps.insert(0, steps.pop(at)), "published before `pulumi up`"),
+        (lambda steps, at: steps.pop(at), "0 steps named"),
+        (lambda steps, at: steps[at]["env"].pop("POWERBI_WORKSPACE_ID"), "POWERBI_WORKSPACE_ID is not vars."),
+        (
+            lambda steps, at: steps[at].update({"run": steps[at]["run"].replace("--environment prod", "")}),
+            "--environment prod",
+        ),
+        (
+            lambda steps, at: steps[at]["env"].update({"STACK": "dev"}),
+            "another stack's outputs than 'prod'",
+        ),
+    ],
+    ids=["ungated", "always", "before-up", "missing", "no-workspace-var", "no-environment", "wrong-stack"],
+)
+def test_report_publish_rule_catches(deploy: Workflow, tamper: Any, problem: str) -> None:
+    bad = copy.deepcopy(deploy)
+    steps = bad.jobs["up-prod"]["steps"]
+    tamper(steps, next(i for i, s in enumerate(steps) if s.get("name") == rules.REPORT_PUBLISH_STEP))
+    problems = rules.check_report_publish(bad)
+    assert len(problems) == 1 and problem in problems[0] and "up-prod" in problems[0], problems
 
 
 # --------------------------------------------------------------------------
