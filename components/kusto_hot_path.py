@@ -16,6 +16,14 @@
   its content changes (`forceUpdateTag` is the content hash).
 - The Event Hubs data connection reads its own consumer group with the cluster's identity, which
   holds Azure Event Hubs Data Receiver on the trades hub (granted by the Event Hubs component).
+- Readers are named, not inherited: one database principal assignment per configured Entra group,
+  with the least Kusto database role its job needs (https://learn.microsoft.com/kusto/access-control/role-based-access-control):
+  Viewer reads the database's data and metadata (the dashboard's readers); Monitor runs `.show`
+  commands in the database's context, the "system information" commands operators use to
+  investigate ingestion failures, operations and queries
+  (https://learn.microsoft.com/kusto/management/system-info), without querying the tables. Nothing
+  in the platform reads Kusto as a service identity (Databricks reads Event Hubs, not Kusto; the
+  data connection ingests as the cluster), so no identity gets a database role.
 """
 
 from __future__ import annotations
@@ -68,6 +76,17 @@ class EventHubSourceArgs:
     depends_on: Sequence[pulumi.Resource] = ()
 
 
+@dataclass(frozen=True)
+class DatabasePrincipalArgs:
+    """One Entra principal given one database role; `key` names the assignment (unique per database)."""
+
+    key: str
+    principal_id: str  # the Entra object id
+    principal_type: kusto.PrincipalType
+    role: kusto.DatabasePrincipalRole
+    tenant_id: pulumi.Input[str]
+
+
 @dataclass(frozen=True, kw_only=True)
 class KustoHotPathArgs(ServiceArgs):
     cluster_name: str
@@ -83,6 +102,7 @@ class KustoHotPathArgs(ServiceArgs):
     double_encryption: bool = False
     auto_stop: bool = False
     customer_managed_key: CustomerManagedKeyArgs | None = None
+    database_principals: Sequence[DatabasePrincipalArgs] = ()
 
 
 class KustoHotPath(PlatformComponent):
@@ -130,6 +150,21 @@ class KustoHotPath(PlatformComponent):
             hot_cache_period=args.hot_cache_period,
             opts=self._opts(depends_on=[self.cluster]),
         )
+        self.database_principals = {
+            p.key: kusto.DatabasePrincipalAssignment(
+                f"{name}-db-{p.key}",
+                cluster_name=self.cluster.name,
+                database_name=args.database_name,
+                resource_group_name=c.resource_group_name,
+                principal_assignment_name=p.key,
+                principal_id=p.principal_id,
+                principal_type=p.principal_type,
+                role=p.role,
+                tenant_id=p.tenant_id,
+                opts=self._opts(depends_on=[self.database]),
+            )
+            for p in args.database_principals
+        }
         self.scripts: list[kusto.Script] = []
         previous: pulumi.Resource = self.database
         for script in args.scripts:

@@ -11,11 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pulumi_azure_native import kusto
+
 from components.base import PrivateEndpointArgs
 from components.kusto_hot_path import (
     CLUSTER_GROUP,
     INGESTION_STORAGE_ZONES,
     KUSTO_ZONE_KEY,
+    DatabasePrincipalArgs,
     EventHubSourceArgs,
     KustoHotPath,
     KustoHotPathArgs,
@@ -86,6 +89,14 @@ def build_hot_path(config: StackConfig, place: Placement, foundation: Foundation
                 double_encryption=hot.double_encryption,
                 auto_stop=hot.auto_stop,
                 customer_managed_key=foundation.vault.customer_managed_keys.get("kusto"),
+                database_principals=[
+                    DatabasePrincipalArgs(key, group.object_id, kusto.PrincipalType.GROUP, role, foundation.tenant_id)
+                    for key, group, role in (
+                        ("viewers", hot.viewers, kusto.DatabasePrincipalRole.VIEWER),
+                        ("monitors", hot.monitors, kusto.DatabasePrincipalRole.MONITOR),
+                    )
+                    if group is not None
+                ],
             ),
             place.opts(),
         ),

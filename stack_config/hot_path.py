@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from stack_config.section import Section
+from stack_config.sql import EntraGroupConfig
 
 # Kusto SKUs the platform offers: the no-SLA dev SKU and the current Eadsv5 family
 # (https://learn.microsoft.com/azure/data-explorer/manage-cluster-choose-sku).
@@ -40,6 +41,11 @@ class HotPathConfig(Section):
     consumer_group: HubName = "kusto-hot-path"
     double_encryption: bool = False
     auto_stop: bool = False
+    # Who may read the database (Kusto's database roles; components/kusto_hot_path.py cites them):
+    # viewers query data and metadata (the dashboard's readers), monitors run the `.show` commands
+    # operators use (ingestion failures, operations, queries) and cannot query the tables.
+    viewers: EntraGroupConfig | None = None
+    monitors: EntraGroupConfig | None = None
 
     @model_validator(mode="after")
     def _shape(self) -> HotPathConfig:

@@ -61,11 +61,15 @@ class BackupStorageRedundancy(StrEnum):
     GEO_ZONE = "GeoZone"
 
 
-class AdminGroupConfig(Section):
-    """The Entra group that administers the server (its members can create contained users)."""
+class EntraGroupConfig(Section):
+    """An Entra group: its display name, and its object id (what a role or admin assignment names)."""
 
     name: GroupName
     object_id: ObjectId
+
+
+class AdminGroupConfig(EntraGroupConfig):
+    """The Entra group that administers the server (its members can create contained users)."""
 
 
 class DatabaseConfig(Section):

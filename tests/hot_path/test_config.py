@@ -70,3 +70,13 @@ def test_the_hot_path_needs_the_traded_symbols_from_databricks() -> None:
         raw.pop(key)
     with pytest.raises(ValidationError, match=r"hotPath needs databricks"):
         StackConfig.model_validate(raw)
+
+
+def test_reader_groups_are_named_by_object_id() -> None:
+    group = {"name": "rta-trading-viewers", "objectId": "00000000-0000-0000-0000-00000000d002"}
+    config = HotPathConfig.model_validate({"viewers": group, "monitors": {**group, "name": "ops"}})
+    assert config.viewers is not None and config.viewers.object_id == group["objectId"]
+    with pytest.raises(ValidationError, match=r"viewers\.objectId"):
+        HotPathConfig.model_validate({"viewers": {**group, "objectId": "rta-trading-viewers"}})
+    with pytest.raises(ValidationError, match=r"monitors\.name"):
+        HotPathConfig.model_validate({"monitors": {"objectId": group["objectId"]}})

@@ -9,6 +9,7 @@ import hashlib
 import itertools
 
 from hot_path import database_scripts
+from offline.engine import TENANT_ID
 from offline.plan import Plan, PlannedResource
 from tests.builtin_roles import EH_RECEIVER
 from tests.plan_queries import (
@@ -31,6 +32,7 @@ HUB = "azure-native:eventhub:EventHub"
 NAMESPACE = "azure-native:eventhub:Namespace"
 CONSUMER_GROUP = "azure-native:eventhub:ConsumerGroup"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+PRINCIPAL = "azure-native:kusto:DatabasePrincipalAssignment"
 
 
 def cluster(plan: Plan) -> PlannedResource:
@@ -123,3 +125,21 @@ def test_the_cluster_logs_to_the_platform_workspace_and_its_uri_is_an_output(dev
     assert c.id is not None and diagnostics_for(dev_plan, c.id)
     assert dev_plan.outputs["hotPathClusterUri"] == f"https://{c.inputs['clusterName']}.westeurope.kusto.windows.net"
     assert dev_plan.outputs["hotPathDatabase"] == only(dev_plan, DATABASE).inputs["databaseName"]
+
+
+def test_the_database_names_its_readers_from_config_each_with_the_least_role_it_needs(dev_plan: Plan) -> None:
+    """viewers read data (Viewer), monitors run `.show` commands (Monitor); no admin, no service identity."""
+    config = raw_stack_config("dev")["hotPath"]
+    database = only(dev_plan, DATABASE)
+    assignments = {a.inputs["principalAssignmentName"]: a for a in dev_plan.of_type(PRINCIPAL)}
+    granted = {key: (a.inputs["role"], a.inputs["principalId"]) for key, a in assignments.items()}
+    assert granted == {
+        "viewers": ("Viewer", config["viewers"]["objectId"]),
+        "monitors": ("Monitor", config["monitors"]["objectId"]),
+    }
+    for a in assignments.values():
+        i = a.inputs
+        assert (i["principalType"], i["tenantId"]) == ("Group", TENANT_ID)
+        assert i["clusterName"] == cluster(dev_plan).inputs["clusterName"]
+        assert i["databaseName"] == database.inputs["databaseName"]
+        assert database.urn in a.dependencies, "assigned once the database exists"
