@@ -9,7 +9,8 @@ downloads or exports, verbose audit logs, legacy DBFS/Hive access off, admins
 restricted).
 
 `StreamingJobs` uploads the `streaming_jobs` package as workspace files and
-defines one continuous job per entry of `streaming_jobs/manifest.py`:
+defines one continuous job per entry of `streaming_jobs/manifest.py` (JOBS), the
+on-demand runtime smoke job and the nightly Delta maintenance job:
 
 * every uploaded file carries its content hash (`md5`) as an input, so a
   changed file is re-uploaded and an unchanged one is not; the package hash
@@ -35,7 +36,7 @@ import pulumi_databricks as dbx
 
 from components.base import CommonArgs, ProviderScopedComponent
 from components.ingestion import KafkaAuthMode, KafkaSource
-from streaming_jobs.manifest import JOBS, SMOKE_JOB, JobSpec
+from streaming_jobs.manifest import JOBS, MAINTENANCE_JOB, SMOKE_JOB, JobSpec
 from streaming_jobs.runtime import SPARK_SEMANTICS
 
 PACKAGE = "streaming_jobs"
@@ -361,6 +362,23 @@ class StreamingParams:
     trigger_interval: str | None = None
 
 
+# Nightly at 02:30 UTC (Quartz: seconds minutes hours day-of-month month day-of-week).
+MAINTENANCE_CRON = "0 30 2 * * ?"
+
+
+@dataclass(frozen=True)
+class MaintenanceParams:
+    """The Delta maintenance job's settings (streaming_jobs/maintenance.py, docs/capacity.md)."""
+
+    hot_days: int
+    cold_days: int
+    vacuum_hours: int
+    # The trades stream's retention on the broker; 0: kept forever.
+    stream_retention_hours: int
+    # Quartz cron expression, evaluated in UTC (Jobs API `schedule`).
+    cron: str = MAINTENANCE_CRON
+
+
 @dataclass(frozen=True)
 class StreamingJobsArgs:
     common: CommonArgs
@@ -392,6 +410,9 @@ class StreamingJobsArgs:
     # The on-demand runtime smoke job, defined beside the streaming jobs (never without them); it needs
     # schemas["smoke"], a scratch schema it creates and drops its tables in.
     smoke: JobSpec | None = SMOKE_JOB
+    # The scheduled Delta maintenance job, defined beside the streaming jobs (never without them).
+    maintenance: MaintenanceParams | None = None
+    maintenance_job: JobSpec = MAINTENANCE_JOB
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
     # Health of each continuous job (operations, docs/operations.md): STREAMING_BACKLOG_SECONDS above
     # this mails `backlog_emails`. None: no health rule.
@@ -531,9 +552,14 @@ class StreamingJobs(ProviderScopedComponent):
                 )
 
         self.smoke_job = self._smoke_job(name, args) if self.jobs and args.smoke is not None else None
+        self.maintenance = (
+            self._maintenance_job(name, args, args.maintenance) if self.jobs and args.maintenance is not None else None
+        )
         self.job_ids: dict[str, pulumi.Output[str]] = {k: j.id for k, j in self.jobs.items()}
         if self.smoke_job is not None and args.smoke is not None:
             self.job_ids[args.smoke.key] = self.smoke_job.id
+        if self.maintenance is not None:
+            self.job_ids[args.maintenance_job.key] = self.maintenance.id
         self.register_outputs(
             {"job_ids": self.job_ids, "code_hash": self.code_hash, "checkpoint_roots": self.checkpoint_roots}
         )
@@ -546,13 +572,48 @@ class StreamingJobs(ProviderScopedComponent):
         scratch = args.schemas.get("smoke")
         if scratch is None:
             raise ValueError(f"{name}: the runtime smoke job needs schemas['smoke'], a scratch schema")
-        if spec.entry_file not in self.files:
-            raise ValueError(f"{name}: the smoke job's entry file {spec.entry_file} is not in the uploaded package")
         available: dict[str, pulumi.Input[str]] = {
             "--catalog": args.catalog,
             "--scratch-schema": scratch,
             "--checkpoint-root": f"{args.checkpoint_base.rstrip('/')}/{spec.key}",
         }
+        return self._batch_job(name, args, spec, available, timeout_seconds=3600)
+
+    def _maintenance_job(self, name: str, args: StreamingJobsArgs, m: MaintenanceParams) -> dbx.Job:
+        """The Delta maintenance job (streaming_jobs/jobs/maintenance.py) on a Quartz schedule in UTC (Jobs API
+        `schedule`: quartz_cron_expression, timezone_id, pause_status; docs.databricks.com/api/workspace/jobs/
+        create). One run at a time; a failed run mails and is not retried: the next night repeats the whole,
+        idempotent sequence. Bounded at 12 hours so a stuck run never overlaps the next two."""
+        spec = args.maintenance_job
+        available: dict[str, pulumi.Input[str]] = {
+            "--catalog": args.catalog,
+            "--bronze-schema": args.schemas["bronze"],
+            "--silver-schema": args.schemas["silver"],
+            "--gold-schema": args.schemas["gold"],
+            "--hot-days": str(m.hot_days),
+            "--cold-days": str(m.cold_days),
+            "--vacuum-hours": str(m.vacuum_hours),
+            "--stream-retention-hours": str(m.stream_retention_hours),
+        }
+        schedule = dbx.JobScheduleArgs(quartz_cron_expression=m.cron, timezone_id="UTC", pause_status="UNPAUSED")
+        return self._batch_job(name, args, spec, available, timeout_seconds=12 * 3600, schedule=schedule)
+
+    def _batch_job(
+        self,
+        name: str,
+        args: StreamingJobsArgs,
+        spec: JobSpec,
+        available: Mapping[str, pulumi.Input[str]],
+        *,
+        timeout_seconds: int,
+        schedule: dbx.JobScheduleArgs | None = None,
+    ) -> dbx.Job:
+        """A one-task job that runs to completion (not continuous) on the streaming jobs' cluster and identity."""
+        if spec.entry_file not in self.files:
+            raise ValueError(f"{name}: the {spec.key} job's entry file {spec.entry_file} is not in the upload")
+        missing = [p for p in spec.required_params if p not in available]
+        if missing:
+            raise ValueError(f"{name}: job {spec.key!r} requires {missing}, which the stack cannot fill")
         params: list[pulumi.Input[str]] = []
         for param in spec.required_params:
             params += [param, available[param]]
@@ -562,7 +623,8 @@ class StreamingJobs(ProviderScopedComponent):
             name=f"{args.object_prefix}-{spec.key.replace('_', '-')}",
             description=spec.description,
             max_concurrent_runs=1,
-            timeout_seconds=3600,
+            timeout_seconds=timeout_seconds,
+            schedule=schedule,
             run_as=dbx.JobRunAsArgs(service_principal_name=runtime.run_as),
             email_notifications=dbx.JobEmailNotificationsArgs(
                 on_failures=list(args.failure_emails), no_alert_for_skipped_runs=True

@@ -19,6 +19,7 @@ from components.databricks_jobs import (
     ClusterLimits,
     DatabricksRuntime,
     DatabricksRuntimeArgs,
+    MaintenanceParams,
     StreamingJobs,
     StreamingJobsArgs,
     StreamingParams,
@@ -40,7 +41,9 @@ from components.unity_catalog import UnityCatalogArgs as CatalogArgs
 from layers.foundation import Foundation
 from layers.placement import Placement
 from stack_config import StackConfig, capacity_model
+from stack_config.capacity import RetentionConfig
 from stack_config.databricks import DatabricksConfig
+from streaming_jobs.manifest import vacuum_hours_for
 
 
 @dataclass(frozen=True)
@@ -311,5 +314,32 @@ def _jobs_args(
         operators=db.grants.operators,
         viewers=tuple(g for g in db.grants.engineers if g not in db.grants.operators),
         jobs=deployable_jobs(source_root),
+        maintenance=maintenance_params(config),
         depends_on=catalog.ready,
+    )
+
+
+def stream_retention_hours(config: StackConfig) -> int | None:
+    """How long the broker keeps the trades stream (None: forever), the longest a stream can lag usefully."""
+    stream = config.ingestion.trades_stream
+    if config.event_hubs is not None:
+        hub = next((h for h in config.event_hubs.hubs if h.name == stream), None)
+        return hub.retention_hours if hub is not None else None
+    if config.confluent is not None:
+        topic = next((t for t in config.confluent.topics if t.name == stream), None)
+        if topic is not None and topic.retention_ms > 0:
+            return -(-topic.retention_ms // 3_600_000)
+    return None
+
+
+def maintenance_params(config: StackConfig) -> MaintenanceParams:
+    """The nightly Delta maintenance: bronze's retention from `capacity.retention` (seed 001's 90 days hot,
+    730 in all, when the stack declares no capacity), VACUUM past the stream's retention (docs/capacity.md)."""
+    retention = config.capacity.retention if config.capacity is not None else RetentionConfig()
+    stream_hours = stream_retention_hours(config)
+    return MaintenanceParams(
+        hot_days=retention.bronze_hot_days,
+        cold_days=retention.bronze_cold_days,
+        vacuum_hours=vacuum_hours_for(stream_hours),
+        stream_retention_hours=stream_hours or 0,
     )

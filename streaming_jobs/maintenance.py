@@ -1,13 +1,25 @@
 """Delta maintenance as SQL: table properties, liquid clustering + OPTIMIZE, bronze hot -> cold, VACUUM.
 
 Generated as text (Databricks SQL; none of it runs on local Spark without Delta), so tests check the
-statements. Not yet deployed as a job (docs/capacity.md, "Delta maintenance").
+statements; `streaming_jobs/jobs/maintenance.py` runs them as the scheduled `delta_maintenance` job
+(manifest.MAINTENANCE_JOB; docs/capacity.md, "Delta maintenance").
 
 * Cold, for a Delta table here: bronze rows older than `hot_days` (by `ingest_time`) live in their own
   Delta table `trades_raw_cold` beside bronze, which no stream reads; they are copied there with an
-  idempotent MERGE on the Kafka coordinates (topic, partition, offset) and then deleted from bronze, so
-  an interrupted run repeats without duplicates. Rows older than `cold_days` are deleted from the cold
-  table. Blob lifecycle never touches these files (it would break the Delta log).
+  idempotent MERGE and then deleted from bronze, so an interrupted run repeats without duplicates.
+  Rows older than `cold_days` are deleted from the cold table. Blob lifecycle never touches these files
+  (it would break the Delta log).
+* One run takes one clock reading (`now`): the MERGE and the DELETE after it select bronze rows with the
+  same literal cutoff. With `current_timestamp()` in each statement, rows crossing the boundary between
+  the two would be deleted without having been copied.
+* The MERGE key is the row's lineage: (topic, partition, offset) for Kafka rows, which leave
+  `source_file` null, and (source_file, ingest_time) for rows of the landing source, which leave
+  partition and offset null (transforms/bronze.py). On the Kafka coordinates alone every landing row
+  matches every other (null-safe equality on nulls), so after the first run none would be copied, and
+  the DELETE would drop them. Rows of one file are ingested in one micro-batch (one `ingest_time`), so
+  they cross the cutoff together: a later run never meets a new row with the key of an archived one.
+* The silver stream reads bronze as a Delta source, which fails on a commit that removes data; it reads
+  with `skipChangeCommits` (io/delta.py), so the hot -> cold DELETE (which adds no rows) is skipped.
 * VACUUM keeps `vacuum_hours` of removed files; it must exceed the longest time a reader or a stream's
   checkpoint may lag, at least the trades stream's retention on the broker (a stream further behind
   than that has lost events anyway); Delta refuses less than its 168-hour default check.
@@ -16,14 +28,17 @@ statements. Not yet deployed as a job (docs/capacity.md, "Delta maintenance").
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from streaming_jobs.io.delta import BRONZE_TABLE, QUARANTINE_TABLE, SILVER_TABLE, table_name
+from streaming_jobs.manifest import MIN_VACUUM_HOURS
 from streaming_jobs.serving.schema import GOLD_TABLES
 
 COLD_TABLE = f"{BRONZE_TABLE}_cold"
-MIN_VACUUM_HOURS = 168
 # Silver is read by time range and symbol; gold by its serving key.
 SILVER_CLUSTER_BY = ("symbol", "event_time")
+# What identifies one bronze row (see the module docstring): Kafka coordinates, or file and micro-batch.
+ARCHIVE_KEY = ("topic", "partition", "offset", "source_file", "ingest_time")
 
 
 def table_properties(vacuum_hours: int) -> dict[str, str]:
@@ -45,8 +60,11 @@ def maintenance_sql(
     cold_days: int,
     vacuum_hours: int,
     stream_retention_hours: int,
+    now: datetime,
 ) -> list[str]:
-    """Every statement of one maintenance run, in order."""
+    """Every statement of one maintenance run, in order; `now` (aware) is the run's one clock reading."""
+    if now.tzinfo is None:
+        raise ValueError("now must carry a time zone (the cutoffs are UTC literals)")
     if cold_days <= hot_days:
         raise ValueError(f"cold_days {cold_days} must exceed hot_days {hot_days}")
     floor = max(MIN_VACUUM_HOURS, stream_retention_hours)
@@ -67,23 +85,29 @@ def maintenance_sql(
         *(f"ALTER TABLE {t} SET TBLPROPERTIES ({props})" for t in everything),
         f"ALTER TABLE {silver} CLUSTER BY ({', '.join(SILVER_CLUSTER_BY)})",
         *(f"ALTER TABLE {name} CLUSTER BY ({', '.join(key)})" for name, key in gold.values()),
-        _to_cold(bronze, cold, hot_days),
-        f"DELETE FROM {bronze} WHERE {_older(hot_days)}",
-        f"DELETE FROM {cold} WHERE {_older(cold_days)}",
+        _to_cold(bronze, cold, _older(now, hot_days)),
+        f"DELETE FROM {bronze} WHERE {_older(now, hot_days)}",
+        f"DELETE FROM {cold} WHERE {_older(now, cold_days)}",
         *(f"OPTIMIZE {t}" for t in [silver, *(name for name, _ in gold.values()), bronze, cold]),
         *(f"VACUUM {t} RETAIN {vacuum_hours} HOURS" for t in everything),
     ]
     return sql
 
 
-def _older(days: int) -> str:
-    return f"ingest_time < current_timestamp() - INTERVAL {days} DAYS"
+def cutoff(now: datetime, days: int) -> str:
+    """`now - days` as a Spark SQL timestamp literal with its offset, so the session time zone cannot move it."""
+    at = (now - timedelta(days=days)).astimezone(UTC)
+    return f"TIMESTAMP '{at.strftime('%Y-%m-%d %H:%M:%S.%f')}+00:00'"
 
 
-def _to_cold(bronze: str, cold: str, hot_days: int) -> str:
-    on: Sequence[str] = ("topic", "partition", "offset")
+def _older(now: datetime, days: int) -> str:
+    return f"ingest_time < {cutoff(now, days)}"
+
+
+def _to_cold(bronze: str, cold: str, older: str) -> str:
+    on: Sequence[str] = ARCHIVE_KEY
     match = " AND ".join(f"c.`{c}` <=> b.`{c}`" for c in on)
     return (
-        f"MERGE INTO {cold} AS c USING (SELECT * FROM {bronze} WHERE {_older(hot_days)}) AS b "
+        f"MERGE INTO {cold} AS c USING (SELECT * FROM {bronze} WHERE {older}) AS b "
         f"ON {match} WHEN NOT MATCHED THEN INSERT *"
     )

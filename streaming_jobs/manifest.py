@@ -111,3 +111,32 @@ SMOKE_JOB = JobSpec(
     required_params=("--catalog", "--scratch-schema", "--checkpoint-root"),
     optional_params=("--timeout-seconds",),
 )
+
+# Scheduled (nightly), never continuous: Delta table properties, liquid clustering and OPTIMIZE, bronze
+# hot -> cold and VACUUM (streaming_jobs/maintenance.py, jobs/maintenance.py; docs/capacity.md).
+MAINTENANCE_JOB = JobSpec(
+    key="delta_maintenance",
+    entry_file="streaming_jobs/entrypoints/delta_maintenance.py",
+    description="Delta maintenance: table properties, clustering + OPTIMIZE, bronze hot -> cold, VACUUM",
+    required_params=(
+        "--catalog",
+        "--bronze-schema",
+        "--silver-schema",
+        "--gold-schema",
+        "--hot-days",
+        "--cold-days",
+        "--vacuum-hours",
+        "--stream-retention-hours",
+    ),
+)
+
+# VACUUM's retention (the stack computes it; streaming_jobs/maintenance.py refuses less): above Delta's
+# 168-hour check and the trades stream's retention on the broker, the longest a reader or checkpoint can lag
+# and still resume without loss, plus one maintenance interval (the job runs nightly).
+MIN_VACUUM_HOURS = 168
+VACUUM_MARGIN_HOURS = 24
+
+
+def vacuum_hours_for(stream_retention_hours: int | None) -> int:
+    """VACUUM retention for a stream the broker keeps `stream_retention_hours` (None: forever, no bound)."""
+    return max(MIN_VACUUM_HOURS, stream_retention_hours or 0) + VACUUM_MARGIN_HOURS

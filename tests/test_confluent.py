@@ -175,6 +175,16 @@ def test_topics_take_partitions_retention_and_cleanup_from_config(confluent_plan
     assert topics["trades-reference"].inputs["config"]["retention.ms"] == "-1"
 
 
+def test_delta_maintenance_keeps_vacuumed_files_past_the_trades_topics_retention(confluent_plan: Plan) -> None:
+    (trades,) = [t for t in stack_config("confluent", "confluent")["topics"] if t["name"] == "trades"]
+    job = confluent_plan.one("databricks:index/job:Job", "streaming-jobs-delta_maintenance")
+    args = job.inputs["tasks"][0]["sparkPythonTask"]["parameters"]
+    params = dict(zip(args[::2], args[1::2], strict=True))
+    hours = -(-trades["retentionMs"] // 3_600_000)
+    assert int(params["--stream-retention-hours"]) == hours
+    assert int(params["--vacuum-hours"]) > max(168, hours)
+
+
 def test_topics_wait_for_private_connectivity_and_their_manager(confluent_plan: Plan) -> None:
     urns = {r.name: r.urn for r in confluent_plan.resources}
     for topic in confluent_plan.of_type(TOPIC):

@@ -22,7 +22,7 @@ from offline.apply_rules import PlanIndex
 from offline.engine import REPO_ROOT, StackProgramError, run_stack, stack_config_values
 from offline.plan import UNKNOWN, Plan, PlannedResource
 from stack_config import ConfigError
-from streaming_jobs.manifest import JOBS, SMOKE_JOB
+from streaming_jobs.manifest import JOBS, MAINTENANCE_JOB, MIN_VACUUM_HOURS, SMOKE_JOB
 from streaming_jobs.runtime import SPARK_LINE, SPARK_SEMANTICS, runtime_spark_version, spark_line
 from tests.builtin_roles import CRYPTO_USER, SECRETS_USER
 from tests.plan_queries import DIAG, DNS_GROUP, ROLE, ZONE, group_ids, only, private_endpoints_for, zone_group_for
@@ -440,8 +440,8 @@ def test_pat_lifetime_is_capped_when_tokens_are_enabled_in_dev() -> None:
 
 def test_every_manifest_job_is_a_continuous_job(dev_jobs_plan: Plan) -> None:
     jobs = {j.inputs["name"]: j for j in dev_jobs_plan.of_type(JOB)}
-    assert set(jobs) == {f"rta-dev-{key}" for key in JOBS} | {"rta-dev-runtime-smoke"}
-    del jobs["rta-dev-runtime-smoke"]
+    assert set(jobs) == {f"rta-dev-{key}" for key in JOBS} | {"rta-dev-runtime-smoke", "rta-dev-delta-maintenance"}
+    del jobs["rta-dev-runtime-smoke"], jobs["rta-dev-delta-maintenance"]
     emails = _dev_section("databricks")["jobs"]["failureEmails"]
     for job in jobs.values():
         assert job.inputs["continuous"]["pauseStatus"] == "UNPAUSED"
@@ -479,6 +479,52 @@ def test_the_runtime_smoke_job_runs_on_demand_on_the_streaming_jobs_cluster(dev_
     assert params["--checkpoint-root"].endswith(f"/{SMOKE_JOB.key}")
     # The deploy pipeline finds it among the exported job ids (tools/run_smoke_job.py).
     assert dev_jobs_plan.outputs["databricksJobIds"][SMOKE_JOB.key] == smoke.id
+
+
+def test_the_delta_maintenance_job_runs_nightly_on_the_uploaded_entry_under_the_job_policy(
+    stack_plan: Plan, jobs_plans: dict[str, Plan]
+) -> None:
+    plan = jobs_plans[stack_plan.stack]
+    job = plan.one(JOB, f"streaming-jobs-{MAINTENANCE_JOB.key}")
+    stream = plan.one(JOB, "streaming-jobs-silver")
+    assert job.inputs["name"] == f"rta-{stack_plan.stack}-delta-maintenance"
+    # Scheduled, never continuous: once a night in UTC (Quartz: second minute hour day month weekday).
+    assert "continuous" not in job.inputs
+    schedule = job.inputs["schedule"]
+    assert schedule["timezoneId"] == "UTC" and schedule["pauseStatus"] == "UNPAUSED"
+    second, minute, hour, day, month, weekday = schedule["quartzCronExpression"].split()
+    assert (day, month, weekday) == ("*", "*", "?") and all(f.isdigit() for f in (second, minute, hour))
+    assert job.inputs["maxConcurrentRuns"] == 1 and 0 < job.inputs["timeoutSeconds"] < 86400
+    # Its entry file is uploaded with its content hash, and the job waits for it.
+    files = {f.inputs["source"]: f for f in plan.of_type(FILE)}
+    entry = files[MAINTENANCE_JOB.entry_file]
+    assert len(entry.inputs["md5"]) == 32 and entry.urn in job.dependencies
+    (task,) = job.inputs["tasks"]
+    assert task["sparkPythonTask"]["pythonFile"] == entry.outputs["workspacePath"]
+    assert task["maxRetries"] == 0
+    # A job cluster under the job policy, as the streams' (the policy id is the jobs policy's).
+    (cluster,) = job.inputs["jobClusters"]
+    policy = plan.one(POLICY, "databricks-runtime-policy-jobs")
+    assert cluster["newCluster"]["policyId"] == policy.id and cluster["newCluster"]["applyPolicyDefaultValues"]
+    assert "existingClusterId" not in task
+    assert job.inputs["runAs"] == stream.inputs["runAs"]
+    # Parameters: the catalog's schemas, bronze's retention from config, VACUUM past the stream's retention.
+    params = _params(job)
+    assert set(params) == set(MAINTENANCE_JOB.required_params)
+    assert params["--catalog"] == plan.outputs["databricksCatalog"]
+    assert (params["--bronze-schema"], params["--silver-schema"], params["--gold-schema"]) == (
+        "bronze",
+        "silver",
+        "gold",
+    )
+    values, _ = stack_config_values(stack_plan.stack)
+    retention = json.loads(values.get(f"{NS}:capacity", "{}")).get("retention", {})
+    assert int(params["--hot-days"]) == retention.get("bronzeHotDays", 90)
+    assert int(params["--cold-days"]) == retention.get("bronzeColdDays", 730)
+    (hub,) = [h for h in json.loads(values[f"{NS}:eventHubs"])["hubs"] if h["name"] == "trades"]
+    assert int(params["--stream-retention-hours"]) == hub["retentionHours"]
+    assert int(params["--vacuum-hours"]) > max(MIN_VACUUM_HOURS, hub["retentionHours"])
+    assert plan.outputs["databricksJobIds"][MAINTENANCE_JOB.key] == job.id
 
 
 def test_each_job_task_runs_a_file_the_stack_uploads(dev_jobs_plan: Plan) -> None:
@@ -544,7 +590,7 @@ def test_job_parameters_come_from_pulumi_outputs(dev_jobs_plan: Plan) -> None:
     for key in JOBS:
         params = _params(dev_jobs_plan.one(JOB, f"streaming-jobs-{key}"))
         assert params["--checkpoint-root"] == f"abfss://checkpoints@{account}.dfs.core.windows.net/dev/{key}"
-    assert outputs["databricksJobIds"].keys() == {*JOBS, SMOKE_JOB.key}
+    assert outputs["databricksJobIds"].keys() == {*JOBS, SMOKE_JOB.key, MAINTENANCE_JOB.key}
 
 
 def test_changed_job_code_changes_the_upload_hash_but_not_the_checkpoints(

@@ -33,11 +33,20 @@ def table_name(catalog: str, schema: str, table: str) -> str:
 
 @dataclass(frozen=True)
 class DeltaTableSource:
+    """A Delta table read as a stream, skipping commits that change or remove existing rows.
+
+    A Delta streaming source fails on a commit that removes data unless told otherwise; the nightly
+    maintenance job DELETEs bronze rows past `bronzeHotDays` once they are archived (maintenance.py), and
+    such a commit adds no row. `skipChangeCommits` (Databricks Runtime 12.2 LTS and above) skips those
+    commits whole (docs.databricks.com/structured-streaming/delta-lake.html, "Ignore updates and deletes").
+    OPTIMIZE and auto-compaction commit with dataChange=false and are never seen by the stream.
+    """
+
     name: str  # from table_name()
     max_files_per_trigger: int | None = None
 
     def read(self, spark: SparkSession) -> DataFrame:
-        reader = spark.readStream
+        reader = spark.readStream.option("skipChangeCommits", "true")
         if self.max_files_per_trigger:
             reader = reader.option("maxFilesPerTrigger", self.max_files_per_trigger)
         return reader.table(self.name)

@@ -26,7 +26,7 @@ from streaming_jobs.jobs.smoke import (
     smoke_rules,
     version_problems,
 )
-from streaming_jobs.manifest import JOBS, SMOKE_JOB
+from streaming_jobs.manifest import JOBS, MAINTENANCE_JOB, SMOKE_JOB
 from streaming_jobs.runtime import SPARK_SEMANTICS
 from streaming_jobs.schemas import BRONZE_SCHEMA
 from streaming_jobs.transforms.validate import ACCEPTED
@@ -155,7 +155,7 @@ def _module_path(module: str) -> Path | None:
 
 def _deployed_modules() -> list[Path]:
     """The job modules the cluster runs and every streaming_jobs module they import (local-only code aside)."""
-    todo = [f"streaming_jobs.jobs.{m}" for m in ("bronze", "silver", "gold", "smoke")]
+    todo = [f"streaming_jobs.jobs.{m}" for m in ("bronze", "silver", "gold", "smoke", "maintenance")]
     seen: dict[str, Path] = {}
     while todo:
         module = todo.pop()
@@ -176,7 +176,7 @@ def test_the_deployed_modules_are_found() -> None:
         names
     )
     assert "streaming_jobs/local_pipeline.py" not in names
-    assert {s.entry_file for s in (*JOBS.values(), SMOKE_JOB)} <= {
+    assert {s.entry_file for s in (*JOBS.values(), SMOKE_JOB, MAINTENANCE_JOB)} <= {
         p.relative_to(ROOT).as_posix() for p in (ROOT / "streaming_jobs" / "entrypoints").glob("*.py")
     }
 
