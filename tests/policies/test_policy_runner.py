@@ -189,3 +189,31 @@ def test_account_fixture_is_compliant() -> None:
     companions = {"storage-private-endpoint", "storage-blob-soft-delete"}
     storage_resource_policies = {p.name for p in zero_trust.storage.POLICIES} - companions
     assert not storage_resource_policies & r.policies_violated()
+
+
+def test_shared_property_proxies_give_the_sdk_s_own_report(dev_preview_plan) -> None:  # type: ignore[no-untyped-def]
+    # evaluate() hands every policy one proxy tree per resource; the unwrapped function runs the SDK's
+    # own rebuild per policy. Dev's preview has advisory violations and unknowns, so both paths are exercised.
+    config = CONFIGS["dev"]
+    shared = policy_runner.evaluate(dev_preview_plan, config)
+    rebuilt = policy_runner.evaluate.__wrapped__(dev_preview_plan, config)  # type: ignore[attr-defined]
+    assert shared.violations and shared.violations == rebuilt.violations
+    assert shared.unknowns == rebuilt.unknowns
+    assert shared.remediations == rebuilt.remediations
+
+
+def test_a_validation_policy_that_writes_its_inputs_fails_loudly() -> None:
+    from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
+
+    def write_resource(args, _report) -> None:  # type: ignore[no-untyped-def]
+        args.props["minimumTlsVersion"] = "TLS1_2"
+
+    def write_stack(args, _report) -> None:  # type: ignore[no-untyped-def]
+        args.resources[0].props["tags"]["owner"] = "someone-else"
+
+    for policy in (
+        ResourceValidationPolicy("writes-resource", "writes its inputs", validate=write_resource),
+        StackValidationPolicy("writes-stack", "writes a resource's inputs", validate=write_stack),
+    ):
+        with pytest.raises(TypeError, match="wrote resource property"):
+            policy_runner.evaluate(plan(sa()), policies=[policy])
