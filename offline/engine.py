@@ -544,6 +544,7 @@ def run_stack(
     the program knows it runs offline, where nothing is deployed.
     """
     lazy_sdk.postpone_annotations("pulumi_databricks", "pulumi_confluentcloud", "pulumi_azure_native")
+    lazy_sdk.speed_up_runtime()
     for package in LAZY_SDKS:
         lazy_sdk.install(package)
     alias_urns.install()

@@ -55,6 +55,7 @@ _TYPE_HINTS = textwrap.dedent(
     if sys.argv[1] == "postponed":
         from offline import lazy_sdk
         lazy_sdk.postpone_annotations("pulumi_databricks", "pulumi_azure_native")
+        lazy_sdk.speed_up_runtime()
     out = {}
     for name in ("pulumi_azure_native.keyvault._inputs", "pulumi_azure_native.keyvault.outputs",
                  "pulumi_azure_native.keyvault.vault", "pulumi_databricks.job"):
@@ -107,3 +108,38 @@ def test_every_azure_native_module_the_program_imports_loads_lazily_offline() ->
     assert used, "the scan found no azure-native import: the pattern no longer matches the code"
     missing = {f"pulumi_azure_native.{m}" for m in used} - set(LAZY_SDKS)
     assert not missing, f"add to offline.engine.LAZY_SDKS: {sorted(missing)}"
+
+
+def test_the_fast_empty_function_test_agrees_with_the_sdk_s_on_every_getter_and_setter() -> None:
+    import inspect
+
+    import pulumi
+    from pulumi import _utils
+    from pulumi_azure_native.keyvault import _inputs, outputs, vault
+
+    from offline import lazy_sdk
+
+    sdk = getattr(_utils.is_empty_function, "__wrapped__", _utils.is_empty_function)
+    fast = lazy_sdk._fast_is_empty_function(sdk)
+
+    def empty_getter(self):  # type: ignore[no-untyped-def]
+        """A getter the SDK replaces by its own (only its docstring differs from the reference)."""
+
+    def ellipsis_getter(self) -> str: ...  # type: ignore[empty-body]
+
+    def nearly_empty(self):  # type: ignore[no-untyped-def]
+        return 0
+
+    functions = [_utils._empty, _utils._empty_doc, _utils._empty_lambda, _utils._empty_lambda_doc]
+    functions += [empty_getter, ellipsis_getter, nearly_empty, lambda: 1, lambda: None]
+    for module in (_inputs, outputs, vault):
+        for cls in vars(module).values():
+            if inspect.isclass(cls):
+                for attr in vars(cls).values():
+                    if isinstance(attr, property):
+                        for fn in (attr.fget, attr.fset):
+                            functions.extend(f for f in (fn, getattr(fn, "__wrapped__", None)) if f is not None)
+    verdicts = [(sdk(fn), fast(fn)) for fn in functions]
+    assert sum(s for s, _ in verdicts) >= 6 and sum(not s for s, _ in verdicts) > 50, "both kinds must be covered"
+    assert all(s == f for s, f in verdicts)
+    assert pulumi is not None
