@@ -218,18 +218,34 @@ def _fast_is_empty_function(original: Any) -> Any:
     return is_empty_function
 
 
-def speed_up_runtime() -> None:
-    """Two pure functions the Pulumi runtime calls tens of thousands of times per preview, made cheaper; idempotent.
+def _no_stack_trace() -> Any:
+    from pulumi.runtime.proto import source_pb2
 
-    The postponed annotations above are resolved by `typing.get_type_hints`,
-    which compiles each annotation string anew (13,000 compiles for prod); the
-    compile is memoized for `typing` only. Both replacements return what the
-    originals return (tests/test_lazy_sdk.py), and only the offline engine
-    installs them.
+    return source_pb2.StackTrace()
+
+
+def speed_up_runtime() -> None:
+    """Work the Pulumi runtime repeats per preview and the offline engine never uses, made cheap; idempotent.
+
+    - The postponed annotations above are resolved by `typing.get_type_hints`,
+      which compiles each annotation string anew (13,000 compiles for prod); the
+      compile is memoized for `typing` only.
+    - The empty-getter test (`_fast_is_empty_function`).
+    - Each registration walks the Python stack with source lines
+      (`traceback.extract_stack`) to send a stack trace and source position to
+      the engine; the offline engine's monitor (RecordingMonitor over the SDK's
+      MockMonitor) never reads either field, so it gets an empty trace.
+
+    The first two return what the originals return, and the monitor's not
+    reading the trace is held by tests/test_lazy_sdk.py; only the offline engine
+    installs these.
     """
     import typing
 
     from pulumi import _utils
+    from pulumi.runtime import resource as runtime_resource
+
+    runtime_resource._get_stack_trace = _no_stack_trace
 
     typing.compile = _compile_once  # type: ignore[attr-defined]  # shadows the builtin for typing alone
     if not hasattr(_utils.is_empty_function, "__wrapped__"):

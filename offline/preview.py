@@ -18,6 +18,14 @@ Exit codes (the first that applies wins):
 
 from __future__ import annotations
 
+import gc
+
+if __name__ == "__main__":
+    # A short-lived command: the SDK imports and the run allocate ~360,000 long-lived objects, and the
+    # cyclic collector's full passes over them cost a quarter of the preview's CPU (1 s of 4; +7 MiB
+    # without them). Reference counting still frees everything acyclic; the process exits via os._exit.
+    gc.disable()
+
 import argparse
 import json
 import os

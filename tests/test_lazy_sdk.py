@@ -143,3 +143,16 @@ def test_the_fast_empty_function_test_agrees_with_the_sdk_s_on_every_getter_and_
     assert sum(s for s, _ in verdicts) >= 6 and sum(not s for s, _ in verdicts) > 50, "both kinds must be covered"
     assert all(s == f for s, f in verdicts)
     assert pulumi is not None
+
+
+def test_no_monitor_the_offline_engine_uses_reads_a_registration_s_stack_trace() -> None:
+    # offline.lazy_sdk.speed_up_runtime sends empty stack traces: that is only free while the monitors ignore them.
+    import inspect
+
+    from pulumi.runtime import mocks
+
+    from offline import engine
+
+    for source in (inspect.getsource(mocks), inspect.getsource(engine)):
+        assert "RegisterResource" in source
+        assert "stackTrace" not in source and "sourcePosition" not in source
