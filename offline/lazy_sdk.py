@@ -2,7 +2,7 @@
 
 `import pulumi_databricks` executes all ~390 resource modules of the SDK's
 `__init__` (about 2.8 s and 160 MB here), although the stack uses about twenty.
-The offline preview has a 5-second budget, so the engine installs a stand-in
+The offline preview has a 4-second budget, so the engine installs a stand-in
 package module that resolves each public name from the module that defines it
 the first time it is used. The classes are the SDK's own, unchanged; only the
 eager `from .x import *` lines are skipped. The SDK's resource-module
