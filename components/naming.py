@@ -42,7 +42,8 @@ WORST_CASE: dict[str, tuple[str, str, bool]] = {
     "storage": ("dbfs", "", True),
     "keyvault": ("kv", "", True),
     "eventhubs": ("evhns", "", True),
-    "sql": ("sql", "", True),
+    # The failover group's partner server: sql-<prefix>-<env>-<region>-dr-<suffix>.
+    "sql": ("sql", "dr", True),
     "kusto": ("dec", "", True),
     "default": ("sa", "topic-manager", True),
 }

@@ -10,6 +10,26 @@ Zero trust by construction:
 - TLS 1.2 minimum; TDE on (service key, or the platform Key Vault's CMK with
   auto-rotation); server auditing and Defender for SQL to Log Analytics.
 
+Optionally (`failover_group`), a partner server in another region built the
+same way (Entra-only, private endpoint, CMK protector, auditing, Defender) and
+a failover group (Microsoft.Sql/servers/failoverGroups, API 2023-08-01) that
+lists the gold database, so Azure seeds its geo-secondary on the partner.
+- The failover group takes the partner by resource id (`partnerServers[].id`),
+  the databases by id, and a read-write endpoint policy; with `Automatic` the
+  API requires `failoverWithDataLossGracePeriodMinutes`, at least 60
+  (learn.microsoft.com/azure/azure-sql/database/failover-group-sql-db;
+  learn.microsoft.com/powershell/module/az.sql/new-azsqldatabasefailovergroup).
+- The partner needs the TDE protector's key registered before the geo-link:
+  both servers use the platform vault's key (a server may use a vault in any
+  region; Key Vault replicates to its paired region), through the same
+  user-assigned identity
+  (techcommunity.microsoft.com/blog/azuresqlblog/geo-replication-and-transparent-data-encryption-key-management-in-azure-sql-data/4459670).
+- The partner's private endpoint sits in the stack's endpoint subnet and zone
+  (a private endpoint may connect to a resource in another region,
+  learn.microsoft.com/azure/private-link/private-endpoint-overview), so the
+  listener `<group>.database.windows.net` resolves privately to whichever
+  server is primary.
+
 Database users are data-plane objects: the contained user for the job
 identity and the gold tables are created by the serving migrations
 (`streaming_jobs/serving/`), not here. This component hands out what they need:
@@ -20,6 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import sql
@@ -89,6 +110,17 @@ class SqlBackupArgs:
     long_term: LongTermRetentionArgs | None = None
 
 
+@dataclass(frozen=True)
+class SqlFailoverGroupArgs:
+    """A failover group to a partner server in another region."""
+
+    group_name: str  # globally unique: the listener is <group_name>.database.windows.net
+    partner_server_name: str
+    partner_location: str
+    failover_policy: str = "Manual"  # Manual | Automatic
+    grace_period_minutes: int | None = None  # required with Automatic, >= 60
+
+
 @dataclass(frozen=True, kw_only=True)
 class SqlServingArgs(ServiceArgs):
     server_name: str
@@ -102,6 +134,7 @@ class SqlServingArgs(ServiceArgs):
     security_alert_emails: Sequence[str] = field(default_factory=tuple)
     # sub_scope None = the server, "database" = the gold database (control plane only: data access is SQL users).
     dns_suffix: str = SQL_DNS_SUFFIX
+    failover_group: SqlFailoverGroupArgs | None = None
 
 
 class SqlServing(PlatformComponent):
@@ -113,13 +146,76 @@ class SqlServing(PlatformComponent):
         cmk = args.customer_managed_key
         if cmk is not None and (args.identity_id is None or cmk.key_uri_with_version is None):
             raise ValueError(f"{name}: a customer-managed key needs identity_id and the key's versioned URI")
-        admin = args.admin_group
 
-        self.server = sql.Server(
-            f"{name}-server",
-            server_name=args.server_name,
+        self.server = self._server(f"{name}-server", args.server_name, c.location, args)
+        # Known before apply, so previews, the job parameters and the .pbids never wait on an unknown.
+        self.fqdn: str = f"{args.server_name}.{args.dns_suffix}"
+        self.server_id: pulumi.Output[str] = self.server.id
+
+        self.encryption_protector: sql.EncryptionProtector | None = None
+        if cmk is not None:
+            self.encryption_protector = self._customer_managed_protector(name, args, cmk, self.server)
+
+        # Business Critical has a readable secondary (read scale-out): Power BI reads there (the .pbids below).
+        self.read_scale_out: bool = args.database.tier == "BusinessCritical"
+        self.database = self._database(name, args)
+        self.database_name: str = args.database.name
+        # TDE explicitly on: a later change to "Disabled" shows up as a diff (and a policy violation).
+        self.tde = sql.TransparentDataEncryption(
+            f"{name}-db-tde",
+            tde_name="current",
+            database_name=self.database.name,
+            server_name=self.server.name,
             resource_group_name=c.resource_group_name,
-            location=c.location,
+            state=sql.TransparentDataEncryptionState.ENABLED,
+            opts=self._opts(
+                depends_on=[self.database] + ([self.encryption_protector] if self.encryption_protector else [])
+            ),
+        )
+        self._backups(name, args)
+        (self.audit_diagnostics, self.auditing, self.security_alerts, self.vulnerability_assessment) = (
+            self._auditing_and_defender(name, args, self.server)
+        )
+
+        self.add_diagnostics(f"{name}-db", self.database, self.database.id, args.diagnostics)
+        ((self.private_endpoint, self.private_dns_zone_group),) = self.add_private_endpoints(
+            name, self.server, self.server.id, args.private_endpoints, lambda _: f"pe-{args.server_name}"
+        )
+        self.add_role_assignments(
+            name,
+            {None: (self.server, self.server.id), "database": (self.database, self.database.id)},
+            args.role_assignments,
+        )
+
+        self.failover_group: sql.FailoverGroup | None = None
+        self.partner_server: sql.Server | None = None
+        if args.failover_group is not None:
+            self._failover_group(name, args, args.failover_group)
+
+        # The Power BI data source file: server and database only, no credential.
+        self.pbids: str = pbids_json(self.fqdn, self.database_name, read_only_replica=self.read_scale_out)
+        self.register_outputs(
+            {
+                "server_id": self.server_id,
+                "fqdn": self.fqdn,
+                "database_name": self.database_name,
+                "database_id": self.database.id,
+                "pbids": self.pbids,
+            }
+        )
+
+    # ------------------------------------------------------------------ pieces
+
+    def _server(
+        self, resource_name: str, server_name: str, location: pulumi.Input[str], args: SqlServingArgs
+    ) -> sql.Server:
+        """A logical server as every one of the platform's is: Entra-only, private, TLS 1.2, outbound closed."""
+        admin, cmk = args.admin_group, args.customer_managed_key
+        return sql.Server(
+            resource_name,
+            server_name=server_name,
+            resource_group_name=args.common.resource_group_name,
+            location=location,
             version="12.0",
             administrators=sql.ServerExternalAdministratorArgs(
                 administrator_type=sql.AdministratorType.ACTIVE_DIRECTORY,
@@ -143,59 +239,45 @@ class SqlServing(PlatformComponent):
             tags=dict(self.tags),
             opts=self._opts(depends_on=list(cmk.depends_on) if cmk else []),
         )
-        # Known before apply, so previews, the job parameters and the .pbids never wait on an unknown.
-        self.fqdn: str = f"{args.server_name}.{args.dns_suffix}"
-        self.server_id: pulumi.Output[str] = self.server.id
 
-        self.encryption_protector: sql.EncryptionProtector | None = None
-        if cmk is not None:
-            self.encryption_protector = self._customer_managed_protector(name, args, cmk)
-
-        # Business Critical has a readable secondary (read scale-out): Power BI reads there (the .pbids below).
-        self.read_scale_out: bool = args.database.tier == "BusinessCritical"
-        self.database = self._database(name, args)
-        self.database_name: str = args.database.name
-        # TDE explicitly on: a later change to "Disabled" shows up as a diff (and a policy violation).
-        self.tde = sql.TransparentDataEncryption(
-            f"{name}-db-tde",
-            tde_name="current",
-            database_name=self.database.name,
+    def _failover_group(self, name: str, args: SqlServingArgs, fog: SqlFailoverGroupArgs) -> None:
+        """The partner server (built like the primary) and the failover group holding the gold database."""
+        c, cmk = args.common, args.customer_managed_key
+        partner_name = f"{name}-partner"
+        self.partner_server = partner = self._server(
+            f"{partner_name}-server", fog.partner_server_name, fog.partner_location, args
+        )
+        protector = self._customer_managed_protector(partner_name, args, cmk, partner) if cmk else None
+        _, partner_auditing, partner_alerts, _ = self._auditing_and_defender(partner_name, args, partner)
+        self.add_private_endpoints(
+            partner_name, partner, partner.id, args.private_endpoints, lambda _: f"pe-{fog.partner_server_name}"
+        )
+        automatic = fog.failover_policy == "Automatic"
+        self.failover_group = sql.FailoverGroup(
+            f"{name}-failover-group",
+            failover_group_name=fog.group_name,
             server_name=self.server.name,
             resource_group_name=c.resource_group_name,
-            state=sql.TransparentDataEncryptionState.ENABLED,
+            partner_servers=[sql.PartnerInfoArgs(id=partner.id)],
+            databases=[self.database.id],
+            read_write_endpoint=sql.FailoverGroupReadWriteEndpointArgs(
+                failover_policy=sql.ReadWriteEndpointFailoverPolicy(fog.failover_policy),
+                failover_with_data_loss_grace_period_minutes=fog.grace_period_minutes if automatic else None,
+            ),
+            # Read-only traffic stays on the secondary; it is not moved to the primary while that is down.
+            read_only_endpoint=sql.FailoverGroupReadOnlyEndpointArgs(
+                failover_policy=sql.ReadOnlyEndpointFailoverPolicy.DISABLED
+            ),
+            tags=dict(self.tags),
+            # The geo-secondary is seeded only once the partner holds the protector's key and is audited.
             opts=self._opts(
-                depends_on=[self.database] + ([self.encryption_protector] if self.encryption_protector else [])
+                depends_on=[self.database, self.tde, partner, partner_auditing, partner_alerts]
+                + ([protector] if protector else [])
             ),
         )
-        self._backups(name, args)
-        self._auditing_and_defender(name, args)
-
-        self.add_diagnostics(f"{name}-db", self.database, self.database.id, args.diagnostics)
-        ((self.private_endpoint, self.private_dns_zone_group),) = self.add_private_endpoints(
-            name, self.server, self.server.id, args.private_endpoints, lambda _: f"pe-{args.server_name}"
-        )
-        self.add_role_assignments(
-            name,
-            {None: (self.server, self.server.id), "database": (self.database, self.database.id)},
-            args.role_assignments,
-        )
-
-        # The Power BI data source file: server and database only, no credential.
-        self.pbids: str = pbids_json(self.fqdn, self.database_name, read_only_replica=self.read_scale_out)
-        self.register_outputs(
-            {
-                "server_id": self.server_id,
-                "fqdn": self.fqdn,
-                "database_name": self.database_name,
-                "database_id": self.database.id,
-                "pbids": self.pbids,
-            }
-        )
-
-    # ------------------------------------------------------------------ pieces
 
     def _customer_managed_protector(
-        self, name: str, args: SqlServingArgs, cmk: CustomerManagedKeyArgs
+        self, name: str, args: SqlServingArgs, cmk: CustomerManagedKeyArgs, server: sql.Server
     ) -> sql.EncryptionProtector:
         """Register the vault key once (ServerKey) and make it the TDE protector, with auto-rotation.
 
@@ -215,16 +297,16 @@ class SqlServing(PlatformComponent):
         server_key = sql.ServerKey(
             f"{name}-server-key",
             key_name=key_name,
-            server_name=self.server.name,
+            server_name=server.name,
             resource_group_name=c.resource_group_name,
             server_key_type=sql.ServerKeyType.AZURE_KEY_VAULT,
             uri=cmk.key_uri_with_version,
-            opts=self._opts(depends_on=[self.server, *cmk.depends_on]),
+            opts=self._opts(depends_on=[server, *cmk.depends_on]),
         )
         return sql.EncryptionProtector(
             f"{name}-encryption-protector",
             encryption_protector_name="current",
-            server_name=self.server.name,
+            server_name=server.name,
             resource_group_name=c.resource_group_name,
             server_key_type=sql.ServerKeyType.AZURE_KEY_VAULT,
             server_key_name=server_key.name,
@@ -287,14 +369,19 @@ class SqlServing(PlatformComponent):
                 opts=self._opts(depends_on=[self.database, self.short_term_retention]),
             )
 
-    def _auditing_and_defender(self, name: str, args: SqlServingArgs) -> None:
+    def _auditing_and_defender(
+        self, name: str, args: SqlServingArgs, server: sql.Server
+    ) -> tuple[
+        Any, sql.ServerBlobAuditingPolicy, sql.ServerSecurityAlertPolicy, sql.SqlVulnerabilityAssessmentsSetting
+    ]:
+        """Server auditing to the workspace, Defender for SQL and its express vulnerability assessment."""
         c = args.common
         # Server audit events are emitted by the master database: send that stream to the workspace
         # first, then switch the audit policy's Azure Monitor target on.
-        self.audit_diagnostics = self.add_diagnostics(
+        audit_diagnostics = self.add_diagnostics(
             f"{name}-master-audit",
-            self.server,
-            pulumi.Output.concat(self.server.id, "/databases/master"),
+            server,
+            pulumi.Output.concat(server.id, "/databases/master"),
             DiagnosticsArgs(
                 workspace_id=args.diagnostics.workspace_id,
                 category_groups=(),
@@ -302,37 +389,38 @@ class SqlServing(PlatformComponent):
                 metrics=False,
             ),
         )
-        self.auditing = sql.ServerBlobAuditingPolicy(
+        auditing = sql.ServerBlobAuditingPolicy(
             f"{name}-auditing",
             blob_auditing_policy_name="default",
-            server_name=self.server.name,
+            server_name=server.name,
             resource_group_name=c.resource_group_name,
             state=sql.BlobAuditingPolicyState.ENABLED,
             is_azure_monitor_target_enabled=True,
             audit_actions_and_groups=list(AUDIT_ACTION_GROUPS),
             retention_days=args.audit_retention_days,
-            opts=self._opts(depends_on=[self.server, self.audit_diagnostics]),
+            opts=self._opts(depends_on=[server, audit_diagnostics]),
         )
-        self.security_alerts = sql.ServerSecurityAlertPolicy(
+        security_alerts = sql.ServerSecurityAlertPolicy(
             f"{name}-defender",
             security_alert_policy_name="Default",
-            server_name=self.server.name,
+            server_name=server.name,
             resource_group_name=c.resource_group_name,
             state=sql.SecurityAlertsPolicyState.ENABLED,
             disabled_alerts=[],
             email_account_admins=True,
             email_addresses=list(args.security_alert_emails) or None,
-            opts=self._opts(depends_on=[self.server]),
+            opts=self._opts(depends_on=[server]),
         )
         # Express vulnerability assessment (no storage account needed); results land in Defender for Cloud.
-        self.vulnerability_assessment = sql.SqlVulnerabilityAssessmentsSetting(
+        vulnerability_assessment = sql.SqlVulnerabilityAssessmentsSetting(
             f"{name}-vulnerability-assessment",
             vulnerability_assessment_name="default",
-            server_name=self.server.name,
+            server_name=server.name,
             resource_group_name=c.resource_group_name,
             state=sql.SqlVulnerabilityAssessmentState.ENABLED,
-            opts=self._opts(depends_on=[self.security_alerts]),
+            opts=self._opts(depends_on=[security_alerts]),
         )
+        return audit_diagnostics, auditing, security_alerts, vulnerability_assessment
 
 
 def _server_key_name(key_uri_with_version: str | None) -> str:

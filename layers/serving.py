@@ -17,6 +17,7 @@ from components.sql_serving import (
     SqlAdminGroupArgs,
     SqlBackupArgs,
     SqlDatabaseArgs,
+    SqlFailoverGroupArgs,
     SqlServing,
     SqlServingArgs,
 )
@@ -63,6 +64,7 @@ def build_database(config: StackConfig, place: Placement, foundation: Foundation
             server_name=foundation.naming.name("sql", "sql", unique=True),
             identity_id=identities["sql"].id if "sql" in identities.identities else None,
             customer_managed_key=foundation.vault.customer_managed_keys.get("sql"),
+            failover_group=failover_group_args(config, foundation),
         ),
         place.opts(),
     )
@@ -73,6 +75,22 @@ def build_database(config: StackConfig, place: Placement, foundation: Foundation
         "clientId": processor.client_id,
     }
     return Database(sql, writer)
+
+
+def failover_group_args(config: StackConfig, foundation: Foundation) -> SqlFailoverGroupArgs | None:
+    """`sql.failoverGroup` as the component's args: the partner in the paired (or configured) region."""
+    fog = config.sql.failover_group if config.sql else None
+    if fog is None:
+        return None
+    partner_location = fog.partner(config.location)
+    assert partner_location is not None, "refused by SqlConfig.stack_problems"
+    return SqlFailoverGroupArgs(
+        group_name=foundation.naming.name("fog", "sql", unique=True),
+        partner_server_name=foundation.naming.name("sql", "sql", unique=True, qualifier="dr"),
+        partner_location=partner_location,
+        failover_policy=fog.failover_policy,
+        grace_period_minutes=fog.grace_period_minutes,
+    )
 
 
 def sql_serving_args(sql: SqlConfig, *, tenant_id: pulumi.Input[str], **kwargs: Any) -> SqlServingArgs:

@@ -462,7 +462,7 @@ def _confluent(c: StackConfig) -> list[str]:
 def _sql(c: StackConfig) -> list[str]:
     if c.sql is not None:
         key_size = c.encryption.key_size if c.encryption.customer_managed_keys else None
-        return c.sql.stack_problems(is_prod=c.is_prod, cmk_key_size=key_size)
+        return c.sql.stack_problems(is_prod=c.is_prod, cmk_key_size=key_size, location=c.location)
     return ["sql is required in prod (the serving layer)"] if c.is_prod else []
 
 

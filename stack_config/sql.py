@@ -167,6 +167,45 @@ class BackupConfig(Section):
     long_term_retention: LongTermRetentionConfig | None = None
 
 
+# Azure's region pairs for the locations stacks may use
+# (https://learn.microsoft.com/azure/reliability/cross-region-replication-azure).
+PAIRED_REGIONS = {
+    "westeurope": "northeurope",
+    "northeurope": "westeurope",
+    "swedencentral": "swedensouth",
+    "germanywestcentral": "germanynorth",
+}
+
+
+class FailoverGroupConfig(Section):
+    """A failover group to a partner server in another region (Microsoft.Sql/servers/failoverGroups).
+
+    The partner server is built like the primary (Entra-only, private, CMK, auditing); Azure seeds the
+    gold database's geo-secondary there when the group lists it. `Manual`: the operator fails over
+    (docs/operations.md, restore drill). `Automatic`: Azure fails over with possible data loss after
+    `gracePeriodMinutes`, which the API requires with it and which is at least 60
+    (failoverWithDataLossGracePeriodMinutes; New-AzSqlDatabaseFailoverGroup: "only values greater than
+    or equal to 1 hour are supported").
+    """
+
+    # Unset: the primary location's paired region.
+    partner_location: str | None = None
+    failover_policy: Literal["Manual", "Automatic"] = "Manual"
+    grace_period_minutes: int | None = Field(default=None, ge=60)
+
+    @model_validator(mode="after")
+    def _grace_with_automatic(self) -> FailoverGroupConfig:
+        if self.failover_policy == "Automatic" and self.grace_period_minutes is None:
+            raise ValueError("failoverGroup.gracePeriodMinutes (at least 60) is required with failoverPolicy Automatic")
+        if self.failover_policy == "Manual" and self.grace_period_minutes is not None:
+            raise ValueError("failoverGroup.gracePeriodMinutes is only meaningful with failoverPolicy Automatic")
+        return self
+
+    def partner(self, location: str) -> str | None:
+        """The partner server's region: the configured one, else the primary's pair (None: no pair known)."""
+        return self.partner_location or PAIRED_REGIONS.get(location)
+
+
 class SqlConfig(Section):
     """`rta-platform:sql`: the Entra-only logical server and its gold database."""
 
@@ -178,6 +217,8 @@ class SqlConfig(Section):
     audit_retention_days: int = Field(default=90, ge=0, le=3285)
     # Who Defender for SQL mails besides the subscription admins.
     security_alert_emails: tuple[Email, ...] = ()
+    # A geo-secondary of the gold database in another region, behind a failover group (prod option).
+    failover_group: FailoverGroupConfig | None = None
 
     @model_validator(mode="after")
     def _audit_retention(self) -> SqlConfig:
@@ -185,9 +226,17 @@ class SqlConfig(Section):
             raise ValueError(f"auditRetentionDays {self.audit_retention_days} must be 0 (unlimited) or at least 90")
         return self
 
-    def stack_problems(self, *, is_prod: bool, cmk_key_size: int | None) -> list[str]:
+    def stack_problems(self, *, is_prod: bool, cmk_key_size: int | None, location: str) -> list[str]:
         """Rules that depend on other sections or the environment; each message names the full key."""
         problems = []
+        if self.failover_group is not None:
+            partner = self.failover_group.partner(location)
+            if partner is None:
+                problems.append(
+                    f"sql.failoverGroup.partnerLocation is required: {location!r} has no known paired region"
+                )
+            elif partner == location:
+                problems.append(f"sql.failoverGroup.partnerLocation {partner!r} is the primary's own region")
         if cmk_key_size is not None and cmk_key_size not in (2048, 3072):
             problems.append(
                 f"encryption.keySize {cmk_key_size} cannot protect Azure SQL TDE (sql is configured); use 2048 or 3072"

@@ -34,6 +34,7 @@ DESCRIBED: dict[tuple[str, str], str] = {
     ("README.md", "eventHubs.capture"): "a whole section whose `enabled` is false",
     ("README.md", "dataLake.lifecycleContainers"): "a tuple of container names",
     ("docs/databricks.md", "catalogName"): "derived: <namePrefix>_<environment>",
+    ("docs/serving.md", "failoverGroup.partnerLocation"): "derived: stack_config.sql.PAIRED_REGIONS[location]",
 }
 
 

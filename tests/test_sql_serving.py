@@ -864,3 +864,95 @@ def test_the_gold_job_upserts_into_the_stacks_server_as_the_processor_identity(s
     assert credential.inputs["azureManagedIdentity"]["managedIdentityId"] == processor.id
     assert stack_plan.outputs["sqlGoldWriter"]["objectId"] == processor.outputs["principalId"]
     assert not [p for p in params if "password" in p.lower() or "secret" in p.lower()]
+
+
+# --------------------------------------------------------------------------- failover group (scale stack)
+
+FAILOVER_GROUP = "azure-native:sql:FailoverGroup"
+
+
+def test_failover_group_holds_gold_on_a_hardened_partner_in_the_paired_region(scale_plan: Plan) -> None:
+    """The scale stack sets sql.failoverGroup: a partner server built like the primary, and the group."""
+    from stack_config.loader import parse_stack_config
+    from stack_config.sql import PAIRED_REGIONS
+    from tests.plan_queries import raw_stack_config
+
+    config = parse_stack_config(raw_stack_config("scale"), "scale")
+    assert config.sql is not None and config.sql.failover_group is not None
+    primary, partner = scale_plan.one(SERVER, "serving-server"), scale_plan.one(SERVER, "serving-partner-server")
+    assert partner.inputs["location"] == PAIRED_REGIONS[config.location] != primary.inputs["location"]
+    assert partner.inputs["serverName"] != primary.inputs["serverName"]
+    # Everything the zero-trust pack asks of a server, as on the primary.
+    for key in ("administrators", "minimalTlsVersion", "publicNetworkAccess", "restrictOutboundNetworkAccess",
+                "identity"):  # fmt: skip
+        assert partner.inputs[key] == primary.inputs[key], key
+    assert partner.inputs["publicNetworkAccess"] == "Disabled"
+    assert partner.inputs["administrators"]["azureADOnlyAuthentication"] is True
+    # The partner holds the vault key as its protector before the group seeds the geo-secondary.
+    protectors = [p for p in scale_plan.of_type(PROTECTOR) if partner.urn in p.dependencies or
+                  p.inputs["serverName"] == partner.inputs["serverName"]]  # fmt: skip
+    (protector,) = protectors
+    (auditing,) = [a for a in scale_plan.of_type(AUDITING) if a.inputs["serverName"] == partner.inputs["serverName"]]
+    assert auditing.inputs["state"] == "Enabled" and auditing.inputs["isAzureMonitorTargetEnabled"] is True
+    (pe,) = private_endpoints_for(scale_plan, partner)
+    assert group_ids(pe) == ["sqlServer"] and zone_group_for(scale_plan, pe) is not None
+
+    group = only(scale_plan, FAILOVER_GROUP)
+    database = only(scale_plan, DATABASE)
+    assert group.inputs["serverName"] == primary.inputs["serverName"]
+    assert group.inputs["partnerServers"] == [{"id": partner.id}]
+    assert group.inputs["databases"] == [database.id]
+    assert group.inputs["readWriteEndpoint"] == {"failoverPolicy": config.sql.failover_group.failover_policy}
+    assert group.inputs["readOnlyEndpoint"] == {"failoverPolicy": "Disabled"}
+    assert {protector.urn, auditing.urn, partner.urn, database.urn} <= set(group.dependencies)
+
+
+def test_automatic_failover_carries_the_grace_period() -> None:
+    """Automatic failover: the API requires failoverWithDataLossGracePeriodMinutes; it is the config's."""
+    plan = run_stack(
+        "scale",
+        preview=True,
+        config_overrides=_sql("scale", failoverGroup={"failoverPolicy": "Automatic", "gracePeriodMinutes": 120}),
+    )
+    endpoint = only(plan, FAILOVER_GROUP).inputs["readWriteEndpoint"]
+    assert endpoint == {"failoverPolicy": "Automatic", "failoverWithDataLossGracePeriodMinutes": 120}
+
+
+def test_other_stacks_have_no_failover_group(dev_plan: Plan, prod_plan: Plan) -> None:
+    assert not dev_plan.of_type(FAILOVER_GROUP) and not prod_plan.of_type(FAILOVER_GROUP)
+
+
+BROKEN_FAILOVER: list[tuple[str, dict[str, Any], str]] = [
+    ("automatic without a grace period", {"failoverPolicy": "Automatic"}, "gracePeriodMinutes (at least 60)"),
+    ("grace period under an hour", {"failoverPolicy": "Automatic", "gracePeriodMinutes": 30}, "gracePeriodMinutes"),
+    ("grace period with manual failover", {"gracePeriodMinutes": 60}, "only meaningful with failoverPolicy Automatic"),
+    ("partner in the primary's region", {"partnerLocation": "westeurope"}, "is the primary's own region"),
+    ("unknown policy", {"failoverPolicy": "Sometimes"}, "failoverGroup.failoverPolicy"),
+]
+
+
+@pytest.mark.parametrize(("case", "section", "expected"), BROKEN_FAILOVER, ids=[b[0] for b in BROKEN_FAILOVER])
+def test_broken_failover_group_config_is_rejected(case: str, section: dict[str, Any], expected: str) -> None:
+    from stack_config.loader import parse_stack_config
+    from tests.plan_queries import raw_stack_config
+
+    raw = raw_stack_config("scale")
+    raw["sql"] = {**raw["sql"], "failoverGroup": section}
+    with pytest.raises(ConfigError) as info:
+        parse_stack_config(raw, "scale")
+    assert expected in str(info.value), str(info.value)
+
+
+def test_a_location_without_a_known_pair_needs_the_partner_named() -> None:
+    from stack_config.loader import parse_stack_config
+    from tests.plan_queries import raw_stack_config
+
+    sql = parse_stack_config(raw_stack_config("scale"), "scale").sql
+    assert sql is not None and sql.failover_group is not None
+    problems = sql.stack_problems(is_prod=True, cmk_key_size=3072, location="polandcentral")
+    assert problems == ["sql.failoverGroup.partnerLocation is required: 'polandcentral' has no known paired region"]
+    named = sql.model_copy(
+        update={"failover_group": sql.failover_group.model_copy(update={"partner_location": "germanywestcentral"})}
+    )
+    assert named.stack_problems(is_prod=True, cmk_key_size=3072, location="polandcentral") == []
+    assert named.failover_group is not None and named.failover_group.partner("polandcentral") == "germanywestcentral"
