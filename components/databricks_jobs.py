@@ -37,7 +37,7 @@ import pulumi_databricks as dbx
 from components.base import CommonArgs, ProviderScopedComponent
 from components.ingestion import KafkaAuthMode, KafkaSource
 from streaming_jobs.manifest import JOBS, MAINTENANCE_JOB, SMOKE_JOB, JobSpec
-from streaming_jobs.runtime import SPARK_SEMANTICS
+from streaming_jobs.runtime import SPARK_SEMANTICS, STATEFUL_CLUSTER_CONF
 
 PACKAGE = "streaming_jobs"
 # What is uploaded from the package: code, SQL migrations and small config files, never tests or caches.
@@ -55,6 +55,37 @@ class ClusterLimits:
     min_workers: int
     max_workers: int
     autotermination_minutes: int
+    # Workers on spot VMs, drivers on demand (`databricks.compute.spot`; docs/capacity.md, "Spot").
+    spot: bool = False
+
+
+# Azure availability and its companions (Clusters API AzureAttributes; Databricks SDK jobs AzureAvailability):
+# SPOT_WITH_FALLBACK_AZURE takes spot VMs and falls back to on-demand ones when Azure has no spot capacity;
+# first_on_demand 1 puts the first node, the driver, on demand (the API says it "should be greater than 0, to
+# make sure the cluster driver node is placed on an on-demand instance"); spot_bid_max_price -1 means "cannot
+# be evicted on the basis of price" (only for capacity).
+ON_DEMAND = "ON_DEMAND_AZURE"
+SPOT_WITH_FALLBACK = "SPOT_WITH_FALLBACK_AZURE"
+SPOT_FIRST_ON_DEMAND = 1
+SPOT_BID_MAX_PRICE = -1.0
+
+
+def azure_attributes(spot: bool) -> dbx.JobJobClusterNewClusterAzureAttributesArgs:
+    if not spot:
+        return dbx.JobJobClusterNewClusterAzureAttributesArgs(availability=ON_DEMAND)
+    return dbx.JobJobClusterNewClusterAzureAttributesArgs(
+        availability=SPOT_WITH_FALLBACK, first_on_demand=SPOT_FIRST_ON_DEMAND, spot_bid_max_price=SPOT_BID_MAX_PRICE
+    )
+
+
+@dataclass(frozen=True)
+class ClusterShape:
+    """One job's cluster: worker node type (the driver too) and autoscaling bounds; the engine and state
+    store follow from its manifest entry (JobSpec.photon, JobSpec.stateful)."""
+
+    node_type: str
+    min_workers: int
+    max_workers: int
 
 
 @dataclass(frozen=True)
@@ -116,10 +147,16 @@ def cluster_policy_definition(limits: ClusterLimits, tags: Mapping[str, str], *,
             "defaultValue": limits.max_workers,
         },
         "num_workers": {"type": "range", "minValue": 0, "maxValue": limits.max_workers},
-        # Streams must not lose nodes to spot eviction.
-        "azure_attributes.availability": {"type": "fixed", "value": "ON_DEMAND_AZURE"},
         "docker_image.url": {"type": "forbidden"},
     }
+    # The stack's spot choice, fixed for every cluster under the policy: all on demand, or spot workers with an
+    # on-demand driver that is never evicted on price (docs/capacity.md, "Spot").
+    if limits.spot:
+        definition["azure_attributes.availability"] = {"type": "fixed", "value": SPOT_WITH_FALLBACK}
+        definition["azure_attributes.first_on_demand"] = {"type": "fixed", "value": SPOT_FIRST_ON_DEMAND}
+        definition["azure_attributes.spot_bid_max_price"] = {"type": "fixed", "value": SPOT_BID_MAX_PRICE}
+    else:
+        definition["azure_attributes.availability"] = {"type": "fixed", "value": ON_DEMAND}
     if interactive:
         definition["autotermination_minutes"] = {
             "type": "range",
@@ -407,6 +444,9 @@ class StreamingJobsArgs:
     operators: Sequence[str] = ()  # CAN_MANAGE_RUN
     viewers: Sequence[str] = ()  # CAN_VIEW
     jobs: Mapping[str, JobSpec] = field(default_factory=lambda: dict(JOBS))
+    # Each job's cluster by job key (stages sized by the capacity model: layers/processing.py); a job without
+    # one runs on the policy's default shape. The smoke job takes silver's (it runs silver's and gold's code).
+    clusters: Mapping[str, ClusterShape] = field(default_factory=dict)
     # The on-demand runtime smoke job, defined beside the streaming jobs (never without them); it needs
     # schemas["smoke"], a scratch schema it creates and drops its tables in.
     smoke: JobSpec | None = SMOKE_JOB
@@ -435,23 +475,28 @@ def job_health(args: StreamingJobsArgs) -> dbx.JobHealthArgs | None:
     )
 
 
-def job_cluster(args: StreamingJobsArgs, runtime: DatabricksRuntime) -> dbx.JobJobClusterArgs:
-    """The job cluster every job of the stack runs on: pinned runtime under the job policy, dedicated access,
-    and the semantics the tests run with as spark_conf (streaming_jobs/runtime.py)."""
+def job_cluster(args: StreamingJobsArgs, runtime: DatabricksRuntime, spec: JobSpec) -> dbx.JobJobClusterArgs:
+    """The job's cluster under the job policy: pinned runtime, dedicated access, its shape (node type and
+    autoscaling bounds), the semantics the tests run with as spark_conf (streaming_jobs/runtime.py), the RocksDB
+    state store when it keeps state, Photon only where the manifest says it pays (runtime_engine is always
+    explicit: the Jobs API leaves Photon off unless asked, and a policy could default it), and the spot choice."""
+    default = ClusterShape(args.limits.node_types[0], args.limits.min_workers, args.limits.max_workers)
+    shape = args.clusters.get(spec.key) or (args.clusters.get("silver") if spec.stateful else None) or default
     return dbx.JobJobClusterArgs(
         job_cluster_key="stream",
         new_cluster=dbx.JobJobClusterNewClusterArgs(
             policy_id=runtime.job_policy.id,
             apply_policy_default_values=True,
             spark_version=args.limits.spark_version,
-            node_type_id=args.limits.node_types[0],
-            driver_node_type_id=args.limits.node_types[0],
+            runtime_engine="PHOTON" if spec.photon else "STANDARD",
+            node_type_id=shape.node_type,
+            driver_node_type_id=shape.node_type,
             autoscale=dbx.JobJobClusterNewClusterAutoscaleArgs(
-                min_workers=args.limits.min_workers, max_workers=args.limits.max_workers
+                min_workers=shape.min_workers, max_workers=shape.max_workers
             ),
             data_security_mode="SINGLE_USER",
-            spark_conf=dict(SPARK_SEMANTICS),
-            azure_attributes=dbx.JobJobClusterNewClusterAzureAttributesArgs(availability="ON_DEMAND_AZURE"),
+            spark_conf={**SPARK_SEMANTICS, **(STATEFUL_CLUSTER_CONF if spec.stateful else {})},
+            azure_attributes=azure_attributes(args.limits.spot),
         ),
     )
 
@@ -522,7 +567,7 @@ class StreamingJobs(ProviderScopedComponent):
                     on_streaming_backlog_exceededs=list(args.backlog_emails) or None,
                 ),
                 health=job_health(args),
-                job_clusters=[job_cluster(args, runtime)],
+                job_clusters=[job_cluster(args, runtime, spec)],
                 tasks=[
                     dbx.JobTaskArgs(
                         task_key=key,
@@ -629,7 +674,7 @@ class StreamingJobs(ProviderScopedComponent):
             email_notifications=dbx.JobEmailNotificationsArgs(
                 on_failures=list(args.failure_emails), no_alert_for_skipped_runs=True
             ),
-            job_clusters=[job_cluster(args, runtime)],
+            job_clusters=[job_cluster(args, runtime, spec)],
             tasks=[
                 dbx.JobTaskArgs(
                     task_key=spec.key,

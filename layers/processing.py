@@ -17,6 +17,7 @@ from components.base import TYPE_PREFIX, RoleAssignmentArgs
 from components.data_lake import DataLake, DataLakeArgs, LifecycleArgs, ResourceAccessArgs
 from components.databricks_jobs import (
     ClusterLimits,
+    ClusterShape,
     DatabricksRuntime,
     DatabricksRuntimeArgs,
     MaintenanceParams,
@@ -142,7 +143,18 @@ def cluster_limits(db: DatabricksConfig) -> ClusterLimits:
         min_workers=policy.min_workers,
         max_workers=policy.max_workers,
         autotermination_minutes=policy.autotermination_minutes,
+        spot=db.compute.spot,
     )
+
+
+def stage_clusters(config: StackConfig) -> dict[str, ClusterShape]:
+    """Bronze's, silver's and gold's job clusters: the capacity model's proposal, or `databricks.compute`'s
+    override of it (stack_config/capacity_model.py `stage_shapes`; config validation has refused a shape too
+    small for the declared load)."""
+    return {
+        shape.stage: ClusterShape(shape.node_type, shape.min_workers, shape.max_workers)
+        for shape in capacity_model.stage_shapes(config)
+    }
 
 
 def build_workspace(config: StackConfig, place: Placement, foundation: Foundation) -> DatabricksWorkspace | None:
@@ -314,6 +326,7 @@ def _jobs_args(
         operators=db.grants.operators,
         viewers=tuple(g for g in db.grants.engineers if g not in db.grants.operators),
         jobs=deployable_jobs(source_root),
+        clusters=stage_clusters(config),
         maintenance=maintenance_params(config),
         depends_on=catalog.ready,
     )

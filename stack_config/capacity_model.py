@@ -11,6 +11,8 @@ Formulas (docs/capacity.md carries the same, with the sources):
 * Confluent Dedicated: `CKUs = design_MBps / 60`; MULTI_ZONE clusters take at least 2;
 * job clusters, per stage s: `workers_s = design_eps / (per_core_eps_s x vCPUs per worker)` (max workers),
   with `per_core_eps_s` this repository's own streaming benchmark figure (`benchmarks/streaming_per_core.json`);
+  the model proposes `ceil(workers_s)` (at least 2, at most the job policy's cap) and `databricks.compute`
+  may override it (`stage_shapes`);
 * Kafka consumer parallelism: the bronze stream reads each partition with one Spark task, so
   `partitions >= ceil(design_eps / per_core_eps_bronze)`, and bronze uses at most `partitions` cores;
 * latency: the SLO is split evenly over the three stages, `budget = p99 / 3`; an event waits at most one
@@ -157,13 +159,13 @@ class Check:
 
 @dataclass(frozen=True)
 class StageShape:
-    """A stage's job cluster as configured: worker node type and autoscaling bounds."""
+    """A stage's job cluster: worker node type and autoscaling bounds, as proposed or configured."""
 
     stage: str
     node_type: str
     min_workers: int
     max_workers: int
-    key: str  # config key of its max workers
+    key: str  # the config key that sets (or caps) its max workers
 
 
 @dataclass(frozen=True)
@@ -348,18 +350,39 @@ def load_of(config: StackConfig) -> Load | None:
     )
 
 
-def stage_shapes(config: StackConfig) -> list[StageShape]:
-    """Each stage's job cluster: today every stage runs the cluster policy's default node type and bounds."""
+def stage_shapes(config: StackConfig, figure: BenchmarkFigure | None = None) -> list[StageShape]:
+    """Each stage's job cluster: the model proposes, `databricks.compute.<stage>` overrides.
+
+    Proposal, per stage: the job policy's first node type; max workers = the workers the design load needs
+    (rounded up), at least 2 (Databricks autoscaling needs max > min), at most the policy's maxWorkers (a
+    load beyond that is then refused, naming `databricks.clusterPolicy.maxWorkers`); min workers = the
+    policy's minWorkers, below max. Without a declared load the policy's own bounds stand. An override of
+    maxWorkers is checked against the load like the proposal (`stage_checks`), naming its own key.
+    """
     db = config.databricks
     if db is None:
         return []
     policy = db.cluster_policy
-    return [
-        StageShape(
-            stage, policy.node_types[0], policy.min_workers, policy.max_workers, "databricks.clusterPolicy.maxWorkers"
-        )
-        for stage in STAGES
-    ]
+    load = load_of(config)
+    shapes = []
+    for stage in STAGES:
+        override = getattr(db.compute, stage)
+        node = override.node_type or policy.node_types[0]
+        cores = vcpus(node)
+        if override.max_workers is not None:
+            maximum, key = override.max_workers, f"databricks.compute.{stage}.maxWorkers"
+        elif load is None or cores is None:
+            maximum, key = policy.max_workers, "databricks.clusterPolicy.maxWorkers"
+        else:
+            rate = (figure or benchmark_figure()).rate(stage)
+            wanted = max(2, _ceil(load.design_eps / (rate * cores)))
+            maximum = min(wanted, policy.max_workers)
+            key = (
+                f"databricks.compute.{stage}.maxWorkers" if wanted <= maximum else "databricks.clusterPolicy.maxWorkers"
+            )
+        minimum = override.min_workers or max(1, min(policy.min_workers, maximum - 1))
+        shapes.append(StageShape(stage, node, minimum, maximum, key))
+    return shapes
 
 
 def report(config: StackConfig, figure: BenchmarkFigure | None = None) -> Report | None:
@@ -383,7 +406,7 @@ def report(config: StackConfig, figure: BenchmarkFigure | None = None) -> Report
             checks += confluent_checks(
                 cc.cluster.ckus, cc.cluster.availability.value, topic.partitions, load, bronze_cores
             )
-    stage, problems = stage_checks(stage_shapes(config), load, figure)
+    stage, problems = stage_checks(stage_shapes(config, figure), load, figure)
     return Report(load, tuple(checks + stage), triggers(load), tuple(problems))
 
 

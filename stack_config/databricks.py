@@ -123,6 +123,27 @@ class ClusterPolicyConfig(Section):
         return self
 
 
+class StageComputeConfig(Section):
+    """One stage's job cluster, overriding what the capacity model proposes (stack_config/capacity_model.py
+    `stage_shapes`); each key left out is the model's. A maxWorkers below what the declared load needs is
+    refused with the numbers."""
+
+    node_type: AzureVmSize | None = None
+    min_workers: int | None = Field(default=None, ge=1, le=100)
+    max_workers: int | None = Field(default=None, ge=2, le=100)
+
+
+class ComputeConfig(Section):
+    """`databricks.compute`: the job clusters' shapes per stage and the spot choice (docs/capacity.md)."""
+
+    # Workers on Azure spot VMs (SPOT_WITH_FALLBACK_AZURE: on-demand when spot capacity is short), the driver
+    # always on demand (first_on_demand 1), never evicted on price (spot_bid_max_price -1). Off: all on demand.
+    spot: bool = False
+    bronze: StageComputeConfig = StageComputeConfig()
+    silver: StageComputeConfig = StageComputeConfig()
+    gold: StageComputeConfig = StageComputeConfig()
+
+
 class GrantsConfig(Section):
     """Account groups and what each may do; every role is read-only or operational, none owns data."""
 
@@ -243,6 +264,7 @@ class DatabricksConfig(Section):
     # Workspace admins may only run jobs as service principals they hold the User role on.
     restrict_workspace_admins: bool = True
     cluster_policy: ClusterPolicyConfig = ClusterPolicyConfig()
+    compute: ComputeConfig = ComputeConfig()
     grants: GrantsConfig = GrantsConfig()
     jobs: JobsConfig
     streaming: StreamingConfig
@@ -274,9 +296,33 @@ class DatabricksConfig(Section):
                 continue
             if net.prefixlen == 0:
                 problems.append(f"publicFrontEndAllowedIps entry {cidr!r} opens the workspace to the whole internet")
+        problems += self._compute_problems()
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _compute_problems(self) -> list[str]:
+        """Each stage's override must fit the job cluster policy, which the cluster is created under."""
+        policy, problems = self.cluster_policy, []
+        for stage in ("bronze", "silver", "gold"):
+            o: StageComputeConfig = getattr(self.compute, stage)
+            key = f"compute.{stage}"
+            if o.node_type is not None and o.node_type not in policy.node_types:
+                problems.append(
+                    f"{key}.nodeType {o.node_type!r} is not one of clusterPolicy.nodeTypes {list(policy.node_types)} "
+                    "(the job policy allows only those)"
+                )
+            if o.max_workers is not None and o.max_workers > policy.max_workers:
+                problems.append(
+                    f"{key}.maxWorkers {o.max_workers} exceeds clusterPolicy.maxWorkers {policy.max_workers} "
+                    "(the job policy caps autoscaling there)"
+                )
+            if o.min_workers is not None and o.max_workers is not None and o.min_workers >= o.max_workers:
+                problems.append(
+                    f"{key}.minWorkers {o.min_workers} must be below {key}.maxWorkers {o.max_workers} "
+                    "(Databricks autoscaling needs max_workers strictly greater than min_workers)"
+                )
+        return problems
 
     def environment_problems(self, *, is_prod: bool, customer_managed_keys: bool = False) -> list[str]:
         """Rules that need the environment or other sections; StackConfig calls this (keys are fully named)."""

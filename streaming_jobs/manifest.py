@@ -23,6 +23,11 @@ class JobSpec:
     # Stable query names: each one owns the checkpoint <checkpoint-root>/<query>.
     # Never derive them from code versions or deploy ids.
     queries: tuple[str, ...] = field(default=())
+    # Keeps streaming state (de-duplication, windows): its cluster gets the RocksDB state store in spark_conf.
+    stateful: bool = False
+    # Runs on Photon (runtime_engine PHOTON): only where Photon runs the work and it pays for its higher DBU
+    # rate (docs/capacity.md, "Per-stage compute"). Photon runs stateless streaming only, and no Python UDFs.
+    photon: bool = False
 
 
 JOBS: dict[str, JobSpec] = {
@@ -72,6 +77,7 @@ JOBS: dict[str, JobSpec] = {
         ),
         # One query writes both tables, so each record is parsed and validated once.
         queries=("silver_cleanse",),
+        stateful=True,  # dropDuplicatesWithinWatermark
     ),
     "gold": JobSpec(
         key="gold",
@@ -98,6 +104,7 @@ JOBS: dict[str, JobSpec] = {
             "--trigger-interval",
         ),
         queries=("gold_metrics",),
+        stateful=True,  # event-time windows
     ),
 }
 
@@ -110,6 +117,7 @@ SMOKE_JOB = JobSpec(
     description="runtime smoke test: Spark line, APIs, settings, one availableNow bronze -> silver -> gold pass",
     required_params=("--catalog", "--scratch-schema", "--checkpoint-root"),
     optional_params=("--timeout-seconds",),
+    stateful=True,  # runs silver's and gold's code
 )
 
 # Scheduled (nightly), never continuous: Delta table properties, liquid clustering and OPTIMIZE, bronze
@@ -128,6 +136,8 @@ MAINTENANCE_JOB = JobSpec(
         "--vacuum-hours",
         "--stream-retention-hours",
     ),
+    # MERGE, DELETE and OPTIMIZE on Delta tables with deletion vectors: what Photon accelerates.
+    photon=True,
 )
 
 # VACUUM's retention (the stack computes it; streaming_jobs/maintenance.py refuses less): above Delta's

@@ -114,6 +114,20 @@ SPARK_SEMANTICS: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
 }
 
+# The stateful stages' state store, in their job clusters' spark_conf (components/databricks_jobs.py): Databricks'
+# RocksDB provider, the class its docs name (learn.microsoft.com/azure/databricks/structured-streaming/
+# rocksdb-state-store: "com.databricks.sql.streaming.state.RocksDBStateStoreProvider"; the default from
+# Databricks Runtime 17.3, set so the choice never rests on a runtime default), with changelog checkpointing,
+# which the same page recommends for every stateful query. Locally the jobs use Apache Spark's RocksDB class
+# (jobs/common.py), which does not exist under this name outside Databricks. A query keeps the provider its
+# checkpoint recorded.
+STATE_STORE_PROVIDER = "spark.sql.streaming.stateStore.providerClass"
+DATABRICKS_ROCKSDB = "com.databricks.sql.streaming.state.RocksDBStateStoreProvider"
+STATEFUL_CLUSTER_CONF: dict[str, str] = {
+    STATE_STORE_PROVIDER: DATABRICKS_ROCKSDB,
+    "spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled": "true",
+}
+
 # Keys a line before the given one does not have (and ignores): the tests check every other key is
 # registered by the running Spark, so a misspelt key cannot pass as "set".
 SINCE: dict[str, str] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from typing import Any
 
 import pytest
@@ -120,6 +121,51 @@ def test_vcpus_follow_azure_size_names() -> None:
     assert m.vcpus("Standard_E16ds_v4") == 16
     assert m.vcpus("Standard_L8s_v3") == 8
     assert m.vcpus("Standard_DS3_v2") is None
+
+
+def _compute(raw: dict[str, Any], **stages: dict[str, Any]) -> dict[str, Any]:
+    raw["databricks"] = {**raw["databricks"], "compute": {**raw["databricks"].get("compute", {}), **stages}}
+    return raw
+
+
+def test_an_undersized_stage_override_is_refused_with_its_key_and_the_numbers() -> None:
+    raw = _compute(_raw("scale"), bronze={"maxWorkers": 3})
+    message = _problems(raw, "scale")
+    # 1.5 M events/s / (21,008 per core x 16 vCPUs) = 4.46 workers.
+    assert "databricks.compute.bronze.maxWorkers 3 workers is too small for the declared load" in message
+    assert "needs 4.46 workers" in message and "1,500,000 events/s" in message
+    assert "Traceback" not in message
+
+
+@pytest.mark.parametrize(
+    ("stage", "expected"),
+    [
+        ({"maxWorkers": 12}, "compute.silver.maxWorkers 12 exceeds clusterPolicy.maxWorkers 8"),
+        ({"nodeType": "Standard_E8ds_v5"}, "compute.silver.nodeType 'Standard_E8ds_v5' is not one of"),
+        ({"minWorkers": 4, "maxWorkers": 4}, "compute.silver.minWorkers 4 must be below compute.silver.maxWorkers 4"),
+        ({"maxWorkers": 1}, f"{NS}:databricks.compute.silver.maxWorkers"),
+        ({"spotty": True}, f"{NS}:databricks.compute.silver.spotty"),
+    ],
+)
+def test_stage_overrides_must_fit_the_job_policy(stage: dict[str, Any], expected: str) -> None:
+    assert expected in _problems(_compute(_raw("scale"), silver=stage), "scale")
+
+
+def test_the_model_proposes_each_stages_workers_from_the_load() -> None:
+    config = parse_stack_config(_raw("scale"), "scale")
+    report = m.report(config)
+    assert report is not None
+    needed = {c.key: c.needed for c in report.checks if c.unit == "workers"}
+    for shape in m.stage_shapes(config):
+        # Proposed: the workers the load needs, rounded up (at least 2, the smallest autoscaling range).
+        assert shape.key == f"databricks.compute.{shape.stage}.maxWorkers"
+        assert shape.max_workers == max(2, math.ceil(needed[shape.key])), shape
+        assert 1 <= shape.min_workers < shape.max_workers
+    # A stack without a declared load keeps the policy's bounds.
+    dev = parse_stack_config(_raw("dev"), "dev")
+    policy = dev.databricks.cluster_policy if dev.databricks else None
+    assert policy is not None
+    assert {(s.min_workers, s.max_workers) for s in m.stage_shapes(dev)} == {(policy.min_workers, policy.max_workers)}
 
 
 def test_triggers_from_the_latency_objective() -> None:

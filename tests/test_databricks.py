@@ -23,9 +23,27 @@ from offline.engine import REPO_ROOT, StackProgramError, run_stack, stack_config
 from offline.plan import UNKNOWN, Plan, PlannedResource
 from stack_config import ConfigError
 from streaming_jobs.manifest import JOBS, MAINTENANCE_JOB, MIN_VACUUM_HOURS, SMOKE_JOB
-from streaming_jobs.runtime import SPARK_LINE, SPARK_SEMANTICS, runtime_spark_version, spark_line
+from streaming_jobs.runtime import (
+    DATABRICKS_ROCKSDB,
+    SPARK_LINE,
+    SPARK_SEMANTICS,
+    STATE_STORE_PROVIDER,
+    STATEFUL_CLUSTER_CONF,
+    runtime_spark_version,
+    spark_line,
+)
 from tests.builtin_roles import CRYPTO_USER, SECRETS_USER
-from tests.plan_queries import DIAG, DNS_GROUP, ROLE, ZONE, group_ids, only, private_endpoints_for, zone_group_for
+from tests.plan_queries import (
+    DIAG,
+    DNS_GROUP,
+    ROLE,
+    ZONE,
+    group_ids,
+    only,
+    private_endpoints_for,
+    raw_stack_config,
+    zone_group_for,
+)
 
 NS = "rta-platform"
 WORKSPACE = "azure-native:databricks:Workspace"
@@ -46,6 +64,7 @@ POLICY = "databricks:index/clusterPolicy:ClusterPolicy"
 SP = "databricks:index/servicePrincipal:ServicePrincipal"
 PERMISSIONS = "databricks:index/permissions:Permissions"
 BROAD = {"account users", "users", "all users", "admins"}
+ALL_JOBS = {**JOBS, SMOKE_JOB.key: SMOKE_JOB, MAINTENANCE_JOB.key: MAINTENANCE_JOB}
 AZURE_DATABRICKS_APP = {"dev": "00000000-0000-0000-0000-0000000000b1", "prod": "00000000-0000-0000-0000-0000000000b1"}
 
 
@@ -560,9 +579,11 @@ def test_jobs_run_as_the_service_principal_under_the_cluster_policy(
         assert new["policyId"] == policy.id and new["applyPolicyDefaultValues"] is True
         assert new["dataSecurityMode"] == "SINGLE_USER"
         assert new["sparkVersion"] == json.loads(policy.inputs["definition"])["spark_version"]["value"]
-        # The runtime is on the line the tests run, and the cluster carries the semantics they run with.
+        # The runtime is on the line the tests run, and the cluster carries the semantics they run with (and,
+        # where the job keeps state, Databricks' RocksDB state store).
         assert spark_line(runtime_spark_version(new["sparkVersion"])) == SPARK_LINE
-        assert new["sparkConf"] == SPARK_SEMANTICS
+        spec = ALL_JOBS[job.name.removeprefix("streaming-jobs-")]
+        assert new["sparkConf"] == {**SPARK_SEMANTICS, **(STATEFUL_CLUSTER_CONF if spec.stateful else {})}
         assert "existingClusterId" not in job.inputs["tasks"][0]
     (use,) = [p for p in plan.of_type(PERMISSIONS) if p.inputs.get("clusterPolicyId") == policy.id]
     assert use.inputs["accessControls"] == [
@@ -570,6 +591,74 @@ def test_jobs_run_as_the_service_principal_under_the_cluster_policy(
     ]
     for perm in plan.of_type(PERMISSIONS):
         assert all(ac["permissionLevel"] != "CAN_MANAGE" for ac in perm.inputs["accessControls"]), perm.name
+
+
+def _cluster(plan: Plan, key: str) -> dict[str, Any]:
+    (cluster,) = plan.one(JOB, f"streaming-jobs-{key}").inputs["jobClusters"]
+    return dict(cluster["newCluster"])
+
+
+def test_each_stage_runs_on_the_cluster_the_capacity_model_sizes(scale_plan: Plan) -> None:
+    from stack_config import capacity_model, parse_stack_config
+
+    raw = raw_stack_config("scale")
+    config = parse_stack_config(raw, "scale")
+    report = capacity_model.report(config)
+    assert report is not None and not report.failures
+    needed = {c.key: c.needed for c in report.checks if c.unit == "workers"}
+    policy = json.loads(scale_plan.one(POLICY, "databricks-runtime-policy-jobs").inputs["definition"])
+    shapes = {s.stage: s for s in capacity_model.stage_shapes(config)}
+    assert set(shapes) == {"bronze", "silver", "gold"}
+    for stage, shape in shapes.items():
+        new = _cluster(scale_plan, stage)
+        assert new["nodeTypeId"] == new["driverNodeTypeId"] == shape.node_type
+        assert new["autoscale"] == {"minWorkers": shape.min_workers, "maxWorkers": shape.max_workers}
+        # Enough workers for the design load, within the job policy, and a real autoscaling range.
+        assert shape.max_workers >= needed[shape.key] and shape.min_workers < shape.max_workers
+        assert shape.max_workers <= policy["autoscale.max_workers"]["maxValue"]
+        assert shape.node_type in policy["node_type_id"]["values"]
+    # Stages differ: gold's node type is the stack's override, bronze's the model's pick from the policy.
+    assert shapes["gold"].node_type == raw["databricks"]["compute"]["gold"]["nodeType"]
+    assert shapes["bronze"].node_type == raw["databricks"]["clusterPolicy"]["nodeTypes"][0]
+    assert shapes["bronze"].max_workers > shapes["gold"].max_workers
+    # The smoke job runs silver's and gold's code on silver's shape.
+    assert _cluster(scale_plan, SMOKE_JOB.key)["autoscale"] == _cluster(scale_plan, "silver")["autoscale"]
+
+
+def test_state_store_and_photon_per_stage(scale_plan: Plan) -> None:
+    for key, spec in ALL_JOBS.items():
+        new = _cluster(scale_plan, key)
+        # Explicit either way: the Jobs API leaves Photon off unless runtime_engine says PHOTON.
+        assert new["runtimeEngine"] == ("PHOTON" if spec.photon else "STANDARD"), key
+        assert (new["sparkConf"].get(STATE_STORE_PROVIDER) == DATABRICKS_ROCKSDB) is spec.stateful, key
+    # Photon where it pays: the maintenance MERGE/DELETE/OPTIMIZE; never on a stateful stream it cannot run.
+    assert _cluster(scale_plan, MAINTENANCE_JOB.key)["runtimeEngine"] == "PHOTON"
+    assert {k for k, spec in JOBS.items() if spec.stateful} == {"silver", "gold"}
+    assert not any(spec.photon and spec.stateful for spec in ALL_JOBS.values())
+
+
+def test_spot_is_a_named_choice_with_the_driver_on_demand(dev_plan: Plan, prod_plan: Plan) -> None:
+    for plan in (dev_plan, prod_plan):
+        spot = raw_stack_config(plan.stack)["databricks"]["compute"]["spot"]
+        expected = (
+            {"availability": "SPOT_WITH_FALLBACK_AZURE", "firstOnDemand": 1, "spotBidMaxPrice": -1}
+            if spot
+            else {"availability": "ON_DEMAND_AZURE"}
+        )
+        for job in plan.of_type(JOB):
+            assert job.inputs["jobClusters"][0]["newCluster"]["azureAttributes"] == expected, (plan.stack, job.name)
+        # Both cluster policies fix the same choice, so no cluster under them can differ.
+        for policy in plan.of_type(POLICY):
+            d = json.loads(policy.inputs["definition"])
+            fixed = {k.removeprefix("azure_attributes."): v["value"] for k, v in d.items() if "azure_attributes" in k}
+            assert {_camel(k): v for k, v in fixed.items()} == expected, (plan.stack, policy.name)
+    # The two sides are both shown: dev on spot, prod all on demand.
+    assert [raw_stack_config(s)["databricks"]["compute"]["spot"] for s in ("dev", "prod")] == [True, False]
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(w.title() for w in rest)
 
 
 def test_job_parameters_come_from_pulumi_outputs(dev_jobs_plan: Plan) -> None:

@@ -35,6 +35,10 @@ DESCRIBED: dict[tuple[str, str], str] = {
     ("README.md", "dataLake.lifecycleContainers"): "a tuple of container names",
     ("docs/databricks.md", "catalogName"): "derived: <namePrefix>_<environment>",
     ("docs/serving.md", "failoverGroup.partnerLocation"): "derived: stack_config.sql.PAIRED_REGIONS[location]",
+    **{
+        ("docs/databricks.md", f"compute.{stage}"): "a section whose unset keys take the capacity model's proposal"
+        for stage in ("bronze", "silver", "gold")
+    },
 }
 
 

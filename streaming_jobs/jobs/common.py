@@ -14,7 +14,7 @@ from pyspark.sql.streaming import StreamingQuery
 
 from streaming_jobs.config import ConfigError
 from streaming_jobs.io.streams import Trigger
-from streaming_jobs.runtime import SPARK_SEMANTICS
+from streaming_jobs.runtime import DATABRICKS_ROCKSDB, SPARK_SEMANTICS, STATE_STORE_PROVIDER
 
 log = logging.getLogger("streaming_jobs")
 
@@ -27,7 +27,7 @@ HDFS = "org.apache.spark.sql.execution.streaming.state.HDFSBackedStateStoreProvi
 # hold for every session on the cluster; the jobs set them again in case one runs elsewhere.
 JOB_CONF: dict[str, str] = {
     **SPARK_SEMANTICS,
-    "spark.sql.streaming.stateStore.providerClass": ROCKSDB,
+    STATE_STORE_PROVIDER: ROCKSDB,
     # Commit the state changelog per batch instead of a full snapshot: short, steady batch times.
     "spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled": "true",
 }
@@ -57,7 +57,17 @@ def trigger_from(args: argparse.Namespace) -> Trigger:
 
 
 def configure(spark: SparkSession, overrides: dict[str, str] | None = None) -> SparkSession:
-    for key, value in {**JOB_CONF, **(overrides or {})}.items():
+    """Set JOB_CONF (and `overrides`) on the session. A cluster that names Databricks' RocksDB provider (the
+    stateful stages' job clusters: runtime.STATEFUL_CLUSTER_CONF) keeps it: the session would otherwise
+    replace it with Apache Spark's class, and the provider a new checkpoint records would not be the one the
+    stack deployed."""
+    settings = {**JOB_CONF, **(overrides or {})}
+    if (
+        STATE_STORE_PROVIDER not in (overrides or {})
+        and spark.conf.get(STATE_STORE_PROVIDER, None) == DATABRICKS_ROCKSDB
+    ):
+        del settings[STATE_STORE_PROVIDER]
+    for key, value in settings.items():
         spark.conf.set(key, value)
     return spark
 

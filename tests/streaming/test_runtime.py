@@ -10,14 +10,16 @@ import pytest
 from pyspark.errors import PySparkException
 from pyspark.sql import SparkSession
 
-from streaming_jobs.jobs.common import JOB_CONF
+from streaming_jobs.jobs.common import JOB_CONF, ROCKSDB, configure
 from streaming_jobs.local_pipeline import LOCAL_FILESYSTEM_CONF
 from streaming_jobs.runtime import (
+    DATABRICKS_ROCKSDB,
     DEPLOYED_RUNTIME,
     RUNTIME_SPARK,
     SINCE,
     SPARK_LINE,
     SPARK_SEMANTICS,
+    STATE_STORE_PROVIDER,
     RuntimeMismatchError,
     check_runtime,
     local_only_conf,
@@ -70,6 +72,42 @@ def test_the_jobs_set_every_semantics_setting() -> None:
     for key, value in SPARK_SEMANTICS.items():
         assert JOB_CONF[key] == value, key
     assert SPARK_SEMANTICS["spark.sql.ansi.enabled"] == "true"
+
+
+class _Conf:
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = dict(values)
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        return self.values.get(key, default)
+
+    def set(self, key: str, value: str) -> None:
+        self.values[key] = value
+
+
+class _Session:
+    def __init__(self, values: dict[str, str]) -> None:
+        self.conf = _Conf(values)
+
+
+@pytest.mark.parametrize(
+    ("cluster", "expected"),
+    [
+        # A stateful stage's job cluster names Databricks' RocksDB provider: the job keeps it.
+        ({STATE_STORE_PROVIDER: DATABRICKS_ROCKSDB}, DATABRICKS_ROCKSDB),
+        # Anywhere else (a local session, Spark's HDFS default) the job sets Apache Spark's RocksDB class.
+        ({}, ROCKSDB),
+        (
+            {STATE_STORE_PROVIDER: "org.apache.spark.sql.execution.streaming.state.HDFSBackedStateStoreProvider"},
+            ROCKSDB,
+        ),
+    ],
+)
+def test_the_jobs_keep_the_state_store_their_cluster_names(cluster: dict[str, str], expected: str) -> None:
+    session = _Session(cluster)
+    configure(session)  # type: ignore[arg-type]
+    assert session.conf.values[STATE_STORE_PROVIDER] == expected
+    assert all(session.conf.values[k] == v for k, v in SPARK_SEMANTICS.items())
 
 
 def test_every_semantics_setting_is_in_force_in_the_local_session(spark: SparkSession) -> None:
