@@ -6,6 +6,7 @@ stack test asserts on these recorded plans instead of re-running it.
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -17,6 +18,17 @@ if str(REPO_ROOT) not in sys.path:
 
 from offline.engine import run_stack  # noqa: E402
 from offline.plan import Plan  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Rarer cyclic-GC passes in each test process (measured in the mutation tests: 68 s -> 40 s CPU).
+
+    The recorded plans, the provider SDKs and Spark's JVM bridge keep a large
+    heap alive, and with the default thresholds (700, 10, 10) the collector
+    walks it again and again while the tests deep-copy plans; peak memory moved
+    from 215 to 222 MiB in the same measurement.
+    """
+    gc.set_threshold(10_000, 50, 50)
 
 
 @pytest.fixture(scope="session")
