@@ -12,7 +12,11 @@ Everything is created through the workspace's Databricks provider:
   embedded: a viewer sees what their own Unity Catalog grants allow;
 - one SQL alert (AlertV2) per alert rule of the gold job, which fires when
   the gold alerts table holds a row for the rule within the look-back window
-  and mails an email notification destination.
+  and mails an email notification destination;
+- with `operations.slo` (`slo`), two streaming-SLO alerts over the gold
+  table the jobs write, mailing the action group's addresses: freshness (the
+  newest event gold shows is older than the SLO) and end-to-end latency p99
+  (per gold row, `updated_at` minus `last_event_time`, over the look-back).
 
 The queries read the gold serving views exactly as `streaming_jobs/serving/
 schema.py` defines them -- the module the migrations (Azure SQL) and the gold
@@ -34,7 +38,7 @@ import pulumi
 import pulumi_databricks as dbx
 
 from components.base import CommonArgs, ProviderScopedComponent
-from streaming_jobs.serving.schema import GOLD_VIEWS, View
+from streaming_jobs.serving.schema import GOLD_VIEWS, SYMBOL_WINDOW_METRICS, View
 
 # ----------------------------------------------------------------------------- the gold model
 
@@ -279,6 +283,86 @@ def alert_query(rule: AlertRuleArgs, *, lookback_minutes: int, prefix: str = "",
     )
 
 
+# ----------------------------------------------------------------------------- streaming SLOs
+
+# The gold table the SLO figures read: every row carries its newest event's time (`last_event_time`) and the
+# micro-batch that last wrote it (`updated_at`, the batch's timestamp; streaming_jobs/serving/schema.py).
+SLO_TABLE = SYMBOL_WINDOW_METRICS
+
+
+def _seconds_between(later: str, earlier: str, dialect: str) -> str:
+    if dialect == "spark":
+        return f"(unix_millis({later}) - unix_millis({earlier})) / 1000.0"
+    if dialect == "sqlite":
+        return f"(julianday({later}) - julianday({earlier})) * 86400.0"
+    raise ValueError(f"unknown dialect {dialect!r}; known: {DIALECTS}")
+
+
+def _slo_columns(*columns: str) -> None:
+    unknown = [c for c in columns if c not in SLO_TABLE.column_names]
+    if unknown:
+        raise ValueError(f"gold table {SLO_TABLE.name!r} has no columns {unknown}")
+
+
+def freshness_query(*, prefix: str = "", dialect: str = "spark") -> str:
+    """Seconds since the newest event gold shows (`staleness_seconds`): the freshness SLO's figure.
+
+    An empty table yields no row (not a NULL figure), so the alert's empty-result state decides it."""
+    _slo_columns("last_event_time")
+    now = "current_timestamp()" if dialect == "spark" else "'now'"
+    newest = f"MAX({_q('last_event_time')})"
+    return (
+        f"SELECT staleness_seconds FROM (SELECT {_seconds_between(now, newest, dialect)} AS staleness_seconds "
+        f"FROM {prefix}{_q(SLO_TABLE.name)}) AS newest WHERE staleness_seconds IS NOT NULL"
+    )
+
+
+def latency_query(*, lookback_minutes: int, prefix: str = "", dialect: str = "spark") -> str:
+    """End-to-end latency p50 and p99 in seconds (`latency_p50_seconds`, `latency_p99_seconds`) over the
+    gold rows written in the look-back: per row, the batch that wrote it minus its newest event's time.
+
+    Nearest-rank percentiles (the smallest value whose rank is at least p * n), as
+    streaming_jobs.metrics.percentile computes them, in SQL both Databricks SQL and SQLite run. A row's
+    figure is a lower bound for its window's events (the newest event waited least) and `updated_at` is
+    the batch's start, so the figure reads low by the sink write's duration."""
+    _slo_columns("updated_at", "last_event_time")
+    latency = _seconds_between(_q("updated_at"), _q("last_event_time"), dialect)
+    ranked = (
+        f"SELECT {latency} AS latency_s, ROW_NUMBER() OVER (ORDER BY {latency}) AS rn, COUNT(*) OVER () AS n "
+        f"FROM {prefix}{_q(SLO_TABLE.name)} WHERE {_since('updated_at', lookback_minutes, dialect)}"
+    )
+    percentiles = (
+        "SELECT MIN(CASE WHEN rn >= 0.5 * n THEN latency_s END) AS latency_p50_seconds, "
+        "MIN(CASE WHEN rn >= 0.99 * n THEN latency_s END) AS latency_p99_seconds "
+        f"FROM ({ranked}) AS ranked"
+    )
+    # No row written in the look-back: no result row (the freshness alert covers a silent pipeline).
+    return f"SELECT * FROM ({percentiles}) AS figures WHERE latency_p99_seconds IS NOT NULL"
+
+
+@dataclass(frozen=True)
+class SloAlertsArgs:
+    """The streaming SLOs the gold table is held to, and who is told (the action group's addresses)."""
+
+    freshness_seconds: float
+    p99_latency_seconds: float
+    emails: Sequence[str]
+    lookback_minutes: int = 15
+
+
+@dataclass(frozen=True)
+class _AlertSpec:
+    key: str
+    display_name: str
+    description: str | None
+    query: pulumi.Input[str]
+    column: str
+    threshold: float
+    # What an empty result means: OK (no rule match, nothing written in the window) or TRIGGERED (no data).
+    empty_result_state: str = "OK"
+    retrigger_seconds: int = 300
+
+
 # ----------------------------------------------------------------------------- the component
 
 
@@ -310,6 +394,7 @@ class ServingDashboardsArgs:
     run_as_service_principal: pulumi.Input[str] | None = None
     # Groups that may use the warehouse and read the dashboard.
     viewers: Sequence[str] = ()
+    slo: SloAlertsArgs | None = None
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
@@ -400,47 +485,21 @@ class ServingDashboards(ProviderScopedComponent):
                     r, lookback_minutes=args.alert_lookback_minutes, prefix=f"{_q(cs[0])}.{_q(cs[1])}."
                 )
             )
-            self.alerts[rule.name] = dbx.AlertV2(
-                f"{name}-alert-{rule.name}",
-                display_name=f"{prefix} {rule.name}",
-                custom_description=rule.description or None,
-                parent_path=self.folder.path,
-                warehouse_id=self.warehouse.id,
-                query_text=query,
-                evaluation=dbx.AlertV2EvaluationArgs(
-                    source=dbx.AlertV2EvaluationSourceArgs(name="fired"),
-                    comparison_operator="GREATER_THAN",
-                    threshold=dbx.AlertV2EvaluationThresholdArgs(
-                        value=dbx.AlertV2EvaluationThresholdValueArgs(double_value=0)
-                    ),
-                    empty_result_state="OK",
-                    notification=dbx.AlertV2EvaluationNotificationArgs(
-                        notify_on_ok=True,
-                        retrigger_seconds=args.alert_lookback_minutes * 60,
-                        subscriptions=[
-                            dbx.AlertV2EvaluationNotificationSubscriptionArgs(
-                                destination_id=self.notification_destination.id
-                            )
-                        ],
-                    ),
-                ),
-                schedule=dbx.AlertV2ScheduleArgs(
-                    quartz_cron_schedule=f"0 0/{args.alert_interval_minutes} * * * ?",
-                    timezone_id=args.timezone,
-                    pause_status="UNPAUSED",
-                ),
-                run_as=dbx.AlertV2RunAsArgs(service_principal_name=args.run_as_service_principal)
-                if args.run_as_service_principal is not None
-                else None,
-                opts=self._db_opts(
-                    [
-                        self.folder,
-                        self.warehouse,
-                        self.notification_destination,
-                        *([self.warehouse_permissions] if self.warehouse_permissions else []),
-                    ]
-                ),
+            spec = _AlertSpec(
+                rule.name,
+                f"{prefix} {rule.name}",
+                rule.description or None,
+                query,
+                "fired",
+                0,
+                retrigger_seconds=args.alert_lookback_minutes * 60,
             )
+            self.alerts[rule.name] = self._alert(f"{name}-alert-{rule.name}", spec, args, self.notification_destination)
+
+        self.ops_destination: dbx.NotificationDestination | None = None
+        self.slo_alerts: dict[str, dbx.AlertV2] = {}
+        if args.slo is not None:
+            self._slo_alerts(name, args, args.slo)
 
         if args.viewers:
             dbx.Permissions(
@@ -457,5 +516,91 @@ class ServingDashboards(ProviderScopedComponent):
                 "warehouse_id": self.warehouse.id,
                 "dashboard_id": self.dashboard.id,
                 "alert_ids": {k: a.id for k, a in self.alerts.items()},
+                "slo_alert_ids": {k: a.id for k, a in self.slo_alerts.items()},
             }
+        )
+
+    def _slo_alerts(self, name: str, args: ServingDashboardsArgs, slo: SloAlertsArgs) -> None:
+        """Freshness and latency-p99 alerts over the gold table, mailing the on-call (the action group's
+        addresses: Databricks notifies its own destinations, never an Azure action group)."""
+        self.ops_destination = dbx.NotificationDestination(
+            f"{name}-slo-email",
+            display_name=f"{args.object_prefix} streaming SLO",
+            destination_type="EMAIL",
+            config=dbx.NotificationDestinationConfigArgs(
+                email=dbx.NotificationDestinationConfigEmailArgs(addresses=list(slo.emails))
+            ),
+            opts=self._db_opts(args.depends_on),
+        )
+        gold = pulumi.Output.all(args.catalog, args.gold_schema).apply(lambda cs: f"{_q(cs[0])}.{_q(cs[1])}.")
+        specs = (
+            _AlertSpec(
+                "freshness",
+                f"{args.object_prefix} SLO freshness",
+                f"The newest event in gold is older than {slo.freshness_seconds:g} s (operations.slo.freshnessSeconds)",
+                gold.apply(lambda p: freshness_query(prefix=p)),
+                "staleness_seconds",
+                slo.freshness_seconds,
+                # An empty gold table is a pipeline that delivers nothing.
+                empty_result_state="TRIGGERED",
+                retrigger_seconds=slo.lookback_minutes * 60,
+            ),
+            _AlertSpec(
+                "latencyP99",
+                f"{args.object_prefix} SLO latency p99",
+                f"End-to-end latency p99 over {slo.lookback_minutes} min above {slo.p99_latency_seconds:g} s "
+                "(operations.slo.p99LatencySeconds)",
+                gold.apply(lambda p: latency_query(lookback_minutes=slo.lookback_minutes, prefix=p)),
+                "latency_p99_seconds",
+                slo.p99_latency_seconds,
+                retrigger_seconds=slo.lookback_minutes * 60,
+            ),
+        )
+        for spec in specs:
+            self.slo_alerts[spec.key] = self._alert(f"{name}-slo-{spec.key}", spec, args, self.ops_destination)
+
+    def _alert(
+        self,
+        resource_name: str,
+        spec: _AlertSpec,
+        args: ServingDashboardsArgs,
+        destination: dbx.NotificationDestination,
+    ) -> dbx.AlertV2:
+        """A SQL alert on the warehouse: fires when the query's `spec.column` is above `spec.threshold`."""
+        return dbx.AlertV2(
+            resource_name,
+            display_name=spec.display_name,
+            custom_description=spec.description,
+            parent_path=self.folder.path,
+            warehouse_id=self.warehouse.id,
+            query_text=spec.query,
+            evaluation=dbx.AlertV2EvaluationArgs(
+                source=dbx.AlertV2EvaluationSourceArgs(name=spec.column),
+                comparison_operator="GREATER_THAN",
+                threshold=dbx.AlertV2EvaluationThresholdArgs(
+                    value=dbx.AlertV2EvaluationThresholdValueArgs(double_value=spec.threshold)
+                ),
+                empty_result_state=spec.empty_result_state,
+                notification=dbx.AlertV2EvaluationNotificationArgs(
+                    notify_on_ok=True,
+                    retrigger_seconds=spec.retrigger_seconds,
+                    subscriptions=[dbx.AlertV2EvaluationNotificationSubscriptionArgs(destination_id=destination.id)],
+                ),
+            ),
+            schedule=dbx.AlertV2ScheduleArgs(
+                quartz_cron_schedule=f"0 0/{args.alert_interval_minutes} * * * ?",
+                timezone_id=args.timezone,
+                pause_status="UNPAUSED",
+            ),
+            run_as=dbx.AlertV2RunAsArgs(service_principal_name=args.run_as_service_principal)
+            if args.run_as_service_principal is not None
+            else None,
+            opts=self._db_opts(
+                [
+                    self.folder,
+                    self.warehouse,
+                    destination,
+                    *([self.warehouse_permissions] if self.warehouse_permissions else []),
+                ]
+            ),
         )

@@ -11,7 +11,13 @@ from typing import Any
 
 import pulumi
 
-from components.serving_dashboards import AlertRuleArgs, ServingDashboards, ServingDashboardsArgs, WarehouseArgs
+from components.serving_dashboards import (
+    AlertRuleArgs,
+    ServingDashboards,
+    ServingDashboardsArgs,
+    SloAlertsArgs,
+    WarehouseArgs,
+)
 from components.sql_serving import (
     LongTermRetentionArgs,
     SqlAdminGroupArgs,
@@ -181,8 +187,24 @@ def build_dashboards(
             # Carries the run_as rule set (the deployer may set the principal), so every alert waits for it.
             run_as_service_principal=processing.runtime.run_as,
             viewers=tuple(dict.fromkeys((*db.grants.consumers, *db.grants.analysts))),
+            slo=slo_alerts_args(config),
             depends_on=processing.catalog.ready,
         ),
         place.opts(),
     )
     return Dashboards(dashboards)
+
+
+def slo_alerts_args(config: StackConfig) -> SloAlertsArgs | None:
+    """`operations.slo` as the gold SLO alerts' args; none without operations or without an e-mail to tell."""
+    ops = config.operations
+    if ops is None or not ops.action_group.emails:
+        return None
+    slo = ops.slo
+    capacity_p99 = config.capacity.p99_latency_seconds if config.capacity is not None else None
+    return SloAlertsArgs(
+        freshness_seconds=slo.freshness_seconds,
+        p99_latency_seconds=slo.p99_latency(capacity_p99),
+        emails=ops.action_group.emails,
+        lookback_minutes=slo.latency_window_minutes,
+    )

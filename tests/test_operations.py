@@ -342,3 +342,104 @@ def test_a_webhook_url_must_be_set_as_a_secret() -> None:
     (plain,) = ops.webhook_secret_problems(values.get, lambda k: False, "prod")
     assert plain.startswith(f"{hook} is set in plain text"), plain
     assert ops.webhook_secret_problems(values.get, lambda k: k == hook, "prod") == []
+
+
+# --------------------------------------------------------------------------- streaming SLOs on gold
+
+SQL_ALERT = "databricks:index/alertV2:AlertV2"
+DESTINATION = "databricks:index/notificationDestination:NotificationDestination"
+
+
+def test_gold_slo_alerts_mail_the_on_call_at_the_configured_objectives(stack_plan: Plan) -> None:
+    """Freshness and latency p99 over the gold table, thresholds from operations.slo, to the group's addresses."""
+    from stack_config.loader import parse_stack_config
+
+    config = parse_stack_config(raw_stack_config(stack_plan.stack), stack_plan.stack)
+    ops = config.operations
+    assert ops is not None
+    capacity_p99 = config.capacity.p99_latency_seconds if config.capacity else None
+    destination = stack_plan.one(DESTINATION, "serving-dashboards-slo-email")
+    assert destination.inputs["config"] == {"email": {"addresses": list(ops.action_group.emails)}}
+    catalog = only(stack_plan, "databricks:index/catalog:Catalog").inputs["name"]
+    table = f"`{catalog}`.`gold`.`symbol_window_metrics`"
+    alerts = {a.name.removeprefix("serving-dashboards-slo-"): a for a in stack_plan.of_type(SQL_ALERT)}
+    expected = {
+        "freshness": ("staleness_seconds", float(ops.slo.freshness_seconds), "TRIGGERED"),
+        "latencyP99": ("latency_p99_seconds", ops.slo.p99_latency(capacity_p99), "OK"),
+    }
+    for key, (column, threshold, empty) in expected.items():
+        evaluation = alerts[key].inputs["evaluation"]
+        assert evaluation["source"] == {"name": column}, key
+        assert evaluation["comparisonOperator"] == "GREATER_THAN", key
+        assert evaluation["threshold"] == {"value": {"doubleValue": threshold}}, key
+        assert evaluation["emptyResultState"] == empty, key
+        assert evaluation["notification"]["subscriptions"] == [{"destinationId": destination.id}], key
+        assert f"FROM {table}" in alerts[key].inputs["queryText"], key
+    assert "MAX(`last_event_time`)" in alerts["freshness"].inputs["queryText"]
+    assert f"INTERVAL {ops.slo.latency_window_minutes} MINUTES" in alerts["latencyP99"].inputs["queryText"]
+
+
+def test_the_latency_objective_is_the_slo_section_s_else_the_capacity_model_s() -> None:
+    from stack_config.operations import DEFAULT_P99_LATENCY_SECONDS, SloConfig
+
+    assert SloConfig.model_validate({"p99LatencySeconds": 2.5}).p99_latency(4.0) == 2.5
+    assert SloConfig().p99_latency(4.0) == 4.0
+    assert SloConfig().p99_latency(None) == DEFAULT_P99_LATENCY_SECONDS
+
+
+def test_no_slo_alerts_without_operations() -> None:
+    from layers.serving import slo_alerts_args
+    from stack_config.loader import parse_stack_config
+
+    raw = raw_stack_config("dev")
+    assert slo_alerts_args(parse_stack_config(raw, "dev")) is not None
+    del raw["operations"]
+    assert slo_alerts_args(parse_stack_config(raw, "dev")) is None
+
+
+def test_the_slo_figures_on_the_gold_database_match_the_latencies_written(tmp_path: Any) -> None:
+    """The freshness and latency queries, rendered for SQLite, over rows the gold upsert writes with known
+    latencies: p50/p99 are the nearest-rank percentiles of exactly those latencies (streaming_jobs.metrics)."""
+    from datetime import UTC, datetime, timedelta
+
+    from components.serving_dashboards import freshness_query, latency_query
+    from streaming_jobs.metrics import percentile
+    from streaming_jobs.serving.connections import SqliteSession
+    from streaming_jobs.serving.migrate import migrate
+    from streaming_jobs.serving.schema import GOLD_TABLES
+    from streaming_jobs.serving.upsert import GoldBatch, apply_batch
+
+    now = datetime.now(UTC)
+    ts = lambda t: t.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]  # noqa: E731
+    # 40 rows in the window, latencies 0.25 s .. 10 s, newest event 90 s ago; one old row outside the window.
+    latencies = [0.25 * (i + 1) for i in range(40)]
+    written = now - timedelta(seconds=60)
+    columns = GOLD_TABLES["symbol_window_metrics"].column_names
+
+    def row(symbol: str, updated: datetime, latency: float) -> tuple[Any, ...]:
+        values = {
+            "window_start": ts(updated - timedelta(minutes=2)),
+            "window_end": ts(updated - timedelta(minutes=1)),
+            "symbol": symbol,
+            "batch_id": 3,
+            "updated_at": ts(updated),
+            "last_event_time": ts(updated - timedelta(seconds=latency)),
+        }
+        return tuple(values.get(c, 0) for c in columns)
+
+    rows = [row(f"S{i:02d}", written - timedelta(seconds=30 - lat), lat) for i, lat in enumerate(latencies)]
+    rows.append(row("OLD", now - timedelta(hours=2), 999.0))
+    session = SqliteSession(tmp_path / "gold.db")
+    try:
+        migrate(session)
+        assert session.query(freshness_query(dialect="sqlite")) == [], "an empty gold table has no figure"
+        assert session.query(latency_query(lookback_minutes=15, dialect="sqlite")) == []
+        assert apply_batch(session, GoldBatch("gold_metrics", 3, {"symbol_window_metrics": rows}))
+        ((p50, p99),) = session.query(latency_query(lookback_minutes=15, dialect="sqlite"))
+        assert p50 == pytest.approx(percentile(latencies, 50), abs=0.01)
+        assert p99 == pytest.approx(percentile(latencies, 99), abs=0.01)
+        ((staleness,),) = session.query(freshness_query(dialect="sqlite"))
+        # Every in-window row's newest event is updated_at - latency = written - 30 s, i.e. 90 s before now.
+        assert staleness == pytest.approx(90.0, abs=5)
+    finally:
+        session.close()

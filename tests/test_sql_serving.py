@@ -766,10 +766,14 @@ def test_one_sql_alert_per_alert_rule_mails_the_configured_destination(stack_pla
     values, _ = stack_config_values(stack_plan.stack)
     rules = [r["name"] for r in json.loads(values[f"{NS}:databricks"])["streaming"]["alertRules"]]
     dashboards = _dashboards_config(stack_plan.stack)
-    destination = only(stack_plan, DESTINATION)
+    destination = stack_plan.one(DESTINATION, "serving-dashboards-alerts-email")
     assert destination.inputs["config"] == {"email": {"addresses": dashboards["notificationEmails"]}}
     catalog = only(stack_plan, CATALOG).inputs["name"]
-    alerts = {a.name.removeprefix("serving-dashboards-alert-"): a for a in stack_plan.of_type(ALERT)}
+    alerts = {
+        a.name.removeprefix("serving-dashboards-alert-"): a
+        for a in stack_plan.of_type(ALERT)
+        if a.name.startswith("serving-dashboards-alert-")
+    }
     assert sorted(alerts) == sorted(rules) and rules
     runtime_sp = next(r for r in stack_plan.resources if r.type == "databricks:index/servicePrincipal:ServicePrincipal")
     for rule, alert in alerts.items():
