@@ -18,7 +18,7 @@ from layers.placement import Placement
 from layers.processing import build_processing, build_storage, build_workspace
 from layers.producers import build_producers
 from layers.serving import build_dashboards, build_database
-from stack_config import StackConfig
+from stack_config import StackConfig, capacity_model
 
 
 @dataclass(frozen=True)
@@ -76,4 +76,8 @@ class Platform(pulumi.ComponentResource):
         # Last: it watches what the layers above built.
         operations = build_operations(config, place, foundation, storage, database, ingestion)
         self.outputs.update(operations.outputs)
+        # The load the stack is sized for, as the capacity model judged it (`pulumi stack output capacity`).
+        capacity = capacity_model.report(config)
+        if capacity is not None:
+            self.outputs["capacity"] = capacity_model.summary(capacity)
         self.register_outputs(self.outputs)

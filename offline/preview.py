@@ -126,7 +126,8 @@ def render_counts(plan: Plan, out: TextIO) -> None:
 def render_outputs(plan: Plan, out: TextIO) -> None:
     out.write("\nOutputs:\n")
     for key in sorted(plan.outputs):
-        out.write(f"  {key}: {plan.outputs[key]}\n")
+        value = "(the capacity table below)" if key == "capacity" else plan.outputs[key]
+        out.write(f"  {key}: {value}\n")
 
 
 def render_secrets(plan: Plan, out: TextIO) -> None:
@@ -140,25 +141,15 @@ def render_secrets(plan: Plan, out: TextIO) -> None:
         out.write(f"  {secret.key}: {secret.why}\n    {secret.set_command(plan.stack)}\n")
 
 
-def render_capacity(config: dict[str, str], out: TextIO) -> None:
-    """The capacity table (stack_config/capacity_model.py): needed, configured and headroom per resource.
+def render_capacity(plan: Plan, out: TextIO) -> None:
+    """The capacity table the program computed (its `capacity` output, stack_config/capacity_model.py)."""
+    from stack_config import capacity_model
 
-    The program has validated the same values already, so parsing them again cannot fail here; a stack
-    that declares no load gets one line saying so."""
-    from stack_config import capacity_model, parse_stack_config
-
-    prefix = "rta-platform:"
-    raw: dict[str, object] = {}
-    for key, value in config.items():
-        if key.startswith(prefix):
-            raw[key[len(prefix) :]] = json.loads(value) if value[:1] in "[{" else value
-        elif key == "azure-native:location":
-            raw["location"] = value
-    report = capacity_model.report(parse_stack_config(raw, "preview"))
-    if report is None:
+    table = plan.outputs.get("capacity")
+    if not isinstance(table, dict):
         out.write("\nCapacity: no `capacity` section, so no declared load to check (docs/capacity.md)\n")
         return
-    out.write("\n" + "\n".join(capacity_model.render_table(report)) + "\n")
+    out.write("\n" + "\n".join(capacity_model.render_table(table)) + "\n")
 
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout, root: Path = REPO_ROOT) -> int:
@@ -234,7 +225,7 @@ def _main(argv: list[str] | None, out: TextIO, root: Path) -> int:
     render_secrets(plan, out)
     config, secret_keys = stack_config_values(args.stack, root)
     effective = {**config, **{k: str(v) for k, v in overrides.items()}}
-    render_capacity(effective, out)
+    render_capacity(plan, out)
     render_examples(effective, secret_keys, out)
     try:
         plan.write(json_path)

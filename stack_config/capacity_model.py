@@ -46,10 +46,10 @@ import functools
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from stack_config.model import StackConfig
@@ -422,21 +422,51 @@ def capacity_problems(config: StackConfig) -> list[str]:
     return result.failures if result is not None else []
 
 
-def render_table(result: Report) -> list[str]:
-    """The preview's capacity table: needed, configured, headroom per resource, then the trigger settings."""
+def summary(result: Report) -> dict[str, Any]:
+    """The report as plain data: the stack output `capacity` (`pulumi stack output capacity`), which the
+    offline preview prints with `render_table`, so the table is what the program computed."""
+    t = result.triggers
+    return {
+        "load": result.load.describe(),
+        "p99Seconds": result.load.p99_seconds,
+        "checks": [
+            {
+                "resource": c.resource,
+                "key": c.key,
+                "unit": c.unit,
+                "needed": round(c.needed, 2),
+                "configured": c.configured,
+                "ok": c.ok,
+                # None: nothing is needed, so any setting has unbounded headroom (JSON has no infinity).
+                "headroomPercent": round(c.headroom_percent, 1) if math.isfinite(c.headroom_percent) else None,
+            }
+            for c in result.checks
+        ],
+        "triggers": {
+            "stageBudgetSeconds": round(t.stage_budget_seconds, 2),
+            "interval": t.interval,
+            "maxOffsetsPerTrigger": t.max_offsets_per_trigger,
+        },
+        "problems": list(result.problems),
+    }
+
+
+def render_table(table: Mapping[str, Any]) -> list[str]:
+    """The preview's capacity table from `summary`: needed, configured, headroom per resource, then the triggers."""
     rows = [("resource", "key", "needed", "configured", "headroom")]
-    for c in result.checks:
-        headroom = "NOT ENOUGH" if not c.ok else f"{c.headroom_percent:+,.0f} %"
+    for c in table["checks"]:
+        headroom = c["headroomPercent"]
+        shown = "NOT ENOUGH" if not c["ok"] else "unbounded" if headroom is None else f"{headroom:+,.0f} %"
         rows.append(
-            (c.resource, c.key, f"{_num(round(c.needed, 2))} {c.unit}", f"{_num(c.configured)} {c.unit}", headroom)
+            (c["resource"], c["key"], f"{_num(c['needed'])} {c['unit']}", f"{_num(c['configured'])} {c['unit']}", shown)
         )
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    lines = [f"Capacity (stack_config/capacity_model.py, docs/capacity.md): {result.load.describe()}"]
+    lines = [f"Capacity (stack_config/capacity_model.py, docs/capacity.md): {table['load']}"]
     lines += ["  " + "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
-    t = result.triggers
+    t = table["triggers"]
     lines.append(
-        f"  triggers: p99 {result.load.p99_seconds:g} s over 3 stages = {t.stage_budget_seconds:.2f} s each; "
-        f"interval {t.interval or 'back to back'}; bronze maxOffsetsPerTrigger {t.max_offsets_per_trigger:,}"
+        f"  triggers: p99 {table['p99Seconds']:g} s over 3 stages = {t['stageBudgetSeconds']:.2f} s each; "
+        f"interval {t['interval'] or 'back to back'}; bronze maxOffsetsPerTrigger {int(t['maxOffsetsPerTrigger']):,}"
     )
-    lines += [f"  problem: {p}" for p in result.problems]
+    lines += [f"  problem: {p}" for p in table["problems"]]
     return lines

@@ -239,3 +239,38 @@ def test_the_jobs_take_their_trigger_settings_from_the_model(prod_plan: Any, sca
         assert bronze[bronze.index("--max-offsets-per-trigger") + 1] == cap
         assert "--trigger-interval" not in bronze
         assert "--max-offsets-per-trigger" not in params(plan, "silver")
+
+
+def test_the_stack_exports_the_model_s_report_and_the_preview_prints_that(scale_plan: Any) -> None:
+    import io
+
+    from offline import preview
+
+    report = m.report(parse_stack_config(_raw("scale"), "scale"))
+    assert report is not None
+    exported = scale_plan.outputs["capacity"]
+    assert [(c["key"], c["configured"], c["ok"]) for c in exported["checks"]] == [
+        (c.key, c.configured, c.ok) for c in report.checks
+    ]
+    assert exported["triggers"]["maxOffsetsPerTrigger"] == report.triggers.max_offsets_per_trigger
+    # The preview renders the plan's output: a doctored output shows up as it is.
+    exported["checks"][0]["configured"] = 1
+    exported["checks"][0]["ok"] = False
+    out = io.StringIO()
+    try:
+        preview.render_capacity(scale_plan, out)
+    finally:
+        exported["checks"][0].update(configured=report.checks[0].configured, ok=report.checks[0].ok)
+    first = out.getvalue().splitlines()[3]
+    assert "NOT ENOUGH" in first, first
+
+
+def test_a_stack_without_a_declared_load_exports_no_capacity_and_says_so() -> None:
+    import io
+
+    from offline import preview
+    from offline.plan import Plan
+
+    out = io.StringIO()
+    preview.render_capacity(Plan(project="p", stack="s", preview=True, resources=[], outputs={}), out)
+    assert "no `capacity` section" in out.getvalue()
