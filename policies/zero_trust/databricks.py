@@ -317,6 +317,91 @@ def cluster_policy_access_mode(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
         yield f"data_security_mode rule {dict(rule)} allows modes outside {sorted(ACCESS_MODES)}."
 
 
+SPOT = frozenset({"SPOT_AZURE", "SPOT_WITH_FALLBACK_AZURE"})
+
+
+def _first_on_demand_ok(value: Any) -> bool:
+    if is_unknown(value):
+        return True
+    try:
+        return float(value) >= 1
+    except (TypeError, ValueError):
+        return False
+
+
+def _spot_spec_problems(label: str, spec: Mapping[str, Any]) -> Iterator[str]:
+    availability = dig(spec, "azureAttributes.availability")
+    if is_unknown(availability) or availability not in SPOT:
+        return
+    if availability == "SPOT_AZURE":
+        yield f"{label} uses SPOT_AZURE: without fallback it cannot start workers while Azure has no spot capacity."
+    if not _first_on_demand_ok(dig(spec, "azureAttributes.firstOnDemand")):
+        yield (
+            f"{label} puts the driver on spot (azureAttributes.firstOnDemand "
+            f"{dig(spec, 'azureAttributes.firstOnDemand')!r}, at least 1 keeps it on demand)."
+        )
+    price = dig(spec, "azureAttributes.spotBidMaxPrice")
+    if price is not None and not is_unknown(price) and float(price) != -1:
+        yield f"{label} bids at most {price} for spot VMs: they are evicted on price (-1: only for capacity)."
+
+
+def _spot_policy_problems(definition: Mapping[str, Any]) -> Iterator[str]:
+    rule = definition.get("azure_attributes.availability")
+    if not isinstance(rule, Mapping):
+        return  # the clusters it admits are judged as they are created
+    kind = rule.get("type")
+    values = [rule.get("value")] if kind == "fixed" else as_list(rule.get("values")) if kind == "allowlist" else None
+    if values is not None and not SPOT & set(values):
+        return
+    if "SPOT_AZURE" in (values or ["SPOT_AZURE"]):
+        yield f"azure_attributes.availability rule {dict(rule)} admits SPOT_AZURE (no fallback to on-demand)."
+    first = definition.get("azure_attributes.first_on_demand")
+    pinned = isinstance(first, Mapping) and (
+        (first.get("type") == "fixed" and _first_on_demand_ok(first.get("value")))
+        or (first.get("type") == "range" and _first_on_demand_ok(first.get("minValue")))
+    )
+    if not pinned:
+        yield "the policy admits spot workers without pinning azure_attributes.first_on_demand >= 1 (driver on demand)."
+    price = definition.get("azure_attributes.spot_bid_max_price")
+    if not (isinstance(price, Mapping) and price.get("type") == "fixed" and price.get("value") == -1):
+        yield "the policy admits spot workers without fixing azure_attributes.spot_bid_max_price to -1."
+
+
+@resource_policy(
+    Meta(
+        name="databricks-spot-driver-on-demand",
+        control="PD-04",
+        service=SVC,
+        severity=Severity.MEDIUM,
+        enforcement=EnforcementLevel.MANDATORY,
+        description=(
+            "Spot compute keeps its driver on demand: a cluster or job cluster on spot uses "
+            "SPOT_WITH_FALLBACK_AZURE with azureAttributes.firstOnDemand >= 1 and spotBidMaxPrice -1, and a cluster "
+            "policy that admits spot pins the same."
+        ),
+        why=(
+            "An evicted driver ends the run and every stream on it; without fallback a cluster cannot start when "
+            "Azure has no spot capacity, and a bid below -1's on-demand ceiling evicts on price "
+            "(Clusters API AzureAttributes; docs/capacity.md, Spot)."
+        ),
+        remediation=(
+            'Set azure_attributes={availability: "SPOT_WITH_FALLBACK_AZURE", first_on_demand: 1, '
+            "spot_bid_max_price: -1} (or ON_DEMAND_AZURE), and fix the same in the cluster policy."
+        ),
+        framework=None,
+    ),
+    [CLUSTER, JOB, CLUSTER_POLICY],
+)
+def spot_driver_on_demand(r: Res, _: Mapping[str, Any]) -> Iterator[str]:
+    if r.type == CLUSTER_POLICY:
+        definition = _parse_definition(r.get("definition"))
+        if isinstance(definition, Mapping):
+            yield from _spot_policy_problems(definition)
+        return
+    for label, spec in clusters_of(r):
+        yield from _spot_spec_problems(label, spec)
+
+
 @resource_policy(
     Meta(
         name="databricks-secret-scope-keyvault",
@@ -540,6 +625,7 @@ POLICIES = [
     cluster_access_mode,
     clusters_use_policy,
     cluster_policy_access_mode,
+    spot_driver_on_demand,
     secret_scope_keyvault,
     uc_grants,
     job_run_as_sp,

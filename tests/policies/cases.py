@@ -1100,6 +1100,62 @@ case(
     ],
     good=[job(), res(CLUSTER, "c", {"dataSecurityMode": "SINGLE_USER", "policyId": UNKNOWN})],
 )
+
+
+def spot_job(**azure: Any) -> PlannedResource:
+    base: Any = JOB_OK["jobClusters"]
+    cluster = {**base[0]["newCluster"], "azureAttributes": azure}
+    return job({"jobClusters": [{"jobClusterKey": "main", "newCluster": cluster}]})
+
+
+SPOT_RULES = {
+    "azure_attributes.availability": {"type": "fixed", "value": "SPOT_WITH_FALLBACK_AZURE"},
+    "azure_attributes.first_on_demand": {"type": "fixed", "value": 1},
+    "azure_attributes.spot_bid_max_price": {"type": "fixed", "value": -1},
+}
+
+
+def spot_policy(name: str, **rules: Any) -> PlannedResource:
+    return res(POLICY, name, {"definition": json.dumps({k.replace("__", "."): v for k, v in rules.items()})})
+
+
+case(
+    "databricks-spot-driver-on-demand",
+    "spot workers only with fallback, the driver on demand and no price eviction; in clusters and policies",
+    bad=[
+        spot_job(availability="SPOT_WITH_FALLBACK_AZURE", firstOnDemand=0, spotBidMaxPrice=-1),
+        spot_job(availability="SPOT_WITH_FALLBACK_AZURE", spotBidMaxPrice=-1),
+        spot_job(availability="SPOT_AZURE", firstOnDemand=1, spotBidMaxPrice=-1),
+        spot_job(availability="SPOT_WITH_FALLBACK_AZURE", firstOnDemand=1, spotBidMaxPrice=0.2),
+        res(
+            CLUSTER,
+            "c",
+            {"policyId": "p", "azureAttributes": {"availability": "SPOT_WITH_FALLBACK_AZURE", "firstOnDemand": 0}},
+        ),
+        spot_policy("p1", azure_attributes__availability=SPOT_RULES["azure_attributes.availability"]),
+        spot_policy(
+            "p2",
+            azure_attributes__availability={"type": "allowlist", "values": ["ON_DEMAND_AZURE", "SPOT_AZURE"]},
+            azure_attributes__first_on_demand={"type": "fixed", "value": 1},
+            azure_attributes__spot_bid_max_price={"type": "fixed", "value": -1},
+        ),
+        spot_policy(
+            "p3",
+            azure_attributes__availability=SPOT_RULES["azure_attributes.availability"],
+            azure_attributes__first_on_demand={"type": "range", "minValue": 0, "maxValue": 3},
+            azure_attributes__spot_bid_max_price={"type": "fixed", "value": -1},
+        ),
+    ],
+    good=[
+        job(),
+        spot_job(availability="ON_DEMAND_AZURE"),
+        spot_job(availability="SPOT_WITH_FALLBACK_AZURE", firstOnDemand=1, spotBidMaxPrice=-1),
+        spot_job(availability="SPOT_WITH_FALLBACK_AZURE", firstOnDemand=UNKNOWN, spotBidMaxPrice=-1),
+        res(POLICY, "p4", {"definition": json.dumps(SPOT_RULES)}),
+        spot_policy("p5", azure_attributes__availability={"type": "fixed", "value": "ON_DEMAND_AZURE"}),
+        res(POLICY, "p6", {"definition": '{"data_security_mode": {"type": "fixed", "value": "SINGLE_USER"}}'}),
+    ],
+)
 case(
     "databricks-cluster-policy-enforces-access-mode",
     "the definition pins a UC access mode",

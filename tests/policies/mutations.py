@@ -393,6 +393,15 @@ def _no_policy(plan: Plan) -> bool:
     return True
 
 
+@mutation("databricks-spot-driver-on-demand")
+def _driver_on_spot(plan: Plan) -> bool:
+    spec = _first_cluster_spec(plan)
+    if spec is None:
+        return False
+    spec["azureAttributes"] = {"availability": "SPOT_WITH_FALLBACK_AZURE", "firstOnDemand": 0, "spotBidMaxPrice": -1}
+    return True
+
+
 @mutation("databricks-cluster-policy-enforces-access-mode")
 def _open_policy(plan: Plan) -> bool:
     policy = pick(plan, DB + "clusterPolicy:ClusterPolicy")
