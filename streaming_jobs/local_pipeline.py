@@ -211,16 +211,16 @@ def start_stage(
         return {q.name: q}, None
     if stage == "silver":
         src = ParquetSource(str(paths.bronze), BRONZE_SCHEMA, settings.max_bronze_files_per_trigger).read(spark)
-        writer = SilverBatchWriter(
+        silver_writer = SilverBatchWriter(
             paths.silver_table, paths.quarantine_table, settings.rules, fail_after_trades=fail_after_commit
         )
-        q = start_silver(src, settings.rules, writer, root, trig)
+        q = start_silver(src, settings.rules, silver_writer, root, trig)
         return {q.name: q}, None
     if stage == "gold":
         prepare_gold_db(paths)
         gold_db = paths.gold_db
         sink = SqlGoldSink(lambda: SqliteSession(gold_db))
-        writer = GoldBatchWriter(
+        gold_writer = GoldBatchWriter(
             settings.alert_rules,
             [sink],
             on_commit=tracker.committed if tracker is not None else None,
@@ -229,8 +229,8 @@ def start_stage(
         src = paths.silver_table.read_stream(spark, settings.max_silver_files_per_trigger)
         if settings.observe_latency:
             src = observe_event_times(src, settings.latency_sample_every)
-        q = start_gold(src, settings.window, settings.rules.state_watermark, writer, root, trig)
-        return {q.name: q}, LocalPipeline({q.name: q}, sink, writer)
+        q = start_gold(src, settings.window, settings.rules.state_watermark, gold_writer, root, trig)
+        return {q.name: q}, LocalPipeline({q.name: q}, sink, gold_writer)
     raise ValueError(f"unknown stage {stage!r}")
 
 

@@ -64,7 +64,7 @@ def render_table() -> str:
             f"| {i} | `{meta.name}`{kind} | {meta.control} | {meta.severity.value} | {levels} | "
             f"{_cell(meta.description)} | {_cell(meta.why)} | {_cell(ref) or '-'} |"
         )
-    counts = {}
+    counts: dict[str, int] = {}
     for p in pack.ALL_POLICIES:
         counts[p.meta.enforcement.value] = counts.get(p.meta.enforcement.value, 0) + 1
     summary = f"{len(pack.ALL_POLICIES)} policies: " + ", ".join(
