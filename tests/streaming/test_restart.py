@@ -46,13 +46,6 @@ def _finish(spark: SparkSession, stage: str, paths: LocalPaths, settings: Pipeli
 
 
 @pytest.fixture(scope="module")
-def paths(tmp_path_factory: pytest.TempPathFactory) -> LocalPaths:
-    p = LocalPaths(Path(tmp_path_factory.mktemp("restart")))
-    p.create()
-    return p
-
-
-@pytest.fixture(scope="module")
 def settings(dataset: Dataset) -> PipelineSettings:
     return PipelineSettings(
         rules=dataset.rules,
@@ -65,8 +58,8 @@ def settings(dataset: Dataset) -> PipelineSettings:
     )
 
 
-def test_silver_stopped_then_crashed_between_tables_then_restarted(  # type: ignore[no-untyped-def]
-    spark, dataset: Dataset, paths: LocalPaths, settings
+def _silver_stopped_then_crashed_between_tables_then_restarted(
+    spark: SparkSession, dataset: Dataset, paths: LocalPaths, settings: PipelineSettings
 ) -> None:
     dataset.write_landing(paths.landing)
     _finish(spark, "bronze", paths, settings)
@@ -96,8 +89,8 @@ def test_silver_stopped_then_crashed_between_tables_then_restarted(  # type: ign
     assert quarantine == Counter((e.payload, e.expected_reason) for e in dataset.items if e.expected_reason)
 
 
-def test_gold_stopped_then_crashed_after_commit_then_restarted(  # type: ignore[no-untyped-def]
-    spark, dataset: Dataset, paths: LocalPaths, settings
+def _gold_stopped_then_crashed_after_commit_then_restarted(
+    spark: SparkSession, dataset: Dataset, paths: LocalPaths, settings: PipelineSettings
 ) -> None:
     # 1. Stopped mid-way.
     queries, pipeline = start_stage("gold", spark, paths, settings)
@@ -133,10 +126,15 @@ def test_gold_stopped_then_crashed_after_commit_then_restarted(  # type: ignore[
         db.close()
 
 
-def test_local_checkpoints_are_written_without_hadoop_checksums(paths: LocalPaths) -> None:
-    """The restarts above ran on local_session's checkpoint manager and checksum-free file system
-    (LOCAL_FILESYSTEM_CONF): their logs are complete and carry no .crc side files."""
-    offsets = list(paths.checkpoints.glob("*/offsets/*"))
-    commits = list(paths.checkpoints.glob("*/commits/*"))
-    assert offsets and commits, "the restart tests should have left checkpoints"
+def test_silver_then_gold_stopped_crashed_and_restarted(  # type: ignore[no-untyped-def]
+    spark, dataset: Dataset, tmp_path: Path, settings: PipelineSettings
+) -> None:
+    """One self-contained run: gold reads what silver's restarts wrote, so the two are one scenario."""
+    paths = LocalPaths(tmp_path)
+    paths.create()
+    _silver_stopped_then_crashed_between_tables_then_restarted(spark, dataset, paths, settings)
+    _gold_stopped_then_crashed_after_commit_then_restarted(spark, dataset, paths, settings)
+    # The restarts ran on local_session's checkpoint manager and checksum-free file system
+    # (LOCAL_FILESYSTEM_CONF): their logs are complete and carry no .crc side files.
+    assert list(paths.checkpoints.glob("*/offsets/*")) and list(paths.checkpoints.glob("*/commits/*"))
     assert not list(paths.root.rglob("*.crc")), "a checksum file: the local file system settings are not in effect"
