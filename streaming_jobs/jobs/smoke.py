@@ -8,7 +8,8 @@ anything:
 * every PySpark API the deployed jobs call exists, with the keyword parameters they pass (REQUIRED_APIS;
   tests/streaming/test_smoke.py keeps the list complete by reading the jobs' source);
 * every semantics setting (ANSI mode, ...) is in force as the cluster started, before the job sets
-  anything itself;
+  anything itself, and so is the stateful stages' state store (runtime.STATEFUL_CLUSTER_CONF: it runs on
+  silver's cluster);
 
 then runs one tiny pass of the real bronze -> silver -> gold code with `availableNow` triggers on Delta
 tables in a scratch schema: a handful of events (a duplicate, a malformed record and an unknown symbol
@@ -29,7 +30,7 @@ from typing import Any
 from streaming_jobs.config import ConfigError, ValidationRules, parse_interval
 from streaming_jobs.jobs.common import JobArgumentParser
 from streaming_jobs.manifest import SMOKE_JOB
-from streaming_jobs.runtime import SPARK_LINE, SPARK_SEMANTICS, spark_line
+from streaming_jobs.runtime import SPARK_LINE, SPARK_SEMANTICS, STATEFUL_CLUSTER_CONF, spark_line
 
 log = logging.getLogger("streaming_jobs.smoke")
 
@@ -407,8 +408,9 @@ def main(argv: Sequence[str]) -> None:
     from streaming_jobs.jobs.common import configure
 
     spark = SparkSession.builder.getOrCreate()
-    # Before the job sets anything: what the cluster itself runs with.
-    problems = preflight(spark)
+    # Before the job sets anything: what the cluster itself runs with. The smoke job runs on silver's cluster
+    # (components/databricks_jobs.py), a stateful stage's: Databricks' RocksDB state store must be in force.
+    problems = preflight(spark) + settings_problems(conf_getter(spark), STATEFUL_CLUSTER_CONF)
     if not missing_apis(api_owners(spark)):  # without its APIs the pass could only crash
         problems += run_pass(configure(spark), cfg)
     if problems:
