@@ -60,6 +60,12 @@ DBX_SCHEMA = "databricks:index/schema:Schema"
 CC_SERVICE_ACCOUNT = "confluentcloud:index/serviceAccount:ServiceAccount"
 CC_ROLE_BINDING = "confluentcloud:index/roleBinding:RoleBinding"
 CC_CLUSTER = "confluentcloud:index/kafkaCluster:KafkaCluster"
+KUSTO_CLUSTER = "azure-native:kusto:Cluster"
+KUSTO_MANAGED_ENDPOINT = "azure-native:kusto:ManagedPrivateEndpoint"
+KUSTO_EVENTHUB_CONNECTION = "azure-native:kusto:EventHubDataConnection"
+FUNCTION_APP = "azure-native:web:WebApp"
+SUBNET = "azure-native:network:Subnet"
+SECRET = "azure-native:keyvault:Secret"
 
 # Built-in role GUIDs (components/roles.py names them; the plan carries only the GUID).
 EVENT_HUBS_DATA_SENDER = "2b629674-e913-4c01-ae53-ef4638d8f975"
@@ -67,6 +73,7 @@ EVENT_HUBS_DATA_RECEIVER = "a638d3c7-ab3a-418d-83e6-5f17a39d4fde"
 STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+STORAGE_BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
 
 
 @dataclass
@@ -105,11 +112,25 @@ def role_grants(ix: PlanIndex, role_guid: str, scopes: Iterable[PlannedResource]
         ra
         for ra in ix.of_type(ROLE_ASSIGNMENT)
         if str(ra.inputs.get("roleDefinitionId", "")).endswith(role_guid)
-        and ({r.urn for t in (*PRIVATE_DNS_ZONES_TYPES, HUB, CONTAINER, KEY) for r in ix.linked(ra, "scope", t)} & urns)
+        and ({r.urn for t in SCOPE_TYPES for r in ix.linked(ra, "scope", t)} & urns)
     ]
 
 
+def held_by(
+    ix: PlanIndex, grants: Iterable[PlannedResource], identities: list[PlannedResource]
+) -> list[PlannedResource]:
+    """The grants whose principal is one of `identities`: a flow's grant must be its caller's, not anyone's."""
+    urns = {i.urn for i in identities}
+    return [g for g in grants if {i.urn for i in ix.linked(g, "principalId", IDENTITY)} & urns]
+
+
+def named_identity(ix: PlanIndex, key: str) -> list[PlannedResource]:
+    """The platform identity for one job (components/identity.py names them `<component>-<key>`)."""
+    return [i for i in ix.of_type(IDENTITY) if i.name.endswith(f"-{key}")]
+
+
 PRIVATE_DNS_ZONES_TYPES = (STORAGE, VAULT, NAMESPACE, SQL_SERVER, WORKSPACE)
+SCOPE_TYPES = (*PRIVATE_DNS_ZONES_TYPES, HUB, CONTAINER, KEY, SECRET)
 
 
 def principal_of(ix: PlanIndex, ra: PlannedResource) -> str:
@@ -121,7 +142,7 @@ def principal_of(ix: PlanIndex, ra: PlannedResource) -> str:
 
 
 def _grant_text(ix: PlanIndex, ra: PlannedResource, role: str) -> str:
-    scopes = [r.name for t in (*PRIVATE_DNS_ZONES_TYPES, HUB, CONTAINER, KEY) for r in ix.linked(ra, "scope", t)]
+    scopes = [r.name for t in SCOPE_TYPES for r in ix.linked(ra, "scope", t)]
     return f"{role} on {', '.join(scopes)} ({ra.name})"
 
 
@@ -170,13 +191,19 @@ def trusted_service_path(vault: PlannedResource) -> list[str]:
 # ----------------------------------------------------------------------------- flows
 
 
-def _eventhubs(ix: PlanIndex, role: str, role_name: str, vnets: list[PlannedResource]) -> Resolution:
+def _eventhubs(
+    ix: PlanIndex, role: str, role_name: str, caller: list[PlannedResource], vnets: list[PlannedResource]
+) -> Resolution:
     res = Resolution()
+    res.need("principal", [i.name for i in caller], "the caller's identity is not in the plan")
     for ns in ix.of_type(NAMESPACE):
         hubs = [h for h in ix.of_type(HUB) if ns in ix.linked(h, "namespaceName", NAMESPACE)]
-        grants = role_grants(ix, role, [ns, *hubs])
-        res.need("principal", sorted({principal_of(ix, g) for g in grants}), f"nobody holds {role_name}")
-        res.grant.extend(_grant_text(ix, g, role_name) for g in grants)
+        grants = held_by(ix, role_grants(ix, role, [ns, *hubs]), caller)
+        res.need(
+            "grant",
+            [_grant_text(ix, g, role_name) for g in grants],
+            f"{', '.join(i.name for i in caller) or 'the caller'} holds no {role_name} on {ns.name} or its hubs",
+        )
         res.need(
             "network", private_path(ix, ns, "namespace", vnets), f"no private endpoint to {ns.name} resolvable there"
         )
@@ -185,14 +212,115 @@ def _eventhubs(ix: PlanIndex, role: str, role_name: str, vnets: list[PlannedReso
 
 def producer_to_event_hubs(ix: PlanIndex) -> Resolution:
     """The producer's identity sends to the trades hub (Event Hubs Data Sender); it runs in the platform VNet."""
-    return _eventhubs(ix, EVENT_HUBS_DATA_SENDER, "Azure Event Hubs Data Sender", platform_vnets(ix))
+    return _eventhubs(
+        ix, EVENT_HUBS_DATA_SENDER, "Azure Event Hubs Data Sender", named_identity(ix, "producer"), platform_vnets(ix)
+    )
 
 
 def bronze_from_event_hubs(ix: PlanIndex) -> Resolution:
     """The bronze job reads through the Unity Catalog service credential of the processor identity."""
-    res = _eventhubs(ix, EVENT_HUBS_DATA_RECEIVER, "Azure Event Hubs Data Receiver", caller_vnets_databricks(ix))
-    credentials = [c.name for c in ix.of_type(DBX_CREDENTIAL) if c.inputs.get("purpose") == "SERVICE"]
-    res.need("grant", [f"service credential {c}" for c in credentials], "no Unity Catalog service credential")
+    credentials = [c for c in ix.of_type(DBX_CREDENTIAL) if c.inputs.get("purpose") == "SERVICE"]
+    caller = [i for c in credentials for i in ix.linked(c, "azureManagedIdentity", IDENTITY)]
+    res = _eventhubs(
+        ix, EVENT_HUBS_DATA_RECEIVER, "Azure Event Hubs Data Receiver", caller, caller_vnets_databricks(ix)
+    )
+    res.need("grant", [f"service credential {c.name}" for c in credentials], "no Unity Catalog service credential")
+    return res
+
+
+def kusto_from_event_hubs(ix: PlanIndex) -> Resolution:
+    """The hot path's data connection reads the trades hub as the identity it names (Data Receiver), through
+    the cluster's managed private endpoint to the namespace (the namespace refuses public traffic).
+
+    Sources: https://learn.microsoft.com/azure/data-explorer/ingest-data-event-hub-overview (managed identity
+    authentication: the identity needs Azure Event Hubs Data Receiver);
+    https://learn.microsoft.com/azure/data-explorer/security-network-managed-private-endpoint-create (managed
+    private endpoints to an Event Hubs namespace, group id "namespace").
+    """
+    res = Resolution()
+    for connection in ix.of_type(KUSTO_EVENTHUB_CONNECTION):
+        caller = ix.linked(connection, "managedIdentityResourceId", IDENTITY)
+        res.need("principal", [i.name for i in caller], f"{connection.name} reads as no identity of this stack")
+        hubs = ix.linked(connection, "eventHubResourceId", HUB)
+        namespaces = [ns for h in hubs for ns in ix.linked(h, "namespaceName", NAMESPACE)]
+        grants = held_by(ix, role_grants(ix, EVENT_HUBS_DATA_RECEIVER, [*hubs, *namespaces]), caller)
+        res.need(
+            "grant",
+            [_grant_text(ix, g, "Azure Event Hubs Data Receiver") for g in grants],
+            f"{connection.name}'s identity holds no Azure Event Hubs Data Receiver on its hub",
+        )
+        endpoints = [
+            f"{mpe.name} (managed private endpoint, group namespace)"
+            for mpe in ix.of_type(KUSTO_MANAGED_ENDPOINT)
+            if mpe.inputs.get("groupId") == "namespace"
+            and {n.urn for n in namespaces} & {n.urn for n in ix.linked(mpe, "privateLinkResourceId", NAMESPACE)}
+        ]
+        res.need("network", endpoints, f"no managed private endpoint from the cluster to {connection.name}'s namespace")
+    return res
+
+
+def _function_vnets(ix: PlanIndex, app: PlannedResource) -> list[PlannedResource]:
+    """The VNet a function app's outbound calls leave from: its integration subnet's."""
+    return [
+        v for sn in ix.linked(app, "virtualNetworkSubnetId", SUBNET) for v in ix.linked(sn, "virtualNetworkName", VNET)
+    ]
+
+
+def poller_to_key_vault(ix: PlanIndex) -> Resolution:
+    """The poller's app settings resolve Key Vault references as the identity `keyVaultReferenceIdentity`
+    names (Key Vault Secrets User on the secret), from its integration VNet through the vault's private endpoint.
+
+    Source: https://learn.microsoft.com/azure/app-service/app-service-key-vault-references (references use
+    the system-assigned identity unless keyVaultReferenceIdentity names a user-assigned one; a
+    network-restricted vault must accept traffic from the app's virtual network, not its outbound IPs).
+    """
+    res = Resolution()
+    for app in ix.of_type(FUNCTION_APP):
+        caller = ix.linked(app, "keyVaultReferenceIdentity", IDENTITY)
+        res.need("principal", [i.name for i in caller], f"{app.name} sets no keyVaultReferenceIdentity of this stack")
+        for vault in ix.of_type(VAULT):
+            secrets = [sc for sc in ix.of_type(SECRET) if vault in ix.linked(sc, "vaultName", VAULT)]
+            grants = held_by(ix, role_grants(ix, KEY_VAULT_SECRETS_USER, [vault, *secrets]), caller)
+            res.need(
+                "grant",
+                [_grant_text(ix, g, "Key Vault Secrets User") for g in grants],
+                f"{app.name}'s reference identity may read no secret of {vault.name}",
+            )
+            res.need(
+                "network",
+                private_path(ix, vault, "vault", _function_vnets(ix, app)),
+                f"no vault endpoint to {vault.name} resolvable from {app.name}'s integration VNet",
+            )
+    return res
+
+
+def poller_to_host_storage(ix: PlanIndex) -> Resolution:
+    """The Functions host reaches its storage with the app's identity (Storage Blob Data Owner), over the
+    account's blob private endpoint from the integration VNet (identity-based host storage, no keys).
+
+    Source: https://learn.microsoft.com/azure/azure-functions/functions-reference#connecting-to-host-storage-with-an-identity
+    (Storage Blob Data Owner for the host's blob connection).
+    """
+    res = Resolution()
+    for app in ix.of_type(FUNCTION_APP):
+        caller = ix.linked(app, "identity", IDENTITY)
+        res.need("principal", [i.name for i in caller], f"{app.name} runs as no identity of this stack")
+        # AzureWebJobsStorage__accountName and the deployment container name the host's account.
+        accounts = {a.urn: a for prop in ("siteConfig", "functionAppConfig") for a in ix.linked(app, prop, STORAGE)}
+        if not accounts:
+            res.problems.append(f"no network: {app.name} names no host storage account of this stack")
+        for account in accounts.values():
+            grants = held_by(ix, role_grants(ix, STORAGE_BLOB_DATA_OWNER, [account]), caller)
+            res.need(
+                "grant",
+                [_grant_text(ix, g, "Storage Blob Data Owner") for g in grants],
+                f"{app.name}'s identity is no Storage Blob Data Owner on {account.name}",
+            )
+            res.need(
+                "network",
+                private_path(ix, account, "blob", _function_vnets(ix, app)),
+                f"no blob endpoint to {account.name} resolvable from {app.name}'s integration VNet",
+            )
     return res
 
 
@@ -312,8 +440,15 @@ def secret_scope_to_key_vault(ix: PlanIndex) -> Resolution:
         vaults = [v for v in ix.of_type(VAULT) if v.urn in scope.property_dependencies.get("keyvaultMetadata", [])]
         vaults = vaults or ix.of_type(VAULT)
         for vault in vaults:
-            grants = role_grants(ix, KEY_VAULT_SECRETS_USER, [vault])
-            res.need("principal", sorted({principal_of(ix, g) for g in grants}), "nobody holds Key Vault Secrets User")
+            # The AzureDatabricks first-party application, not a platform identity (those are other flows).
+            grants = [
+                g for g in role_grants(ix, KEY_VAULT_SECRETS_USER, [vault]) if not ix.linked(g, "principalId", IDENTITY)
+            ]
+            res.need(
+                "principal",
+                sorted({principal_of(ix, g) for g in grants}),
+                "the AzureDatabricks application holds no Key Vault Secrets User",
+            )
             res.grant.extend(_grant_text(ix, g, "Key Vault Secrets User") for g in grants)
             res.need("network", trusted_service_path(vault), f"{vault.name} does not let trusted services through")
     return res
@@ -468,6 +603,23 @@ FLOWS: tuple[Flow, ...] = (
         (("B", "LAKE"), ("S", "LAKE"), ("G", "LAKE")),
         _both(DBX_EXTERNAL_LOCATION),
         jobs_to_lake,
+    ),
+    Flow(
+        "hot-path->eventhubs",
+        "Kusto data connection",
+        "Event Hubs",
+        (("EH", "KQL"),),
+        _both(KUSTO_EVENTHUB_CONNECTION),
+        kusto_from_event_hubs,
+    ),
+    Flow("poller->keyvault", "API poller", "Key Vault", (("KV", "P"),), _both(FUNCTION_APP), poller_to_key_vault),
+    Flow(
+        "poller->host-storage",
+        "API poller",
+        "its host storage",
+        (("P", "FST"),),
+        _both(FUNCTION_APP),
+        poller_to_host_storage,
     ),
     Flow("gold->sql", "gold job", "Azure SQL", (("G", "SQL"),), _both(SQL_SERVER, DBX_JOB), gold_to_sql),
     Flow(

@@ -25,7 +25,7 @@ def test_every_applicable_flow_resolves_in_the_shipped_stacks(
         for flow_id, res in report.resolved.items():
             assert res.principal and res.grant and res.network, (plan.stack, flow_id, res)
     # Between them the shipped stacks exercise every declared flow.
-    exercised = {f for p in (prod_preview_plan, confluent_preview_plan) for f in evaluate(p).resolved}
+    exercised = {f for p in (dev_preview_plan, prod_preview_plan, confluent_preview_plan) for f in evaluate(p).resolved}
     assert exercised == {f.id for f in FLOWS}
 
 
@@ -48,7 +48,7 @@ BREAKS: dict[str, tuple[str, Callable[[Plan], Plan], str]] = {
     "producer->eventhubs": (
         "prod_preview_plan",
         lambda p: _without(p, lambda r: r.name == "eventstreaming-ra-producer"),
-        "no principal: nobody holds Azure Event Hubs Data Sender",
+        "no grant: identities-producer holds no Azure Event Hubs Data Sender on eventstreaming-ehns or its hubs",
     ),
     "producer->confluent": (
         "confluent_preview_plan",
@@ -87,6 +87,21 @@ BREAKS: dict[str, tuple[str, Callable[[Plan], Plan], str]] = {
         lambda p: _without(p, lambda r: r.name == "serving-pe-sqlServer"),
         "no network: no sqlServer endpoint to serving-server resolvable from the platform VNet",
     ),
+    "hot-path->eventhubs": (
+        "dev_preview_plan",
+        lambda p: _without(p, lambda r: r.name == "hot-path-mpe-eventhubs"),
+        "no network: no managed private endpoint from the cluster to hot-path-eventhubs's namespace",
+    ),
+    "poller->keyvault": (
+        "dev_preview_plan",
+        lambda p: _without(p, lambda r: r.name == "api-poller-ra-secret-trades-api-key"),
+        "no grant: api-poller-func's reference identity may read no secret of keyvault-kv",
+    ),
+    "poller->host-storage": (
+        "dev_preview_plan",
+        lambda p: _without(p, lambda r: r.name == "api-poller-st-pe-blob-dns"),
+        "no network: no blob endpoint to api-poller-st resolvable from api-poller-func's integration VNet",
+    ),
     "secret-scope->keyvault": (
         "prod_preview_plan",
         lambda p: _edited(p, "keyvault-kv", _no_bypass),
@@ -98,6 +113,19 @@ BREAKS: dict[str, tuple[str, Callable[[Plan], Plan], str]] = {
         "datalake-st unwraps cmk-lake as ['identities-lake-cmk'], which holds no role on it",
     ),
 }
+
+
+def test_a_grant_counts_only_for_the_flow_whose_caller_holds_it(dev_preview_plan: Plan) -> None:
+    # Kusto's Data Receiver grant on the same hub must not stand in for the bronze job's, nor the poller's
+    # secret role for the AzureDatabricks application's.
+    report = evaluate(
+        _without(
+            dev_preview_plan,
+            lambda r: r.name in ("eventstreaming-ra-processor", "keyvault-ra-azure-databricks-secret-scope"),
+        )
+    )
+    assert {"bronze->eventhubs", "secret-scope->keyvault"} <= set(report.broken)
+    assert "hot-path->eventhubs" not in report.broken and "poller->keyvault" not in report.broken
 
 
 def test_every_flow_has_a_breaking_case() -> None:
