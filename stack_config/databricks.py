@@ -94,15 +94,18 @@ class ClusterPolicyConfig(Section):
     # Node types clusters may use; the first is the default.
     node_types: tuple[AzureVmSize, ...] = Field(default=("Standard_D4ds_v5",), min_length=1)
     min_workers: int = Field(default=1, ge=1, le=100)
-    max_workers: int = Field(default=4, ge=1, le=100)
+    max_workers: int = Field(default=4, ge=2, le=100)
     # Interactive (all-purpose) clusters must stop after this many idle minutes.
     autotermination_minutes: int = Field(default=30, ge=10, le=240)
 
     @model_validator(mode="after")
     def _consistent(self) -> ClusterPolicyConfig:
         problems: list[str] = []
-        if self.min_workers > self.max_workers:
-            problems.append(f"minWorkers {self.min_workers} must not exceed maxWorkers {self.max_workers}")
+        if self.min_workers >= self.max_workers:
+            problems.append(
+                f"minWorkers {self.min_workers} must be below maxWorkers {self.max_workers} (job clusters autoscale "
+                "between them, and Databricks needs max_workers strictly greater than min_workers)"
+            )
         version = self.spark_version.split(".x")[0].split(".")
         major, minor = int(version[0]), int(version[1]) if len(version) > 1 else 0
         if (major, minor) < MIN_SPARK_VERSION:

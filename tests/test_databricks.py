@@ -766,7 +766,13 @@ BROKEN: list[tuple[str, str, dict[str, Any], str]] = [
         "min workers above max workers",
         "dev",
         _databricks(clusterPolicy__minWorkers=5, clusterPolicy__maxWorkers=2),
-        "minWorkers 5 must not exceed maxWorkers 2",
+        "minWorkers 5 must be below maxWorkers 2",
+    ),
+    (
+        "min workers equal to max workers (no autoscaling range)",
+        "dev",
+        _databricks(clusterPolicy__minWorkers=2, clusterPolicy__maxWorkers=2),
+        "minWorkers 2 must be below maxWorkers 2",
     ),
     (
         "runtime on another Spark line than the tests",
