@@ -22,11 +22,13 @@ from typing import TextIO
 
 from offline.apply_rules import (
     DNS_ZONE,
+    FUNCTION_APP,
     KEY,
     NAMESPACE,
     SQL_SERVER,
     SQL_SERVER_KEY,
     STORAGE,
+    SUBNET,
     VAULT,
     WORKSPACE,
     PlanIndex,
@@ -60,11 +62,8 @@ DBX_SCHEMA = "databricks:index/schema:Schema"
 CC_SERVICE_ACCOUNT = "confluentcloud:index/serviceAccount:ServiceAccount"
 CC_ROLE_BINDING = "confluentcloud:index/roleBinding:RoleBinding"
 CC_CLUSTER = "confluentcloud:index/kafkaCluster:KafkaCluster"
-KUSTO_CLUSTER = "azure-native:kusto:Cluster"
 KUSTO_MANAGED_ENDPOINT = "azure-native:kusto:ManagedPrivateEndpoint"
 KUSTO_EVENTHUB_CONNECTION = "azure-native:kusto:EventHubDataConnection"
-FUNCTION_APP = "azure-native:web:WebApp"
-SUBNET = "azure-native:network:Subnet"
 SECRET = "azure-native:keyvault:Secret"
 
 # Built-in role GUIDs (components/roles.py names them; the plan carries only the GUID).

@@ -37,6 +37,9 @@ PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
 DNS_ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
 DNS_ZONE = "azure-native:privatedns:PrivateZone"
 SUBNET = "azure-native:network:Subnet"
+FUNCTION_APP = "azure-native:web:WebApp"
+KUSTO_CLUSTER = "azure-native:kusto:Cluster"
+MONITOR_SCOPE = "azure-native:monitor:PrivateLinkScope"
 MANAGEMENT_POLICY = "azure-native:storage:ManagementPolicy"
 EXTERNAL_LOCATION = "databricks:index/externalLocation:ExternalLocation"
 
@@ -269,18 +272,55 @@ PRIVATE_LINK_GROUPS = {
     NAMESPACE: {"namespace"},
     SQL_SERVER: {"sqlServer"},
     WORKSPACE: {"databricks_ui_api", "browser_authentication"},
+    FUNCTION_APP: {"sites"},
+    KUSTO_CLUSTER: {"cluster"},
+    MONITOR_SCOPE: {"azuremonitor"},
 }
-# The private DNS zone each group id resolves in (Azure public cloud).
-# Source: https://learn.microsoft.com/azure/private-link/private-endpoint-dns
-PRIVATE_DNS_ZONES = {
-    "blob": "privatelink.blob.core.windows.net",
-    "dfs": "privatelink.dfs.core.windows.net",
-    "vault": "privatelink.vaultcore.azure.net",
-    "namespace": "privatelink.servicebus.windows.net",
-    "sqlServer": "privatelink.database.windows.net",
-    "databricks_ui_api": "privatelink.azuredatabricks.net",
-    "browser_authentication": "privatelink.azuredatabricks.net",
+# The private DNS zones each group id registers in (Azure public cloud); `{region}` is the target's location.
+# Source: https://learn.microsoft.com/azure/private-link/private-endpoint-dns (Storage, Key Vault, Event Hubs,
+# SQL, Databricks; Web Apps: sites; Azure Data Explorer: cluster, with the blob, queue and table zones its
+# ingestion storage resolves in; Azure Monitor private link scope: azuremonitor, five zones).
+PRIVATE_DNS_ZONES: dict[str, tuple[str, ...]] = {
+    "blob": ("privatelink.blob.core.windows.net",),
+    "dfs": ("privatelink.dfs.core.windows.net",),
+    "queue": ("privatelink.queue.core.windows.net",),
+    "table": ("privatelink.table.core.windows.net",),
+    "vault": ("privatelink.vaultcore.azure.net",),
+    "namespace": ("privatelink.servicebus.windows.net",),
+    "sqlServer": ("privatelink.database.windows.net",),
+    "databricks_ui_api": ("privatelink.azuredatabricks.net",),
+    "browser_authentication": ("privatelink.azuredatabricks.net",),
+    "sites": ("privatelink.azurewebsites.net",),
+    "cluster": (
+        "privatelink.{region}.kusto.windows.net",
+        "privatelink.blob.core.windows.net",
+        "privatelink.queue.core.windows.net",
+        "privatelink.table.core.windows.net",
+    ),
+    "azuremonitor": (
+        "privatelink.monitor.azure.com",
+        "privatelink.oms.opinsights.azure.com",
+        "privatelink.ods.opinsights.azure.com",
+        "privatelink.agentsvc.azure-automation.net",
+        "privatelink.blob.core.windows.net",
+    ),
 }
+
+
+def expected_zones(ix: PlanIndex, pe: PlannedResource) -> set[str] | None:
+    """The zones `pe`'s group ids register in; None when a zone depends on a location the plan does not know."""
+    zones: set[str] = set()
+    for group in group_ids(pe):
+        for zone in PRIVATE_DNS_ZONES.get(group, ()):
+            if "{region}" in zone:
+                connections = "privateLinkServiceConnections"
+                targets = [t for kind in PRIVATE_LINK_GROUPS for t in ix.linked(pe, connections, kind)]
+                regions = {str(t.inputs.get("location")).replace(" ", "").lower() for t in targets}
+                if len(regions) != 1 or not all(known(t.inputs.get("location")) for t in targets):
+                    return None
+                zone = zone.format(region=regions.pop())
+            zones.add(zone)
+    return zones
 
 
 def group_ids(pe: PlannedResource) -> list[str]:
@@ -321,7 +361,7 @@ def private_endpoint_dns_zone(ix: PlanIndex) -> Iterator[tuple[PlannedResource, 
     Source: https://learn.microsoft.com/azure/private-link/private-endpoint-dns (zone per sub-resource).
     """
     for pe in ix.of_type(PRIVATE_ENDPOINT):
-        expected = {PRIVATE_DNS_ZONES[g] for g in group_ids(pe) if g in PRIVATE_DNS_ZONES}
+        expected = expected_zones(ix, pe)
         if not expected:
             continue
         for group in zone_groups_of(ix, pe):

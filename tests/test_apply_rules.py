@@ -273,6 +273,30 @@ def test_rule_bites_on_a_minimal_plan_and_passes_its_fixed_twin(rule: apply_rule
     assert good_report.findings == [] and good_report.checked[rule.id] >= 1, good_report
 
 
+KUSTO = res(apply_rules.KUSTO_CLUSTER, "adx", {"clusterName": "adx1", "location": "West Europe"})
+FUNCTION = res(apply_rules.FUNCTION_APP, "func", {"name": "func1"})
+
+
+@pytest.mark.parametrize(
+    ("target", "group", "zone", "finding"),
+    [
+        (FUNCTION, "blob", None, "not offered"),
+        (KUSTO, "cluster", "privatelink.northeurope.kusto.windows.net", "resolves in"),
+        (KUSTO, "cluster", "privatelink.westeurope.kusto.windows.net", None),
+        (KUSTO, "cluster", "privatelink.queue.core.windows.net", None),
+        (FUNCTION, "sites", "privatelink.blob.core.windows.net", "resolves in"),
+        (FUNCTION, "sites", "privatelink.azurewebsites.net", None),
+    ],
+)
+def test_function_and_kusto_endpoints_are_checked_for_group_and_zone(
+    target: PlannedResource, group: str, zone: str | None, finding: str | None
+) -> None:
+    # The Kusto zone is per region (the cluster's location, spaces dropped, lower case).
+    report = evaluate(plan(*endpoint(target, group, zone)), [r for r in RULES if r.id in ("AT-05", "AT-06")])
+    messages = [f.message for f in report.findings]
+    assert (finding is None and messages == []) or (finding is not None and any(finding in m for m in messages))
+
+
 def test_a_rule_with_nothing_to_check_says_so() -> None:
     report = evaluate(plan(STORAGE))
     assert report.checked["AT-01"] == 0
