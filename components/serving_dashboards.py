@@ -13,10 +13,13 @@ Everything is created through the workspace's Databricks provider:
 - one SQL alert (AlertV2) per alert rule of the gold job, which fires when
   the gold alerts table holds a row for the rule within the look-back window
   and mails an email notification destination;
-- with `operations.slo` (`slo`), two streaming-SLO alerts over the gold
-  table the jobs write, mailing the action group's addresses: freshness (the
-  newest event gold shows is older than the SLO) and end-to-end latency p99
-  (per gold row, `updated_at` minus `last_event_time`, over the look-back).
+- with `operations.slo` (`slo`), three streaming-SLO alerts, mailing the
+  action group's addresses: freshness (the newest event gold shows is older
+  than the SLO), end-to-end latency p99 (per gold row, `updated_at` minus
+  `last_event_time`, over the look-back) and data quality (silver's accepted
+  records over accepted plus quarantined, below the SLO);
+- a pipeline-health dashboard (records per stage per minute, latency p50/p99,
+  data quality, quarantine by reason), run by the engineers' groups.
 
 The queries read the gold serving views exactly as `streaming_jobs/serving/
 schema.py` defines them -- the module the migrations (Azure SQL) and the gold
@@ -205,11 +208,15 @@ _POSITIONS = {
     "total_quantity_by_symbol": (3, 6, 3, 6),
     "volume_share": (0, 12, 2, 6),
     "active_alerts": (2, 12, 4, 6),
+    "stage_throughput": (0, 0, 6, 6),
+    "latency": (0, 6, 3, 6),
+    "data_quality": (3, 6, 3, 6),
+    "quarantine_by_reason": (0, 12, 6, 6),
 }
 _WIDGET_VERSIONS = {"bar": 3, "line": 3, "area": 3, "pie": 3, "table": 1}
 
 
-def dashboard_definition(visuals: Sequence[Visual], *, title: str) -> dict[str, Any]:
+def dashboard_definition(visuals: Sequence[Visual], *, title: str, page: str = "trading") -> dict[str, Any]:
     """The Lakeview `serialized_dashboard` document: one dataset and one widget per visual."""
     datasets = [{"name": f"ds_{v.key}", "displayName": v.title, "queryLines": [v.sql]} for v in visuals]
     layout: list[dict[str, Any]] = []
@@ -243,13 +250,132 @@ def dashboard_definition(visuals: Sequence[Visual], *, title: str) -> dict[str, 
         "datasets": datasets,
         "pages": [
             {
-                "name": "trading",
+                "name": page,
                 "displayName": title,
                 "pageType": "PAGE_TYPE_CANVAS",
                 "layout": layout,
             }
         ],
     }
+
+
+# ----------------------------------------------------------------------------- pipeline health
+
+# The Delta tables the streaming jobs write (streaming_jobs/io/delta.py; named here so the Pulumi program does
+# not import PySpark; tests/test_operations.py holds the two lists equal). Unqualified: the dashboard's
+# datasets resolve in the stack's catalog (`dataset_catalog`), gold's tables in its schema.
+BRONZE = "`bronze`.`trades_raw`"
+SILVER_SCHEMA = "`silver`"
+SILVER = f"{SILVER_SCHEMA}.`trades`"
+QUARANTINE = f"{SILVER_SCHEMA}.`trades_quarantine`"
+
+
+def _per_minute(table: str, time_column: str, value: str, window_minutes: int, *extra: str) -> str:
+    columns = ", ".join((f"date_trunc('MINUTE', {_q(time_column)}) AS minute", *extra, value))
+    return f"SELECT {columns} FROM {table} WHERE {_since(time_column, window_minutes, 'spark')} GROUP BY ALL"
+
+
+def quality_sql(window_minutes: int, *, per_minute: bool, silver_schema: str = SILVER_SCHEMA) -> str:
+    """Accepted over accepted plus quarantined records, in percent, by bronze arrival minute or over the
+    whole window. Silver's records carry bronze's `ingest_time` (lineage), so both sides count the same
+    arrivals; duplicates silver drops are in neither."""
+    trades, quarantine = (t.replace(SILVER_SCHEMA, silver_schema, 1) for t in (SILVER, QUARANTINE))
+    accepted = _per_minute(trades, "ingest_time", "COUNT(*) AS accepted", window_minutes, "0 AS quarantined")
+    rejected = _per_minute(quarantine, "ingest_time", "COUNT(*) AS quarantined", window_minutes, "0 AS accepted")
+    # UNION ALL matches by position: the quarantine branch lists accepted last, so name both explicitly.
+    both = (
+        f"SELECT minute, accepted, quarantined FROM ({accepted}) AS a UNION ALL "
+        f"SELECT minute, accepted, quarantined FROM ({rejected}) AS q"
+    )
+    pct = "100.0 * SUM(accepted) / SUM(accepted + quarantined)"
+    if per_minute:
+        return f"SELECT minute, {pct} AS quality_pct FROM ({both}) AS counts GROUP BY minute"
+    # No record in the window: no result row (the freshness alert covers a silent pipeline), not a NULL figure.
+    window = f"SELECT {pct} AS quality_pct FROM ({both}) AS counts"
+    return f"SELECT quality_pct FROM ({window}) AS q WHERE quality_pct IS NOT NULL"
+
+
+def pipeline_health_visuals(*, window_minutes: int = 60) -> list[Visual]:
+    """The pipeline-health page: records per stage per minute, latency p50/p99, data quality, quarantine
+    by reason, all over the last `window_minutes` (Databricks SQL only: they read bronze and silver too)."""
+
+    def axis(name: str, kind: str, display: str) -> dict[str, Any]:
+        return {"fieldName": name, "scale": {"type": kind}, "displayName": display}
+
+    time_series = {"x": axis("minute", "temporal", "Minute")}
+    stages = " UNION ALL ".join(
+        f"SELECT * FROM ({_per_minute(table, column, 'COUNT(*) AS records', window_minutes, f'{stage!r} AS stage')})"
+        f" AS s{i}"
+        for i, (stage, table, column) in enumerate(
+            (
+                ("bronze", BRONZE, "ingest_time"),
+                ("silver", SILVER, "ingest_time"),
+                ("quarantine", QUARANTINE, "ingest_time"),
+                ("gold rows", _q(SLO_TABLE.name), "updated_at"),
+            )
+        )
+    )
+    latency = _seconds_between(_q("updated_at"), _q("last_event_time"), "spark")
+    percentiles = " UNION ALL ".join(
+        _per_minute(
+            _q(SLO_TABLE.name),
+            "updated_at",
+            f"percentile_approx({latency}, {p}) AS seconds",
+            window_minutes,
+            f"'{label}' AS percentile",
+        )
+        for label, p in (("p50", 0.5), ("p99", 0.99))
+    )
+    reasons = (
+        f"SELECT {_q('reason')}, COUNT(*) AS records FROM {QUARANTINE} "
+        f"WHERE {_since('ingest_time', window_minutes, 'spark')} GROUP BY ALL ORDER BY records DESC"
+    )
+    return [
+        Visual(
+            "stage_throughput",
+            "Records per minute by stage",
+            "bronze, silver, quarantine, gold",
+            ("minute", "stage", "records"),
+            f"SELECT minute, stage, records FROM ({stages}) AS stages",
+            "line",
+            {
+                **time_series,
+                "y": axis("records", "quantitative", "Records"),
+                "color": axis("stage", "categorical", "Stage"),
+            },
+        ),
+        Visual(
+            "latency",
+            "End-to-end latency p50 / p99 (s)",
+            SLO_TABLE.name,
+            ("minute", "percentile", "seconds"),
+            f"SELECT minute, percentile, seconds FROM ({percentiles}) AS latency",
+            "line",
+            {
+                **time_series,
+                "y": axis("seconds", "quantitative", "Seconds"),
+                "color": axis("percentile", "categorical", "Percentile"),
+            },
+        ),
+        Visual(
+            "data_quality",
+            "Data quality (% accepted)",
+            "silver, quarantine",
+            ("minute", "quality_pct"),
+            quality_sql(window_minutes, per_minute=True),
+            "line",
+            {**time_series, "y": axis("quality_pct", "quantitative", "% accepted")},
+        ),
+        Visual(
+            "quarantine_by_reason",
+            "Quarantined records by reason",
+            "quarantine",
+            ("reason", "records"),
+            reasons,
+            "bar",
+            {"x": axis("reason", "categorical", "Reason"), "y": axis("records", "quantitative", "Records")},
+        ),
+    ]
 
 
 # ----------------------------------------------------------------------------- alerts
@@ -348,6 +474,7 @@ class SloAlertsArgs:
     p99_latency_seconds: float
     emails: Sequence[str]
     lookback_minutes: int = 15
+    min_quality_percent: float = 99.5
 
 
 @dataclass(frozen=True)
@@ -360,6 +487,7 @@ class _AlertSpec:
     threshold: float
     # What an empty result means: OK (no rule match, nothing written in the window) or TRIGGERED (no data).
     empty_result_state: str = "OK"
+    operator: str = "GREATER_THAN"
     retrigger_seconds: int = 300
 
 
@@ -394,6 +522,10 @@ class ServingDashboardsArgs:
     run_as_service_principal: pulumi.Input[str] | None = None
     # Groups that may use the warehouse and read the dashboard.
     viewers: Sequence[str] = ()
+    # Groups that run the pipeline-health dashboard (they read bronze, silver and gold).
+    engineers: Sequence[str] = ()
+    # The silver schema the quality alert reads (its name; the schema resource's output).
+    silver_schema: pulumi.Input[str] = "silver"
     slo: SloAlertsArgs | None = None
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
@@ -430,7 +562,8 @@ class ServingDashboards(ProviderScopedComponent):
         # The alerts' principal evaluates its queries on the warehouse: it needs CAN_USE there (and SELECT on
         # gold, which Unity Catalog grants it as the writer). Without it no alert ever evaluates.
         warehouse_users = [
-            dbx.PermissionsAccessControlArgs(group_name=g, permission_level="CAN_USE") for g in args.viewers
+            dbx.PermissionsAccessControlArgs(group_name=g, permission_level="CAN_USE")
+            for g in dict.fromkeys((*args.viewers, *args.engineers))
         ]
         if args.run_as_service_principal is not None:
             warehouse_users.append(
@@ -468,6 +601,34 @@ class ServingDashboards(ProviderScopedComponent):
             embed_credentials=False,
             opts=self._db_opts([self.folder, self.warehouse]),
         )
+
+        # The pipeline-health page: its own dashboard, read by the engineers (it reads bronze and silver too).
+        self.pipeline_visuals = pipeline_health_visuals(window_minutes=args.window_minutes)
+        self.serialized_pipeline_dashboard: str = json.dumps(
+            dashboard_definition(self.pipeline_visuals, title="Pipeline health", page="pipeline_health"),
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        self.pipeline_dashboard = dbx.Dashboard(
+            f"{name}-pipeline-dashboard",
+            display_name=f"{prefix} pipeline health",
+            parent_path=self.folder.path,
+            warehouse_id=self.warehouse.id,
+            serialized_dashboard=self.serialized_pipeline_dashboard,
+            dataset_catalog=args.catalog,
+            dataset_schema=args.gold_schema,
+            embed_credentials=False,
+            opts=self._db_opts([self.folder, self.warehouse]),
+        )
+        if args.engineers:
+            dbx.Permissions(
+                f"{name}-pipeline-dashboard-permissions",
+                dashboard_id=self.pipeline_dashboard.id,
+                access_controls=[
+                    dbx.PermissionsAccessControlArgs(group_name=g, permission_level="CAN_RUN") for g in args.engineers
+                ],
+                opts=self._db_opts([self.pipeline_dashboard]),
+            )
 
         self.notification_destination = dbx.NotificationDestination(
             f"{name}-alerts-email",
@@ -515,6 +676,7 @@ class ServingDashboards(ProviderScopedComponent):
             {
                 "warehouse_id": self.warehouse.id,
                 "dashboard_id": self.dashboard.id,
+                "pipeline_dashboard_id": self.pipeline_dashboard.id,
                 "alert_ids": {k: a.id for k, a in self.alerts.items()},
                 "slo_alert_ids": {k: a.id for k, a in self.slo_alerts.items()},
             }
@@ -556,7 +718,22 @@ class ServingDashboards(ProviderScopedComponent):
                 retrigger_seconds=slo.lookback_minutes * 60,
             ),
         )
-        for spec in specs:
+        quality = _AlertSpec(
+            "quality",
+            f"{args.object_prefix} SLO data quality",
+            f"Accepted records below {slo.min_quality_percent:g} % over {slo.lookback_minutes} min "
+            "(operations.slo.minQualityPercent)",
+            # A SQL alert has no default catalog: the silver tables are qualified with the stack's catalog and
+            # silver schema (the query depends on the schema, so the access-path check sees what it reads).
+            pulumi.Output.all(args.catalog, args.silver_schema).apply(
+                lambda cs: quality_sql(slo.lookback_minutes, per_minute=False, silver_schema=f"{_q(cs[0])}.{_q(cs[1])}")
+            ),
+            "quality_pct",
+            slo.min_quality_percent,
+            operator="LESS_THAN",
+            retrigger_seconds=slo.lookback_minutes * 60,
+        )
+        for spec in (*specs, quality):
             self.slo_alerts[spec.key] = self._alert(f"{name}-slo-{spec.key}", spec, args, self.ops_destination)
 
     def _alert(
@@ -576,7 +753,7 @@ class ServingDashboards(ProviderScopedComponent):
             query_text=spec.query,
             evaluation=dbx.AlertV2EvaluationArgs(
                 source=dbx.AlertV2EvaluationSourceArgs(name=spec.column),
-                comparison_operator="GREATER_THAN",
+                comparison_operator=spec.operator,
                 threshold=dbx.AlertV2EvaluationThresholdArgs(
                     value=dbx.AlertV2EvaluationThresholdValueArgs(double_value=spec.threshold)
                 ),

@@ -164,6 +164,7 @@ def build_dashboards(
             object_prefix=object_prefix(config),
             catalog=processing.catalog.catalog.name,
             gold_schema=processing.catalog.schemas["gold"].name,
+            silver_schema=processing.catalog.schemas["silver"].name,
             warehouse=WarehouseArgs(
                 size=w.size,
                 min_clusters=w.min_clusters,
@@ -187,6 +188,7 @@ def build_dashboards(
             # Carries the run_as rule set (the deployer may set the principal), so every alert waits for it.
             run_as_service_principal=processing.runtime.run_as,
             viewers=tuple(dict.fromkeys((*db.grants.consumers, *db.grants.analysts))),
+            engineers=tuple(db.grants.engineers),
             slo=slo_alerts_args(config),
             depends_on=processing.catalog.ready,
         ),
@@ -207,4 +209,5 @@ def slo_alerts_args(config: StackConfig) -> SloAlertsArgs | None:
         p99_latency_seconds=slo.p99_latency(capacity_p99),
         emails=ops.action_group.emails,
         lookback_minutes=slo.latency_window_minutes,
+        min_quality_percent=slo.min_quality_percent,
     )

@@ -256,8 +256,10 @@ class SloConfig(Section):
     # The gold latency-p99 alert fires above this. Unset: capacity.p99LatencySeconds (the objective the
     # stack is sized for), else 5.
     p99_latency_seconds: float | None = Field(default=None, gt=0, le=3600)
-    # The window the latency percentiles are taken over.
+    # The window the latency percentiles and the quality figure are taken over.
     latency_window_minutes: int = Field(default=15, ge=5, le=1440)
+    # The data-quality alert fires below this share of accepted records (seed 001: 99.5 %).
+    min_quality_percent: float = Field(default=99.5, gt=0, le=100)
 
     def p99_latency(self, capacity_p99: float | None) -> float:
         """The latency objective alerted on: this section's, else the capacity model's, else seed 001's."""

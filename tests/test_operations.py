@@ -362,19 +362,31 @@ def test_gold_slo_alerts_mail_the_on_call_at_the_configured_objectives(stack_pla
     assert destination.inputs["config"] == {"email": {"addresses": list(ops.action_group.emails)}}
     catalog = only(stack_plan, "databricks:index/catalog:Catalog").inputs["name"]
     table = f"`{catalog}`.`gold`.`symbol_window_metrics`"
-    alerts = {a.name.removeprefix("serving-dashboards-slo-"): a for a in stack_plan.of_type(SQL_ALERT)}
+    alerts = {
+        a.name.removeprefix("serving-dashboards-slo-"): a
+        for a in stack_plan.of_type(SQL_ALERT)
+        if a.name.startswith("serving-dashboards-slo-")
+    }
     expected = {
         "freshness": ("staleness_seconds", float(ops.slo.freshness_seconds), "TRIGGERED"),
         "latencyP99": ("latency_p99_seconds", ops.slo.p99_latency(capacity_p99), "OK"),
+        "quality": ("quality_pct", ops.slo.min_quality_percent, "OK"),
     }
+    assert set(alerts) == set(expected)
     for key, (column, threshold, empty) in expected.items():
         evaluation = alerts[key].inputs["evaluation"]
         assert evaluation["source"] == {"name": column}, key
-        assert evaluation["comparisonOperator"] == "GREATER_THAN", key
+        assert evaluation["comparisonOperator"] == ("LESS_THAN" if key == "quality" else "GREATER_THAN"), key
         assert evaluation["threshold"] == {"value": {"doubleValue": threshold}}, key
         assert evaluation["emptyResultState"] == empty, key
         assert evaluation["notification"]["subscriptions"] == [{"destinationId": destination.id}], key
+    for key in ("freshness", "latencyP99"):
         assert f"FROM {table}" in alerts[key].inputs["queryText"], key
+    quality = alerts["quality"].inputs["queryText"]
+    assert (
+        f"FROM `{catalog}`.`silver`.`trades` " in quality
+        and f"FROM `{catalog}`.`silver`.`trades_quarantine` " in quality
+    )
     assert "MAX(`last_event_time`)" in alerts["freshness"].inputs["queryText"]
     assert f"INTERVAL {ops.slo.latency_window_minutes} MINUTES" in alerts["latencyP99"].inputs["queryText"]
 
@@ -443,3 +455,30 @@ def test_the_slo_figures_on_the_gold_database_match_the_latencies_written(tmp_pa
         assert staleness == pytest.approx(90.0, abs=5)
     finally:
         session.close()
+
+
+def test_the_pipeline_health_dashboard_is_run_by_the_engineers(stack_plan: Plan) -> None:
+    """Its own Lakeview dashboard (one page, the four pipeline visuals), on the serving warehouse."""
+    import json
+
+    from components.serving_dashboards import pipeline_health_visuals
+    from stack_config.loader import parse_stack_config
+
+    config = parse_stack_config(raw_stack_config(stack_plan.stack), stack_plan.stack)
+    assert config.databricks is not None and config.databricks.grants.engineers
+    dashboard = stack_plan.one("databricks:index/dashboard:Dashboard", "serving-dashboards-pipeline-dashboard")
+    warehouse = only(stack_plan, "databricks:index/sqlEndpoint:SqlEndpoint")
+    assert dashboard.inputs["warehouseId"] == warehouse.id and dashboard.inputs["embedCredentials"] is False
+    document = json.loads(dashboard.inputs["serializedDashboard"])
+    (page,) = document["pages"]
+    assert page["name"] == "pipeline_health"
+    expected = {v.key: v.sql for v in pipeline_health_visuals(window_minutes=60)}
+    assert {d["name"].removeprefix("ds_"): d["queryLines"][0] for d in document["datasets"]} == expected
+    assert {item["widget"]["name"].removeprefix("w_") for item in page["layout"]} == set(expected)
+    permissions = {
+        p.name: {(a.get("groupName"), a["permissionLevel"]) for a in p.inputs["accessControls"]}
+        for p in stack_plan.of_type("databricks:index/permissions:Permissions")
+    }
+    engineers = set(config.databricks.grants.engineers)
+    assert {g for g, _ in permissions["serving-dashboards-pipeline-dashboard-permissions"]} == engineers
+    assert {(g, "CAN_USE") for g in engineers} <= permissions["serving-dashboards-warehouse-permissions"]

@@ -615,7 +615,7 @@ def _dashboards_config(stack: str) -> dict[str, Any]:
 
 
 def _dashboard_document(plan: Plan) -> dict[str, Any]:
-    return json.loads(only(plan, DASHBOARD).inputs["serializedDashboard"])
+    return json.loads(plan.one(DASHBOARD, "serving-dashboards-dashboard").inputs["serializedDashboard"])
 
 
 def _from_target(sql: str) -> str:
@@ -655,7 +655,7 @@ def test_warehouse_sizes_differ_between_dev_and_prod(dev_plan: Plan, prod_plan: 
 def test_dashboard_has_the_five_trading_visuals_over_the_gold_serving_views(stack_plan: Plan) -> None:
     from streaming_jobs.serving.schema import GOLD_VIEWS
 
-    dashboard = only(stack_plan, DASHBOARD)
+    dashboard = stack_plan.one(DASHBOARD, "serving-dashboards-dashboard")
     catalog = only(stack_plan, CATALOG).inputs["name"]
     gold = next(s for s in stack_plan.of_type(UC_SCHEMA) if s.name.endswith("-gold")).inputs["name"]
     assert dashboard.inputs["datasetCatalog"] == catalog and dashboard.inputs["datasetSchema"] == gold
@@ -800,6 +800,7 @@ def test_viewers_may_use_the_warehouse_and_run_the_dashboard_nothing_more(stack_
     assert levels == {
         "serving-dashboards-warehouse-permissions": {"CAN_USE"},
         "serving-dashboards-dashboard-permissions": {"CAN_RUN"},
+        "serving-dashboards-pipeline-dashboard-permissions": {"CAN_RUN"},
     }
 
 
