@@ -152,6 +152,19 @@ def render_capacity(plan: Plan, out: TextIO) -> None:
     out.write("\n" + "\n".join(capacity_model.render_table(table)) + "\n")
 
 
+def render_cost(plan: Plan, config: dict[str, str], out: TextIO) -> None:
+    """The estimated monthly cost from the plan in memory and the prices file (offline/cost.py)."""
+    from offline import cost
+
+    try:
+        prices = cost.load_prices()
+    except cost.PriceFileError as exc:
+        out.write(f"\nEstimated monthly cost: {exc}\n")
+        return
+    estimate = cost.estimate(plan, prices, cost.sustained_load(config))
+    out.write("\n" + "\n".join(cost.render(estimate, prices)) + "\n")
+
+
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout, root: Path = REPO_ROOT) -> int:
     """The command; `root` is the project directory (tests point it at a copy holding a broken stack file)."""
     try:
@@ -226,6 +239,7 @@ def _main(argv: list[str] | None, out: TextIO, root: Path) -> int:
     config, secret_keys = stack_config_values(args.stack, root)
     effective = {**config, **{k: str(v) for k, v in overrides.items()}}
     render_capacity(plan, out)
+    render_cost(plan, effective, out)
     render_examples(effective, secret_keys, out)
     try:
         plan.write(json_path)

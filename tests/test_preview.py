@@ -25,6 +25,10 @@ def test_preview_prints_tree_counts_outputs_and_writes_the_plan(tmp_path: Path) 
     assert "Capacity (stack_config/capacity_model.py" in text
     pus = next(line for line in text.splitlines() if "Event Hubs Premium processing units" in line)
     assert pus.split()[-6:] == ["1.56", "PUs", "2", "PUs", "+28", "%"], pus
+    # The priced inventory (offline/cost.py): prod's firewall is priced, the cost per million waits for the rest.
+    assert "Estimated monthly cost (offline/cost.py" in text
+    assert "firewall.premium.deployment-hour" in text and "unpriced meters (" in text
+    assert "M events a month at the declared load; seed 001's target $0.85" in text
     plan = json.loads(plan_path.read_text())
     assert plan["stack"] == "prod" and plan["preview"] is True
     vault = next(r for r in plan["resources"] if r["type"] == "azure-native:keyvault:Vault")
