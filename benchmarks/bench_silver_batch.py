@@ -35,6 +35,7 @@ from streaming_jobs.io.files import BatchDirTable, ParquetSource  # noqa: E402
 from streaming_jobs.jobs.silver import SilverBatchWriter, silver_records  # noqa: E402
 from streaming_jobs.local_pipeline import PipelineSettings, local_session  # noqa: E402
 from streaming_jobs.schemas import BRONZE_SCHEMA, QUARANTINE_SCHEMA, SILVER_SCHEMA  # noqa: E402
+from streaming_jobs.transforms.dedupe import batch_records, first_copies  # noqa: E402
 from streaming_jobs.transforms.validate import quarantine_rows, trade_rows  # noqa: E402
 
 
@@ -44,8 +45,8 @@ class PersistingSilverBatchWriter(SilverBatchWriter):
     def __call__(self, records: DataFrame, batch_id: int) -> None:
         records.persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            self.trades.append(trade_rows(records), batch_id, "bench")
-            self.quarantine.append(quarantine_rows(records, self.rules), batch_id, "bench")
+            self.trades.append(trade_rows(first_copies(records)), batch_id, "bench")
+            self.quarantine.append(quarantine_rows(batch_records(records), self.rules), batch_id, "bench")
         finally:
             records.unpersist()
 

@@ -1,8 +1,8 @@
 """Silver: bronze -> parsed, validated, de-duplicated trades, and a quarantine row for every rejected record.
 
-One streaming query: each record is parsed and validated once, accepted ones
-are de-duplicated in the query's state, and every micro-batch is appended to
-both tables from foreachBatch, each append idempotent per (query, batch).
+One streaming query: each record is parsed and validated once, the query's state tells which accepted
+event ids are new, and foreachBatch keeps each new id's first copy by arrival (transforms/dedupe.py)
+and appends every micro-batch to both tables, each append idempotent per (query, batch).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from streaming_jobs.jobs.common import (
     trigger_from,
 )
 from streaming_jobs.manifest import JOBS
-from streaming_jobs.transforms.dedupe import drop_duplicate_events
+from streaming_jobs.transforms.dedupe import batch_records, dedupe_stream, first_copies
 from streaming_jobs.transforms.parse import parse_events
 from streaming_jobs.transforms.validate import classify_events, quarantine_rows, trade_rows
 
@@ -95,8 +95,9 @@ def parse_args(argv: Sequence[str]) -> SilverConfig:
 
 
 def silver_records(bronze: DataFrame, rules: ValidationRules) -> DataFrame:
-    """Every bronze record once, classified; accepted records de-duplicated (validate.classify_events)."""
-    return drop_duplicate_events(classify_events(parse_events(bronze), rules), rules.dedupe_delay)
+    """Every bronze record once, classified (validate.classify_events), and the accepted event ids new to the
+    de-duplication state (dedupe.dedupe_stream); dedupe.first_copies picks their rows in foreachBatch."""
+    return dedupe_stream(classify_events(parse_events(bronze), rules), rules.dedupe_delay)
 
 
 def one_file(trades: DataFrame) -> DataFrame:
@@ -118,8 +119,9 @@ def one_file(trades: DataFrame) -> DataFrame:
 
 @dataclass
 class SilverBatchWriter:
-    """The foreachBatch function: a micro-batch's accepted records to the trades table (one file: one_file),
-    the rejected ones to quarantine, from one computation of the batch (io.streams.materialised)."""
+    """The foreachBatch function: the first copy of each new accepted event id to the trades table (one
+    file: one_file; dedupe.first_copies), the rejected records to quarantine, from one computation of the
+    batch (io.streams.materialised)."""
 
     trades: BatchAppender
     quarantine: BatchAppender
@@ -132,11 +134,11 @@ class SilverBatchWriter:
         # The streaming query's id: stable across restarts from the same checkpoint.
         writer_id = records.sparkSession.sparkContext.getLocalProperty("sql.streaming.queryId") or QUERY
         with materialised(records) as batch:
-            if not self.trades.append(one_file(trade_rows(batch)), batch_id, writer_id):
+            if not self.trades.append(one_file(trade_rows(first_copies(batch))), batch_id, writer_id):
                 self.skipped += 1
             if self.fail_after_trades is not None and self.fail_after_trades(batch_id):
                 raise RuntimeError(f"injected failure after appending silver batch {batch_id} to trades")
-            if not self.quarantine.append(quarantine_rows(batch, self.rules), batch_id, writer_id):
+            if not self.quarantine.append(quarantine_rows(batch_records(batch), self.rules), batch_id, writer_id):
                 self.skipped += 1
 
 

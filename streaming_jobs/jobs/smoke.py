@@ -70,6 +70,7 @@ REQUIRED_APIS: tuple[Api, ...] = (
         "array",
         "array_compact",
         "array_distinct",
+        "broadcast",
         "coalesce",
         "col",
         "concat",
@@ -89,6 +90,7 @@ REQUIRED_APIS: tuple[Api, ...] = (
         "octet_length",
         "pmod",
         "regexp_replace",
+        "row_number",
         "schema_of_variant",
         "sequence",
         "size",
@@ -112,7 +114,10 @@ REQUIRED_APIS: tuple[Api, ...] = (
         "drop",
         "dropDuplicatesWithinWatermark",
         "filter",
+        "groupBy",
         "groupingSets",
+        "join",
+        "repartition",
         "schema",
         "select",
         "sparkSession",
@@ -126,7 +131,23 @@ REQUIRED_APIS: tuple[Api, ...] = (
     # Silver and gold materialise each micro-batch once, deserialized (io/streams.materialised).
     Api("DataFrame", "localCheckpoint", ("eager", "storageLevel")),
     Api("StorageLevel", "MEMORY_AND_DISK_DESER"),
-    *_apis("Column", "alias", "cast", "isNotNull", "isNull", "isin", "otherwise", "rlike", "try_cast", "when"),
+    *_apis(
+        "Column",
+        "alias",
+        "asc_nulls_first",
+        "cast",
+        "isNotNull",
+        "isNull",
+        "isin",
+        "otherwise",
+        "over",
+        "rlike",
+        "try_cast",
+        "when",
+    ),
+    # Silver's choice of the first copy of an event id in a micro-batch (transforms/dedupe.first_copies).
+    *_apis("Window", "partitionBy", "unboundedFollowing", "unboundedPreceding"),
+    *_apis("WindowSpec", "orderBy", "rowsBetween"),
     *_apis("DataFrameWriter", "format", "mode", "option", "saveAsTable"),
     *_apis("DataStreamReader", "load", "option", "options", "format", "table"),
     *_apis("DataStreamWriter", "foreachBatch", "format", "option", "outputMode", "queryName", "start", "toTable"),
@@ -155,7 +176,7 @@ REQUIRED_APIS: tuple[Api, ...] = (
 def api_owners(spark: Any) -> dict[str, Any]:
     """The classes the running session hands out (classic or Connect alike), and the functions module."""
     from pyspark import SparkContext, StorageLevel
-    from pyspark.sql import SparkSession, functions
+    from pyspark.sql import SparkSession, Window, functions
     from pyspark.sql.streaming import StreamingQuery
 
     df = spark.range(1)
@@ -165,6 +186,8 @@ def api_owners(spark: Any) -> dict[str, Any]:
         "StorageLevel": StorageLevel,
         "DataFrame": type(df),
         "Column": type(functions.col("x")),
+        "Window": Window,
+        "WindowSpec": type(Window.partitionBy("x")),
         "DataFrameWriter": type(df.write),
         "DataStreamReader": type(spark.readStream),
         "DataStreamWriter": type(stream.writeStream),

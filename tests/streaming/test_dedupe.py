@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F  # noqa: N812
 from pyspark.sql.streaming.listener import StreamingQueryProgress
 
 from streaming_jobs.config import Interval, ValidationRules, parse_interval
 from streaming_jobs.generator.events import trade_payload
 from streaming_jobs.io.files import ParquetSource
 from streaming_jobs.schemas import BRONZE_SCHEMA
-from streaming_jobs.transforms.dedupe import drop_duplicate_events
+from streaming_jobs.transforms.dedupe import PROBE, dedupe_stream
 from streaming_jobs.transforms.parse import parse_events
 from streaming_jobs.transforms.validate import ACCEPTED, classify_events
 from tests.streaming.bronze_files import BronzeRow, trade, write_bronze_files
@@ -65,13 +66,15 @@ def _run(
     accepted: list[list[str]] = []
 
     def collect(batch: DataFrame, _: int) -> None:
-        accepted.append(sorted(r.event_id for r in batch.filter(ACCEPTED).select("event_id").collect()))
+        # The ids the state lets through (one probe each; the copy kept is test_first_copy's subject).
+        new_ids = batch.filter(F.col(PROBE) & F.col(ACCEPTED)).select("event_id").collect()
+        accepted.append(sorted(r.event_id for r in new_ids))
 
     source = _bronze_dir(spark, root, batches)
     bronze = ParquetSource(str(source), BRONZE_SCHEMA, max_files_per_trigger=1).read(spark)
     with shuffle_partitions(spark, 1):
         query = (
-            drop_duplicate_events(classify_events(parse_events(bronze), RULES), delay)
+            dedupe_stream(classify_events(parse_events(bronze), RULES), delay)
             .writeStream.option("checkpointLocation", str(root / "checkpoint"))
             .foreachBatch(collect)
             .trigger(availableNow=True)
