@@ -67,6 +67,7 @@ KEY_RESOURCE_DELETES = (
     "Microsoft.Databricks/workspaces/delete",
     "Microsoft.OperationalInsights/workspaces/delete",
     "Microsoft.Network/virtualNetworks/delete",
+    "Microsoft.Network/azureFirewalls/delete",
 )
 ROLE_ASSIGNMENT_CHANGES = (
     "Microsoft.Authorization/roleAssignments/write",
@@ -215,7 +216,8 @@ class Alerting(PlatformComponent):
         administrative = leaf(field="category", equals="Administrative")
         rules = {
             "keyResourceDeleted": (
-                "A key platform resource (vault, lake, SQL, Event Hubs, Databricks, Log Analytics, VNet) was deleted",
+                "A key platform resource (vault, lake, SQL, Event Hubs, Databricks, Log Analytics, VNet, firewall) "
+                "was deleted",
                 [
                     administrative,
                     leaf(any_of=[any_operation(field="operationName", equals=op) for op in KEY_RESOURCE_DELETES]),

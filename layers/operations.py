@@ -52,6 +52,9 @@ def build_operations(
         targets[Target.EVENT_HUBS] = ingestion.event_hubs.namespace.id
     if database.sql is not None:
         targets[Target.SQL_DATABASE] = database.sql.database.id
+    hub = foundation.hub
+    if hub is not None and hub.firewall is not None:
+        targets[Target.FIREWALL] = hub.firewall.id
     features = {"capture"} if config.event_hubs is not None and config.event_hubs.capture.enabled else set()
     alerting = Alerting(
         place.name("alerting"),

@@ -9,7 +9,8 @@ Every metric name, namespace and aggregation below is the one Microsoft's
 supported-metrics reference lists for the resource type
 (https://learn.microsoft.com/azure/azure-monitor/reference/supported-metrics/metrics-index:
 microsoft-eventhub-namespaces-metrics, microsoft-sql-servers-databases-metrics,
-microsoft-storage-storageaccounts-metrics, microsoft-keyvault-vaults-metrics); the default
+microsoft-storage-storageaccounts-metrics, microsoft-keyvault-vaults-metrics,
+microsoft-network-azurefirewalls-metrics); the default
 thresholds follow Azure Monitor Baseline Alerts (github.com/Azure/azure-monitor-baseline-alerts,
 services/<namespace>/alerts.yaml) unless a comment says why not.
 """
@@ -45,6 +46,7 @@ class Target(StrEnum):
     SQL_DATABASE = "sqlDatabase"
     DATA_LAKE = "dataLake"
     KEY_VAULT = "keyVault"
+    FIREWALL = "firewall"  # the hub's Azure Firewall, when this stack creates it
 
 
 @dataclass(frozen=True)
@@ -67,11 +69,12 @@ class MetricRule:
     needs: str | None = None
 
 
-_EH, _SQL, _ST, _KV = (
+_EH, _SQL, _ST, _KV, _AFW = (
     "Microsoft.EventHub/namespaces",
     "Microsoft.Sql/servers/databases",
     "Microsoft.Storage/storageAccounts",
     "Microsoft.KeyVault/vaults",
+    "Microsoft.Network/azureFirewalls",
 )
 
 METRIC_ALERTS: dict[str, MetricRule] = {
@@ -142,6 +145,17 @@ METRIC_ALERTS: dict[str, MetricRule] = {
     "keyVaultSaturation": MetricRule(
         Target.KEY_VAULT, _KV, "SaturationShoebox", "Average", "GreaterThan", 75, 2, 5, 5,
         "Key Vault saturation above threshold (% of the vault's request capacity)",
+    ),
+    # ---------------------------------------------------------------- Azure Firewall (hub-spoke stacks)
+    # As AMBA ships them (services/Network/azureFirewalls/alerts.yaml): health below 90 %, SNAT ports above 80 %,
+    # over 5 minutes every minute (microsoft-network-azurefirewalls-metrics: FirewallHealth, SNATPortUtilization).
+    "firewallHealth": MetricRule(
+        Target.FIREWALL, _AFW, "FirewallHealth", "Average", "LessThan", 90, 0, 5, 1,
+        "Azure Firewall health below threshold (%): the spoke's egress is degraded",
+    ),
+    "firewallSnatPortUtilization": MetricRule(
+        Target.FIREWALL, _AFW, "SNATPortUtilization", "Average", "GreaterThan", 80, 1, 5, 1,
+        "Azure Firewall outbound SNAT ports in use above threshold (%): new outbound connections will fail",
     ),
 }  # fmt: skip
 

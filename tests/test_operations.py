@@ -24,6 +24,7 @@ TARGET_TYPES = {
     Target.SQL_DATABASE: "azure-native:sql:Database",
     Target.DATA_LAKE: "azure-native:storage:StorageAccount",
     Target.KEY_VAULT: "azure-native:keyvault:Vault",
+    Target.FIREWALL: "azure-native:network:AzureFirewall",
 }
 
 
@@ -102,7 +103,27 @@ def test_prod_has_every_catalogued_alert(prod_plan: Plan) -> None:
 
 
 def test_dev_skips_the_capture_backlog_alert_it_has_no_capture_for(dev_plan: Plan) -> None:
-    assert set(_alerts(dev_plan)) == {k for k, r in METRIC_ALERTS.items() if r.needs is None}
+    """Dev has no capture, and no firewall of its own (no hub): neither the capture-backlog nor the firewall rules."""
+    assert not dev_plan.of_type(TARGET_TYPES[Target.FIREWALL])
+    assert set(_alerts(dev_plan)) == {
+        k for k, r in METRIC_ALERTS.items() if r.needs is None and r.target is not Target.FIREWALL
+    }
+
+
+def test_prod_watches_the_hub_firewall_as_azure_monitor_baseline_alerts_does(prod_plan: Plan) -> None:
+    firewall, group = only(prod_plan, TARGET_TYPES[Target.FIREWALL]), only(prod_plan, ACTION_GROUP)
+    alerts = _alerts(prod_plan)
+    watched = {"firewallHealth": ("FirewallHealth", "LessThan", 90), "firewallSnatPortUtilization": (
+        "SNATPortUtilization", "GreaterThan", 80)}  # fmt: skip
+    for key, (metric, operator, threshold) in watched.items():
+        alert = alerts[key]
+        assert alert.inputs["scopes"] == [firewall.id]
+        (criterion,) = alert.inputs["criteria"]["allOf"]
+        assert (criterion["metricName"], criterion["operator"]) == (metric, operator)
+        assert criterion["metricNamespace"] == "Microsoft.Network/azureFirewalls"
+        assert criterion["threshold"] == threshold == METRIC_ALERTS[key].threshold
+        assert (alert.inputs["windowSize"], alert.inputs["evaluationFrequency"]) == ("PT5M", "PT1M")
+        assert alert.inputs["actions"] == [{"actionGroupId": group.id}]
 
 
 def test_confluent_stack_gets_no_event_hubs_alerts(confluent_plan: Plan) -> None:
