@@ -907,20 +907,15 @@ def test_failover_group_holds_gold_on_a_hardened_partner_in_the_paired_region(sc
     assert group.inputs["serverName"] == primary.inputs["serverName"]
     assert group.inputs["partnerServers"] == [{"id": partner.id}]
     assert group.inputs["databases"] == [database.id]
-    assert group.inputs["readWriteEndpoint"] == {"failoverPolicy": config.sql.failover_group.failover_policy}
+    fog = config.sql.failover_group
+    # Automatic carries the grace period the API requires with it (the scale stack sets both).
+    assert fog.failover_policy == "Automatic"
+    assert group.inputs["readWriteEndpoint"] == {
+        "failoverPolicy": fog.failover_policy,
+        "failoverWithDataLossGracePeriodMinutes": fog.grace_period_minutes,
+    }
     assert group.inputs["readOnlyEndpoint"] == {"failoverPolicy": "Disabled"}
     assert {protector.urn, auditing.urn, partner.urn, database.urn} <= set(group.dependencies)
-
-
-def test_automatic_failover_carries_the_grace_period() -> None:
-    """Automatic failover: the API requires failoverWithDataLossGracePeriodMinutes; it is the config's."""
-    plan = run_stack(
-        "scale",
-        preview=True,
-        config_overrides=_sql("scale", failoverGroup={"failoverPolicy": "Automatic", "gracePeriodMinutes": 120}),
-    )
-    endpoint = only(plan, FAILOVER_GROUP).inputs["readWriteEndpoint"]
-    assert endpoint == {"failoverPolicy": "Automatic", "failoverWithDataLossGracePeriodMinutes": 120}
 
 
 def test_other_stacks_have_no_failover_group(dev_plan: Plan, prod_plan: Plan) -> None:
@@ -930,7 +925,11 @@ def test_other_stacks_have_no_failover_group(dev_plan: Plan, prod_plan: Plan) ->
 BROKEN_FAILOVER: list[tuple[str, dict[str, Any], str]] = [
     ("automatic without a grace period", {"failoverPolicy": "Automatic"}, "gracePeriodMinutes (at least 60)"),
     ("grace period under an hour", {"failoverPolicy": "Automatic", "gracePeriodMinutes": 30}, "gracePeriodMinutes"),
-    ("grace period with manual failover", {"gracePeriodMinutes": 60}, "only meaningful with failoverPolicy Automatic"),
+    (
+        "grace period with manual failover",
+        {"failoverPolicy": "Manual", "gracePeriodMinutes": 60},
+        "only meaningful with failoverPolicy Automatic",
+    ),
     ("partner in the primary's region", {"partnerLocation": "westeurope"}, "is the primary's own region"),
     ("unknown policy", {"failoverPolicy": "Sometimes"}, "failoverGroup.failoverPolicy"),
 ]
