@@ -335,7 +335,7 @@ class DatabricksRuntime(ProviderScopedComponent):
 
 @dataclass(frozen=True)
 class PackageFile:
-    relative_path: str  # from the repository root, "/"-separated: "streaming_jobs/entrypoints/bronze_ingest.py"
+    relative_path: str  # from the repository root, "/"-separated: "streaming_jobs/entrypoints/run_job.py"
     md5: str
 
 
@@ -573,7 +573,9 @@ class StreamingJobs(ProviderScopedComponent):
                         task_key=key,
                         job_cluster_key="stream",
                         spark_python_task=dbx.JobTaskSparkPythonTaskArgs(
-                            python_file=entry.workspace_path, source="WORKSPACE", parameters=params
+                            python_file=entry.workspace_path,
+                            source="WORKSPACE",
+                            parameters=spec.task_parameters(params),
                         ),
                         retry_on_timeout=False,
                     )
@@ -680,7 +682,9 @@ class StreamingJobs(ProviderScopedComponent):
                     task_key=spec.key,
                     job_cluster_key="stream",
                     spark_python_task=dbx.JobTaskSparkPythonTaskArgs(
-                        python_file=self.files[spec.entry_file].workspace_path, source="WORKSPACE", parameters=params
+                        python_file=self.files[spec.entry_file].workspace_path,
+                        source="WORKSPACE",
+                        parameters=spec.task_parameters(params),
                     ),
                     max_retries=0,
                 )

@@ -9,14 +9,18 @@ that gains a parameter changes one place that both sides read.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+# The one spark_python_task file every job runs: `python <ENTRY_FILE> <job key> --param value ...`.
+ENTRY_FILE = "streaming_jobs/entrypoints/run_job.py"
 
 
 @dataclass(frozen=True)
 class JobSpec:
-    """One continuous streaming job."""
+    """One Databricks job: its key (the entry file's first parameter), code and parameters."""
 
     key: str
-    entry_file: str  # path relative to the repository root
+    module: str  # the module whose main(argv) runs the job
     description: str
     required_params: tuple[str, ...]
     optional_params: tuple[str, ...] = field(default=())
@@ -29,11 +33,20 @@ class JobSpec:
     # rate (docs/capacity.md, "Per-stage compute"). Photon runs stateless streaming only, and no Python UDFs.
     photon: bool = False
 
+    @property
+    def entry_file(self) -> str:
+        """Path relative to the repository root: the same for every job."""
+        return ENTRY_FILE
+
+    def task_parameters(self, params: list[Any]) -> list[Any]:
+        """The spark_python_task parameters: the job's key, then its own."""
+        return [self.key, *params]
+
 
 JOBS: dict[str, JobSpec] = {
     "bronze": JobSpec(
         key="bronze",
-        entry_file="streaming_jobs/entrypoints/bronze_ingest.py",
+        module="streaming_jobs.jobs.bronze",
         description="Kafka endpoint (Event Hubs or Confluent) -> bronze Delta, raw payload kept",
         required_params=(
             "--catalog",
@@ -57,7 +70,7 @@ JOBS: dict[str, JobSpec] = {
     ),
     "silver": JobSpec(
         key="silver",
-        entry_file="streaming_jobs/entrypoints/silver_cleanse.py",
+        module="streaming_jobs.jobs.silver",
         description="bronze -> silver trades (parsed, validated, de-duplicated) + quarantine",
         required_params=(
             "--catalog",
@@ -81,7 +94,7 @@ JOBS: dict[str, JobSpec] = {
     ),
     "gold": JobSpec(
         key="gold",
-        entry_file="streaming_jobs/entrypoints/gold_aggregate.py",
+        module="streaming_jobs.jobs.gold",
         description="silver -> gold aggregates + alerts, upserted per batch into Azure SQL",
         required_params=(
             "--catalog",
@@ -113,7 +126,7 @@ JOBS: dict[str, JobSpec] = {
 # schema (streaming_jobs/jobs/smoke.py).
 SMOKE_JOB = JobSpec(
     key="runtime_smoke",
-    entry_file="streaming_jobs/entrypoints/runtime_smoke.py",
+    module="streaming_jobs.jobs.smoke",
     description="runtime smoke test: Spark line, APIs, settings, one availableNow bronze -> silver -> gold pass",
     required_params=("--catalog", "--scratch-schema", "--checkpoint-root"),
     optional_params=("--timeout-seconds",),
@@ -124,7 +137,7 @@ SMOKE_JOB = JobSpec(
 # hot -> cold and VACUUM (streaming_jobs/maintenance.py, jobs/maintenance.py; docs/capacity.md).
 MAINTENANCE_JOB = JobSpec(
     key="delta_maintenance",
-    entry_file="streaming_jobs/entrypoints/delta_maintenance.py",
+    module="streaming_jobs.jobs.maintenance",
     description="Delta maintenance: table properties, clustering + OPTIMIZE, bronze hot -> cold, VACUUM",
     required_params=(
         "--catalog",
@@ -150,3 +163,7 @@ VACUUM_MARGIN_HOURS = 24
 def vacuum_hours_for(stream_retention_hours: int | None) -> int:
     """VACUUM retention for a stream the broker keeps `stream_retention_hours` (None: forever, no bound)."""
     return max(MIN_VACUUM_HOURS, stream_retention_hours or 0) + VACUUM_MARGIN_HOURS
+
+
+# Every job the stack deploys, by key (the entry file dispatches on it).
+ALL_JOBS: dict[str, JobSpec] = {s.key: s for s in (*JOBS.values(), SMOKE_JOB, MAINTENANCE_JOB)}

@@ -24,6 +24,14 @@ def dig(value: Any, *path: str | int) -> Any:
     return value
 
 
+def job_params(job: PlannedResource) -> dict[str, str]:
+    """A Databricks job task's parameters after the job key the shared entry file dispatches on."""
+    (task,) = job.inputs["tasks"]
+    key, *args = task["sparkPythonTask"]["parameters"]
+    assert key == task["taskKey"], "the first parameter names the job (streaming_jobs/entrypoints/run_job.py)"
+    return dict(zip(args[::2], args[1::2], strict=True))
+
+
 def only(plan: Plan, type_token: str) -> PlannedResource:
     found = plan.of_type(type_token)
     assert len(found) == 1, f"expected exactly one {type_token}, found {[r.name for r in found]}"

@@ -21,7 +21,7 @@ from offline.plan import SECRET_SIG, UNKNOWN, Plan, PlannedResource
 from stack_config import ConfigError
 from stack_config.confluent import CLOUD_API_KEY, CLOUD_API_SECRET, credential_problems
 from tests.builtin_roles import SECRETS_USER as SECRETS_USER_GUID
-from tests.plan_queries import PE, ROLE, ZONE, only
+from tests.plan_queries import PE, ROLE, ZONE, job_params, only
 
 NS = "rta-platform"
 CC = "confluentcloud:index/"
@@ -178,8 +178,7 @@ def test_topics_take_partitions_retention_and_cleanup_from_config(confluent_plan
 def test_delta_maintenance_keeps_vacuumed_files_past_the_trades_topics_retention(confluent_plan: Plan) -> None:
     (trades,) = [t for t in stack_config("confluent", "confluent")["topics"] if t["name"] == "trades"]
     job = confluent_plan.one("databricks:index/job:Job", "streaming-jobs-delta_maintenance")
-    args = job.inputs["tasks"][0]["sparkPythonTask"]["parameters"]
-    params = dict(zip(args[::2], args[1::2], strict=True))
+    params = job_params(job)
     hours = -(-trades["retentionMs"] // 3_600_000)
     assert int(params["--stream-retention-hours"]) == hours
     assert int(params["--vacuum-hours"]) > max(168, hours)
@@ -652,9 +651,7 @@ def test_the_secret_scope_serves_the_vault_holding_the_processor_key(confluent_p
 def test_bronze_job_reads_kafka_settings_from_the_confluent_outputs(confluent_plan: Plan) -> None:
     jobs = confluent_plan.of_type("databricks:index/job:Job")
     if not jobs:
-        pytest.skip(
-            "no Databricks jobs in the plan: StreamingJobs defines them once streaming_jobs/entrypoints/*.py exist"
-        )
+        pytest.skip("no Databricks jobs in the plan: StreamingJobs defines them once the jobs' entry file exists")
     bronze = [j for j in jobs if "bronze" in j.name]
     assert bronze, [j.name for j in jobs]
     (params,) = _parameter_lists(bronze[0].inputs)

@@ -39,6 +39,7 @@ from tests.plan_queries import (
     ROLE,
     ZONE,
     group_ids,
+    job_params,
     only,
     private_endpoints_for,
     raw_stack_config,
@@ -94,12 +95,6 @@ def workspace_provider(plan: Plan) -> PlannedResource:
 def account_provider(plan: Plan) -> PlannedResource:
     (provider,) = [p for p in plan.of_type(PROVIDER) if p.inputs.get("host") == ACCOUNTS_HOST]
     return provider
-
-
-def _params(job: PlannedResource) -> dict[str, Any]:
-    (task,) = job.inputs["tasks"]
-    args = task["sparkPythonTask"]["parameters"]
-    return {args[i]: args[i + 1] for i in range(0, len(args), 2)}
 
 
 def _copy_repo(source: Path, dest: Path, edit: Callable[[Path], None] | None = None) -> Path:
@@ -491,7 +486,7 @@ def test_the_runtime_smoke_job_runs_on_demand_on_the_streaming_jobs_cluster(dev_
     assert smoke.inputs["runAs"] == stream.inputs["runAs"]
     files = {f.inputs["source"]: f for f in dev_jobs_plan.of_type(FILE)}
     assert task["sparkPythonTask"]["pythonFile"] == files[SMOKE_JOB.entry_file].outputs["workspacePath"]
-    params = _params(smoke)
+    params = job_params(smoke)
     assert set(params) == set(SMOKE_JOB.required_params)
     assert params["--catalog"] == dev_jobs_plan.outputs["databricksCatalog"]
     assert params["--scratch-schema"] == "smoke"
@@ -528,7 +523,7 @@ def test_the_delta_maintenance_job_runs_nightly_on_the_uploaded_entry_under_the_
     assert "existingClusterId" not in task
     assert job.inputs["runAs"] == stream.inputs["runAs"]
     # Parameters: the catalog's schemas, bronze's retention from config, VACUUM past the stream's retention.
-    params = _params(job)
+    params = job_params(job)
     assert set(params) == set(MAINTENANCE_JOB.required_params)
     assert params["--catalog"] == plan.outputs["databricksCatalog"]
     assert (params["--bronze-schema"], params["--silver-schema"], params["--gold-schema"]) == (
@@ -556,7 +551,7 @@ def test_each_job_task_runs_a_file_the_stack_uploads(dev_jobs_plan: Plan) -> Non
         assert task["sparkPythonTask"]["source"] == "WORKSPACE"
         assert entry.urn in job.property_dependencies["tasks"]
         assert entry.urn in job.dependencies
-        params = _params(job)
+        params = job_params(job)
         assert set(spec.required_params) <= set(params), key
         assert set(params) <= set(spec.required_params) | set(spec.optional_params), key
     # The whole package goes up (the entry files import it), each file with its content hash.
@@ -664,20 +659,20 @@ def _camel(key: str) -> str:
 def test_job_parameters_come_from_pulumi_outputs(dev_jobs_plan: Plan) -> None:
     outputs = dev_jobs_plan.outputs
     account = dev_jobs_plan.one("azure-native:storage:StorageAccount", "datalake-st").inputs["accountName"]
-    bronze = _params(dev_jobs_plan.one(JOB, "streaming-jobs-bronze"))
+    bronze = job_params(dev_jobs_plan.one(JOB, "streaming-jobs-bronze"))
     assert bronze["--kafka-bootstrap-servers"] == outputs["kafkaBootstrapServers"]
     assert bronze["--kafka-topic"] == outputs["kafkaTopic"] == "trades"
     assert bronze["--kafka-auth"] == "entra-service-credential"
     assert bronze["--service-credential"] == only(dev_jobs_plan, CREDENTIAL).inputs["name"]
     assert bronze["--catalog"] == outputs["databricksCatalog"]
-    gold = _params(dev_jobs_plan.one(JOB, "streaming-jobs-gold"))
+    gold = job_params(dev_jobs_plan.one(JOB, "streaming-jobs-gold"))
     assert gold["--sql-server"] == outputs["sqlServerFqdn"]
     rules = json.loads(gold["--alert-rules"])
     assert [r["name"] for r in rules] == [r["name"] for r in _dev_section("databricks")["streaming"]["alertRules"]]
-    silver = _params(dev_jobs_plan.one(JOB, "streaming-jobs-silver"))
+    silver = job_params(dev_jobs_plan.one(JOB, "streaming-jobs-silver"))
     assert silver["--symbols"] == ",".join(_dev_section("databricks")["streaming"]["symbols"])
     for key in JOBS:
-        params = _params(dev_jobs_plan.one(JOB, f"streaming-jobs-{key}"))
+        params = job_params(dev_jobs_plan.one(JOB, f"streaming-jobs-{key}"))
         assert params["--checkpoint-root"] == f"abfss://checkpoints@{account}.dfs.core.windows.net/dev/{key}"
     assert outputs["databricksJobIds"].keys() == {*JOBS, SMOKE_JOB.key, MAINTENANCE_JOB.key}
 
@@ -705,8 +700,8 @@ def test_changed_job_code_changes_the_upload_hash_but_not_the_checkpoints(
         # The jobs change (and control_run_state restarts their runs on the new code) ...
         assert old.inputs["tags"]["code_hash"] != new.inputs["tags"]["code_hash"]
         # ... but every parameter, checkpoints included, stays: the streams resume where they stopped.
-        assert _params(old) == _params(new)
-        assert new.inputs["tags"]["code_hash"] not in _params(new)["--checkpoint-root"]
+        assert job_params(old) == job_params(new)
+        assert new.inputs["tags"]["code_hash"] not in job_params(new)["--checkpoint-root"]
 
 
 def test_unchanged_code_gives_identical_upload_inputs(jobs_plans: dict[str, Plan], prod_plan: Plan) -> None:

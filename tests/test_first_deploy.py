@@ -13,7 +13,7 @@ import pytest
 from offline.engine import StackProgramError, run_stack
 from offline.plan import Plan
 from tests.builtin_roles import CRYPTO_USER
-from tests.plan_queries import ROLE, only
+from tests.plan_queries import ROLE, job_params, only
 
 SLEEP = "time:index/sleep:Sleep"
 KEY = "azure-native:keyvault:Key"
@@ -65,8 +65,7 @@ def test_dev_without_customer_managed_keys_does_not_wait(dev_plan: Plan) -> None
 
 def _job_parameters(plan: Plan, job_key: str) -> dict[str, str]:
     job = next(j for j in plan.of_type("databricks:index/job:Job") if j.name.endswith(f"-{job_key}"))
-    params = job.inputs["tasks"][0]["sparkPythonTask"]["parameters"]
-    return dict(zip(params[::2], params[1::2], strict=True))
+    return job_params(job)
 
 
 def test_prod_gold_job_only_verifies_the_serving_migrations(prod_plan: Plan, dev_plan: Plan) -> None:

@@ -20,7 +20,7 @@ import pytest
 
 from components.power_bi import pbids_document, validate_pbids
 from offline.engine import TENANT_ID, StackProgramError, run_stack, stack_config_values
-from offline.plan import UNKNOWN, Plan, PlannedResource
+from offline.plan import UNKNOWN, Plan
 from stack_config import ConfigError
 from tests.builtin_roles import CRYPTO_USER
 from tests.plan_queries import (
@@ -32,6 +32,7 @@ from tests.plan_queries import (
     diagnostics_for,
     dig,
     group_ids,
+    job_params,
     only,
     private_endpoints_for,
     zone_group_for,
@@ -844,14 +845,9 @@ def test_broken_dashboards_config_is_rejected_naming_the_key(case: str, changes:
 # --------------------------------------------------------------------------- the serving job's parameters
 
 
-def _params(job: PlannedResource) -> dict[str, str]:
-    args = job.inputs["tasks"][0]["sparkPythonTask"]["parameters"]
-    return dict(zip(args[::2], args[1::2], strict=True))
-
-
 def test_the_gold_job_upserts_into_the_stacks_server_as_the_processor_identity(stack_plan: Plan) -> None:
     gold = next(j for j in stack_plan.of_type("databricks:index/job:Job") if j.name.endswith("-gold"))
-    params = _params(gold)
+    params = job_params(gold)
     assert (
         params["--sql-server"]
         == stack_plan.outputs["sqlServerFqdn"]

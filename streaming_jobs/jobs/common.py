@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 import time
@@ -90,6 +91,18 @@ def run_until_terminated(spark: SparkSession, queries: Sequence[StreamingQuery])
         for q in queries:
             if q.isActive:
                 q.stop()
+
+
+def run(argv: Sequence[str]) -> int:
+    """`run_job.py <job> --param ...`: the manifest's job `<job>` (its module's main) on the rest."""
+    from streaming_jobs.manifest import ALL_JOBS
+
+    if not argv or argv[0] not in ALL_JOBS:
+        given = repr(argv[0]) if argv else "nothing"
+        jobs = ", ".join(sorted(ALL_JOBS))
+        print(f"error: the first parameter names the job, one of {jobs}; got {given}", file=sys.stderr)
+        return 2
+    return entry(importlib.import_module(ALL_JOBS[argv[0]].module).main, argv[1:])
 
 
 def entry(main: Any, argv: Sequence[str] | None = None) -> int:

@@ -47,7 +47,7 @@ def test_entry_file_names_a_missing_parameter(key: str) -> None:
     """Run as Databricks does (`python <entry file> ...`, from another directory): a clear one-line error."""
     spec = JOBS[key]
     result = subprocess.run(
-        [sys.executable, str(ROOT / spec.entry_file), "--catalog", "main"],
+        [sys.executable, str(ROOT / spec.entry_file), *spec.task_parameters(["--catalog", "main"])],
         capture_output=True,
         text=True,
         cwd="/",
@@ -94,3 +94,16 @@ def test_silver_rules_from_parameters() -> None:
     assert cfg.rules.symbols == ("AAPL", "MSFT") and cfg.rules.sides == ("BUY", "SELL")
     with pytest.raises(ConfigError, match="--max-price: 'free' is not a number"):
         silver.parse_args([*base, "--symbols", "A", "--watermark", "30 seconds", "--max-price", "free"])
+
+
+def test_the_entry_file_refuses_an_unknown_or_missing_job_in_one_line() -> None:
+    for argv in ([], ["bronze_ingest", "--catalog", "main"]):
+        result = subprocess.run(
+            [sys.executable, str(ROOT / JOBS["bronze"].entry_file), *argv],
+            capture_output=True,
+            text=True,
+            cwd="/",
+            timeout=120,
+        )
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert "the first parameter names the job, one of bronze, delta_maintenance, gold" in result.stderr

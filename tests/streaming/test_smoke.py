@@ -26,7 +26,7 @@ from streaming_jobs.jobs.smoke import (
     smoke_rules,
     version_problems,
 )
-from streaming_jobs.manifest import JOBS, MAINTENANCE_JOB, SMOKE_JOB
+from streaming_jobs.manifest import ALL_JOBS, SMOKE_JOB
 from streaming_jobs.runtime import SPARK_SEMANTICS
 from streaming_jobs.schemas import BRONZE_SCHEMA
 from streaming_jobs.transforms.dedupe import deduplicated
@@ -180,7 +180,7 @@ def test_the_deployed_modules_are_found() -> None:
         names
     )
     assert "streaming_jobs/local_pipeline.py" not in names
-    assert {s.entry_file for s in (*JOBS.values(), SMOKE_JOB, MAINTENANCE_JOB)} <= {
+    assert {s.entry_file for s in ALL_JOBS.values()} <= {
         p.relative_to(ROOT).as_posix() for p in (ROOT / "streaming_jobs" / "entrypoints").glob("*.py")
     }
 
