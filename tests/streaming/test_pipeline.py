@@ -161,3 +161,37 @@ def test_reference_exercises_the_interesting_cases(dataset: Dataset) -> None:
     ref = dataset.reference
     assert {rule for rule, _, _ in ref.alerts} == {r.name for r in dataset.alert_rules}
     assert len(ref.totals) >= 7
+
+
+def test_the_slo_figures_of_the_local_run_match_the_generators_ground_truth(run: Run, dataset: Dataset, spark) -> None:  # type: ignore[no-untyped-def]
+    """The data-quality figure and the quarantine-by-reason counts the dashboard and the quality alert compute
+    (components/serving_dashboards.py), over this run's silver and quarantine: what the generator says they
+    must be. The latency percentiles over this run's gold database: those of its rows' own latencies."""
+    from components import serving_dashboards as sd
+    from streaming_jobs.metrics import percentile
+
+    run.paths.silver_table.read(spark).createOrReplaceTempView("silver_trades")
+    run.paths.quarantine_table.read(spark).createOrReplaceTempView("silver_trades_quarantine")
+
+    def local(sql: str) -> str:
+        return sql.replace(sd.QUARANTINE, "`silver_trades_quarantine`").replace(sd.SILVER, "`silver_trades`")
+
+    accepted = len(dataset.trades)
+    quarantined = sum(1 for e in dataset.items if e.expected_reason)
+    ((quality,),) = spark.sql(local(sd.quality_sql(60, per_minute=False))).collect()
+    assert float(quality) == pytest.approx(100.0 * accepted / (accepted + quarantined))
+    visuals = {v.key: v for v in sd.pipeline_health_visuals(window_minutes=60)}
+    by_reason = {r["reason"]: r["records"] for r in spark.sql(local(visuals["quarantine_by_reason"].sql)).collect()}
+    assert by_reason == dict(Counter(e.expected_reason for e in dataset.items if e.expected_reason))
+
+    db = SqliteSession(run.paths.gold_db)
+    try:
+        rows = db.query(
+            "SELECT (julianday(updated_at) - julianday(last_event_time)) * 86400.0 FROM gold.symbol_window_metrics"
+        )
+        latencies = [r[0] for r in rows]
+        ((p50, p99),) = db.query(sd.latency_query(lookback_minutes=60, dialect="sqlite"))
+    finally:
+        db.close()
+    assert latencies
+    assert p50 == pytest.approx(percentile(latencies, 50)) and p99 == pytest.approx(percentile(latencies, 99))
