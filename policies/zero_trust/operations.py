@@ -16,13 +16,15 @@ BUDGET = AZ + "consumption:Budget"
 RESOURCE_GROUP = AZ + "resources:ResourceGroup"
 
 STORAGE_ACCOUNT = AZ + "storage:StorageAccount"
-# The stores an operator must hear about: each needs a metric alert scoped to it. Storage accounts
-# count when they are data lakes (hierarchical namespace); a flow-log or function account is not a store.
+# The stores (and the egress firewall) an operator must hear about: each needs a metric alert scoped to it.
+# Storage accounts count when they are data lakes (hierarchical namespace); a flow-log or function account
+# is not a store.
 WATCHED_TYPES = [
     AZ + "keyvault:Vault",
     STORAGE_ACCOUNT,
     AZ + "sql:Database",
     AZ + "eventhub:Namespace",
+    AZ + "network:AzureFirewall",
 ]
 
 
@@ -57,7 +59,8 @@ def _scopes_target(graph: Graph, alert: Node, target: Node) -> bool:
         enforcement=EnforcementLevel.ADVISORY,
         description=(
             "The stack has an action group, an enabled metric alert notifying it on every Key Vault, data lake "
-            "(hierarchical-namespace storage account), SQL database and Event Hubs namespace, activity-log alerts "
+            "(hierarchical-namespace storage account), SQL database, Event Hubs namespace and Azure Firewall it "
+            "creates, activity-log alerts "
             "notifying it, and a cost budget whose notifications reach it. A stack with none of these fails: "
             "there is nothing to be told by."
         ),

@@ -75,3 +75,12 @@ case(
     good=[_WATCHED],
     blame="mute",
 )
+
+_FIREWALL = res(AZ + "network:AzureFirewall", "afw", {"azureFirewallName": "afw"})
+case(
+    "operations-alerting",
+    "a firewall the stack creates without an alert of its own",
+    bad=[[*_WATCHED, _FIREWALL]],
+    good=[[*_WATCHED, _FIREWALL, _metric("afw-health", _FIREWALL)]],
+    blame="afw",
+)
