@@ -8,6 +8,7 @@ knows one component knows them all and no component re-implements them.
 
 from __future__ import annotations
 
+import contextvars
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,36 @@ from components.roles import BuiltInRole
 TYPE_PREFIX = "rta:platform:"
 # Stable namespace for deterministic role-assignment names (they must be GUIDs).
 _ASSIGNMENT_NAMESPACE = uuid.UUID("6c1f8c1e-3f57-4a8e-9a38-4f0d6c2b7e10")
+
+# The last private endpoint registered in each subnet, per program run (a ContextVar: each run of the
+# program, and each offline engine run, starts empty). Keyed by the subnet id Output's identity, which is
+# one object per subnet (`Network.subnet_id` returns the subnet resource's `id`); the Output is kept in the
+# value so its id cannot be reused while the run lives.
+_SUBNET_QUEUES: contextvars.ContextVar[dict[int, tuple[object, pulumi.Resource]] | None] = contextvars.ContextVar(
+    "rta_subnet_endpoint_queues", default=None
+)
+
+
+def endpoints_before(subnet_id: pulumi.Input[str]) -> list[pulumi.Resource]:
+    """The private endpoint the next one in `subnet_id` must wait for: one at a time per subnet, stack-wide.
+
+    Concurrent private endpoint operations in one subnet conflict (Azure/azure-rest-api-specs#20289); the
+    azurerm provider serialises them with a per-subnet lock (hashicorp/terraform-provider-azurerm#16315),
+    azure-native has no such lock. So every component's endpoints in a subnet form one chain, in the order
+    the program registers them.
+    """
+    queues = _SUBNET_QUEUES.get()
+    last = queues.get(id(subnet_id)) if queues is not None else None
+    return [last[1]] if last is not None else []
+
+
+def queue_endpoint(subnet_id: pulumi.Input[str], endpoint: pulumi.Resource) -> None:
+    """Record `endpoint` as the last one in its subnet (see `endpoints_before`)."""
+    queues = _SUBNET_QUEUES.get()
+    if queues is None:
+        queues = {}
+        _SUBNET_QUEUES.set(queues)
+    queues[id(subnet_id)] = (subnet_id, endpoint)
 
 
 @dataclass(frozen=True)
@@ -172,8 +203,9 @@ class PlatformComponent(pulumi.ComponentResource):
                 )
             ],
             tags=dict(self.tags),
-            opts=self._opts(depends_on=[target]),
+            opts=self._opts(depends_on=[target, *endpoints_before(endpoint.subnet_id)]),
         )
+        queue_endpoint(endpoint.subnet_id, pe)
         zone_group = network.PrivateDnsZoneGroup(
             f"{logical_name}-pe-{endpoint.group_id}-dns",
             name="default",

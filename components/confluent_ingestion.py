@@ -49,7 +49,7 @@ import pulumi
 import pulumi_confluentcloud as confluentcloud
 from pulumi_azure_native import keyvault, network, privatedns
 
-from components.base import CommonArgs, PlatformComponent, RoleAssignmentArgs
+from components.base import CommonArgs, PlatformComponent, RoleAssignmentArgs, endpoints_before, queue_endpoint
 from components.ingestion import KafkaAuthMode, KafkaSource
 from components.roles import BuiltInRole
 
@@ -452,7 +452,8 @@ class ConfluentIngestion(PlatformComponent):
         )
         aliases: pulumi.Output[dict[str, str]] = self.network.azures.apply(_aliases)
         ips: dict[str, pulumi.Output[str]] = {}
-        previous: list[pulumi.Resource] = list(pl.after)
+        # One at a time in the subnet, after every other component's endpoints there (components/base.py).
+        previous: list[pulumi.Resource] = [*pl.after, *endpoints_before(pl.subnet_id)]
         for zone in pl.zones:
             endpoint_name = f"{pl.endpoint_name_prefix}-z{zone}"
             nic_name = f"{endpoint_name}-nic"
@@ -478,6 +479,7 @@ class ConfluentIngestion(PlatformComponent):
                 opts=self._opts(depends_on=[self.private_link_access, *previous]),
             )
             previous = [pe]
+            queue_endpoint(pl.subnet_id, pe)
             self.private_endpoints[zone] = pe
             # The endpoint's IP is not among its outputs: read it from its network interface.
             nic = network.get_network_interface_output(

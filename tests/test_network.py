@@ -392,3 +392,22 @@ def test_hub_spoke_refuses_a_public_confluent_cluster_it_could_not_reach() -> No
     with pytest.raises(ConfigError) as info:
         parse_stack_config(raw, "confluent")
     assert "confluent.allowPublicNetworking true needs network.topology 'spoke'" in str(info.value)
+
+
+def test_private_endpoints_in_one_subnet_are_created_one_at_a_time_stack_wide(
+    dev_preview_plan: Plan, prod_preview_plan: Plan, confluent_preview_plan: Plan
+) -> None:
+    # Concurrent endpoint operations in one subnet conflict (components/base.py `endpoints_before`): every
+    # component's endpoints in a subnet, Confluent's included, form one chain in registration order.
+    for plan in (dev_preview_plan, prod_preview_plan, confluent_preview_plan):
+        by_subnet: dict[str, list[PlannedResource]] = {}
+        for pe in plan.of_type("azure-native:network:PrivateEndpoint"):
+            for subnet in pe.property_dependencies.get("subnet", []):
+                by_subnet.setdefault(subnet, []).append(pe)
+        assert by_subnet, f"{plan.stack}: no private endpoint names its subnet"
+        for subnet, endpoints in by_subnet.items():
+            urns = [e.urn for e in endpoints]
+            before = {e.urn: [d for d in e.dependencies if d in urns] for e in endpoints}
+            assert len(endpoints) > 3, (plan.stack, subnet)
+            # In registration order, each endpoint waits for exactly the one registered before it.
+            assert [before[u] for u in urns] == [[], *([u] for u in urns[:-1])], (plan.stack, subnet)
