@@ -18,6 +18,9 @@ statements; `streaming_jobs/jobs/maintenance.py` runs them as the scheduled `del
   matches every other (null-safe equality on nulls), so after the first run none would be copied, and
   the DELETE would drop them. Rows of one file are ingested in one micro-batch (one `ingest_time`), so
   they cross the cutoff together: a later run never meets a new row with the key of an archived one.
+* The MERGE reads the cold table only from the oldest `ingest_time` it archives (the job queries it first:
+  `archive_floor_sql`), and the cold table is liquid-clustered by `ingest_time`: a nightly run skips the
+  files of two years of cold rows instead of joining against all of them.
 * The silver stream reads bronze as a Delta source, which fails on a commit that removes data; it reads
   with `skipChangeCommits` (io/delta.py), so the hot -> cold DELETE (which adds no rows) is skipped.
 * VACUUM keeps `vacuum_hours` of removed files; it must exceed the longest time a reader or a stream's
@@ -61,10 +64,17 @@ def maintenance_sql(
     vacuum_hours: int,
     stream_retention_hours: int,
     now: datetime,
+    archive_from: datetime | None = None,
 ) -> list[str]:
-    """Every statement of one maintenance run, in order; `now` (aware) is the run's one clock reading."""
-    if now.tzinfo is None:
-        raise ValueError("now must carry a time zone (the cutoffs are UTC literals)")
+    """Every statement of one maintenance run, in order; `now` (aware) is the run's one clock reading.
+
+    `archive_from` is the oldest `ingest_time` among the bronze rows this run archives (`archive_floor_sql`;
+    None: there are none). A cold row can match only a row with its own `ingest_time`, so the MERGE reads the
+    cold table from there on: its files are clustered by `ingest_time`, and the rest of two years of cold
+    data is skipped instead of scanned every night.
+    """
+    if now.tzinfo is None or (archive_from is not None and archive_from.tzinfo is None):
+        raise ValueError("now and archive_from must carry a time zone (the cutoffs are UTC literals)")
     if cold_days <= hot_days:
         raise ValueError(f"cold_days {cold_days} must exceed hot_days {hot_days}")
     floor = max(MIN_VACUUM_HOURS, stream_retention_hours)
@@ -85,7 +95,8 @@ def maintenance_sql(
         *(f"ALTER TABLE {t} SET TBLPROPERTIES ({props})" for t in everything),
         f"ALTER TABLE {silver} CLUSTER BY ({', '.join(SILVER_CLUSTER_BY)})",
         *(f"ALTER TABLE {name} CLUSTER BY ({', '.join(key)})" for name, key in gold.values()),
-        _to_cold(bronze, cold, _older(now, hot_days)),
+        f"ALTER TABLE {cold} CLUSTER BY (ingest_time)",
+        _to_cold(bronze, cold, _older(now, hot_days), archive_from or now - timedelta(days=hot_days)),
         f"DELETE FROM {bronze} WHERE {_older(now, hot_days)}",
         f"DELETE FROM {cold} WHERE {_older(now, cold_days)}",
         *(f"OPTIMIZE {t}" for t in [silver, *(name for name, _ in gold.values()), bronze, cold]),
@@ -94,20 +105,34 @@ def maintenance_sql(
     return sql
 
 
+def timestamp_literal(at: datetime) -> str:
+    """A Spark SQL timestamp literal with its offset, to the microsecond, so the session time zone cannot move it."""
+    return f"TIMESTAMP '{at.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S.%f')}+00:00'"
+
+
 def cutoff(now: datetime, days: int) -> str:
-    """`now - days` as a Spark SQL timestamp literal with its offset, so the session time zone cannot move it."""
-    at = (now - timedelta(days=days)).astimezone(UTC)
-    return f"TIMESTAMP '{at.strftime('%Y-%m-%d %H:%M:%S.%f')}+00:00'"
+    """`now - days` as a timestamp literal."""
+    return timestamp_literal(now - timedelta(days=days))
+
+
+def archive_floor_sql(bronze: str, now: datetime, hot_days: int) -> str:
+    """The query for `archive_from`: the oldest bronze row past the hot cutoff, in microseconds since the epoch
+    (an integer, so no time zone touches it on its way to Python)."""
+    return f"SELECT unix_micros(min(ingest_time)) AS oldest FROM {bronze} WHERE {_older(now, hot_days)}"
+
+
+def from_micros(micros: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
 
 
 def _older(now: datetime, days: int) -> str:
     return f"ingest_time < {cutoff(now, days)}"
 
 
-def _to_cold(bronze: str, cold: str, older: str) -> str:
+def _to_cold(bronze: str, cold: str, older: str, archive_from: datetime) -> str:
     on: Sequence[str] = ARCHIVE_KEY
     match = " AND ".join(f"c.`{c}` <=> b.`{c}`" for c in on)
     return (
         f"MERGE INTO {cold} AS c USING (SELECT * FROM {bronze} WHERE {older}) AS b "
-        f"ON {match} WHEN NOT MATCHED THEN INSERT *"
+        f"ON c.ingest_time >= {timestamp_literal(archive_from)} AND {match} WHEN NOT MATCHED THEN INSERT *"
     )

@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from streaming_jobs.config import ConfigError
 from streaming_jobs.jobs.common import JobArgumentParser
@@ -71,7 +72,7 @@ def parse_args(argv: Sequence[str]) -> MaintenanceConfig:
     return cfg
 
 
-def statements(cfg: MaintenanceConfig, now: datetime) -> list[str]:
+def statements(cfg: MaintenanceConfig, now: datetime, archive_from: datetime | None = None) -> list[str]:
     from streaming_jobs.maintenance import maintenance_sql
 
     return maintenance_sql(
@@ -82,17 +83,30 @@ def statements(cfg: MaintenanceConfig, now: datetime) -> list[str]:
         vacuum_hours=cfg.vacuum_hours,
         stream_retention_hours=cfg.stream_retention_hours,
         now=now,
+        archive_from=archive_from,
     )
+
+
+def oldest_to_archive(spark: Any, bronze: str, now: datetime, hot_days: int) -> datetime | None:
+    """The oldest `ingest_time` among the bronze rows this run archives (None: none)."""
+    from streaming_jobs.maintenance import archive_floor_sql, from_micros
+
+    (row,) = spark.sql(archive_floor_sql(bronze, now, hot_days)).collect()  # one aggregate row
+    oldest = row["oldest"]
+    return None if oldest is None else from_micros(int(oldest))
 
 
 def main(argv: Sequence[str]) -> None:
     cfg = parse_args(argv)
     from pyspark.sql import SparkSession
 
+    from streaming_jobs.io.delta import BRONZE_TABLE, table_name
     from streaming_jobs.jobs.common import configure
 
     spark = configure(SparkSession.builder.getOrCreate())
-    sql = statements(cfg, datetime.now(UTC))
+    now = datetime.now(UTC)
+    bronze = table_name(cfg.catalog, cfg.schemas["bronze"], BRONZE_TABLE)
+    sql = statements(cfg, now, oldest_to_archive(spark, bronze, now, cfg.hot_days))
     for i, statement in enumerate(sql, 1):
         started = time.monotonic()
         spark.sql(statement)

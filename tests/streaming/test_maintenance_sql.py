@@ -9,7 +9,7 @@ from pyspark.sql import SparkSession
 
 from streaming_jobs.config import ConfigError
 from streaming_jobs.jobs import maintenance as job
-from streaming_jobs.maintenance import ARCHIVE_KEY, cutoff, maintenance_sql
+from streaming_jobs.maintenance import ARCHIVE_KEY, cutoff, maintenance_sql, timestamp_literal
 from streaming_jobs.manifest import MAINTENANCE_JOB, MIN_VACUUM_HOURS, vacuum_hours_for
 
 SCHEMAS = {"bronze": "bronze", "silver": "silver", "gold": "gold"}
@@ -20,6 +20,19 @@ HOT_CUTOFF = "TIMESTAMP '2026-09-07 02:30:00.123456+00:00'"  # 90 days before NO
 def _sql(**kw: int) -> list[str]:
     args = {"hot_days": 90, "cold_days": 730, "vacuum_hours": 240, "stream_retention_hours": 168, **kw}
     return maintenance_sql("rta", SCHEMAS, now=NOW, **args)
+
+
+def _sql_from(archive_from: datetime) -> list[str]:
+    return maintenance_sql(
+        "rta",
+        SCHEMAS,
+        hot_days=90,
+        cold_days=730,
+        vacuum_hours=240,
+        stream_retention_hours=168,
+        now=NOW,
+        archive_from=archive_from,
+    )
 
 
 def test_bronze_moves_to_cold_before_it_is_deleted_and_cold_expires() -> None:
@@ -36,10 +49,38 @@ def test_bronze_moves_to_cold_before_it_is_deleted_and_cold_expires() -> None:
 def test_the_archive_key_tells_apart_landing_rows_which_have_no_kafka_coordinates() -> None:
     merge = next(s for s in _sql() if s.startswith("MERGE"))
     on = merge.split(" ON ", 1)[1].split(" WHEN ", 1)[0]
-    assert on == " AND ".join(f"c.`{c}` <=> b.`{c}`" for c in ARCHIVE_KEY)
+    assert on.endswith(" AND ".join(f"c.`{c}` <=> b.`{c}`" for c in ARCHIVE_KEY))
     # Landing rows carry a null partition and offset (transforms/bronze.py): their file and micro-batch tell them
     # apart, or the first archived landing row would match (and so drop) every later one.
     assert {"topic", "partition", "offset", "source_file", "ingest_time"} == set(ARCHIVE_KEY)
+
+
+def test_the_merge_reads_cold_only_from_the_oldest_row_it_archives() -> None:
+    oldest = NOW - timedelta(days=93, microseconds=7)
+    merge = next(s for s in _sql_from(oldest) if s.startswith("MERGE"))
+    assert f"ON c.ingest_time >= {timestamp_literal(oldest)} AND " in merge
+    # Nothing to archive: the bound is the hot cutoff (the source is empty, no cold row can match).
+    assert f"ON c.ingest_time >= {HOT_CUTOFF} AND " in next(s for s in _sql() if s.startswith("MERGE"))
+    # The cold table is clustered by ingest_time, so OPTIMIZE lays it out for that bound and for expiry.
+    assert "ALTER TABLE `rta`.`bronze`.`trades_raw_cold` CLUSTER BY (ingest_time)" in _sql()
+
+
+def test_the_oldest_row_to_archive_is_read_to_the_microsecond(spark: SparkSession) -> None:
+    at = NOW - timedelta(days=90)
+    rows = [(at - timedelta(days=3, microseconds=7),), (at - timedelta(microseconds=1),), (at,), (NOW,)]
+    spark.createDataFrame(rows, "ingest_time timestamp").createOrReplaceTempView("maintenance_bronze")
+    zone = spark.conf.get("spark.sql.session.timeZone") or "UTC"
+    try:
+        spark.conf.set("spark.sql.session.timeZone", "Asia/Kolkata")
+        oldest = job.oldest_to_archive(spark, "maintenance_bronze", NOW, 90)
+        assert oldest == rows[0][0]
+        # The bound keeps that row (>=), to the microsecond, whatever the session's time zone.
+        kept = spark.sql(f"SELECT * FROM maintenance_bronze WHERE ingest_time >= {timestamp_literal(oldest)}")
+        assert kept.count() == len(rows)
+        assert job.oldest_to_archive(spark, "maintenance_bronze", NOW, 1000) is None
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", zone)
+        spark.catalog.dropTempView("maintenance_bronze")
 
 
 def test_the_cutoff_literal_selects_the_same_rows_whatever_the_session_time_zone(spark: SparkSession) -> None:
