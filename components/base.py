@@ -241,6 +241,30 @@ class PlatformComponent(pulumi.ComponentResource):
             for endpoint in endpoints
         ]
 
+    def add_storage_account_wiring(
+        self,
+        logical_name: str,
+        account: pulumi.CustomResource,
+        account_name: str,
+        diagnostics: DiagnosticsArgs,
+        endpoints: Sequence[PrivateEndpointArgs],
+    ) -> None:
+        """A storage account's diagnostics and private endpoints (`pe-<account name>-<group id>`).
+
+        The account itself has metrics only; its logs are per service, so the blob service
+        (`<account id>/blobServices/default`) gets the log setting.
+        """
+        self.add_diagnostics(logical_name, account, account.id, diagnostics, logs=False, metrics=True)
+        self.add_diagnostics(
+            f"{logical_name}-blob",
+            account,
+            account.id.apply(lambda account_id: f"{account_id}/blobServices/default"),
+            diagnostics,
+        )
+        self.add_private_endpoints(
+            logical_name, account, account.id, endpoints, lambda e: f"pe-{account_name}-{e.group_id}"
+        )
+
     def add_role_assignments(
         self,
         logical_name: str,

@@ -97,21 +97,7 @@ class DataLake(PlatformComponent):
 
         self.lifecycle = self._lifecycle_policy(name, args)
 
-        # Account-level metrics; the logs live on the blob service.
-        self.add_diagnostics(name, self.account, self.account.id, args.diagnostics, logs=False, metrics=True)
-        self.add_diagnostics(
-            f"{name}-blob",
-            self.account,
-            self.account.id.apply(lambda account_id: f"{account_id}/blobServices/default"),
-            args.diagnostics,
-        )
-        self.add_private_endpoints(
-            name,
-            self.account,
-            self.account.id,
-            args.private_endpoints,
-            lambda e: f"pe-{args.account_name}-{e.group_id}",
-        )
+        self.add_storage_account_wiring(name, self.account, args.account_name, args.diagnostics, args.private_endpoints)
         scopes: dict[str | None, tuple[pulumi.Resource, pulumi.Input[str]]] = {None: (self.account, self.account.id)}
         scopes.update({k: (v, v.id) for k, v in self.containers.items()})
         self.role_assignments = self.add_role_assignments(name, scopes, args.role_assignments)

@@ -58,21 +58,7 @@ class FlowLogs(PlatformComponent):
             self._opts(),
             blob_service_name=name,
         )
-        # Accounts have metrics only; their logs are per service (blob).
-        self.add_diagnostics(name, self.account, self.account.id, args.diagnostics, logs=False, metrics=True)
-        self.add_diagnostics(
-            f"{name}-blob",
-            self.account,
-            self.account.id.apply(lambda account_id: f"{account_id}/blobServices/default"),
-            args.diagnostics,
-        )
-        self.add_private_endpoints(
-            name,
-            self.account,
-            self.account.id,
-            args.private_endpoints,
-            lambda e: f"pe-{args.account_name}-{e.group_id}",
-        )
+        self.add_storage_account_wiring(name, self.account, args.account_name, args.diagnostics, args.private_endpoints)
         grants = self.add_role_assignments(name, {None: (self.account, self.account.id)}, args.role_assignments)
         self.flow_logs: dict[str, network.FlowLog] = {}
         for key, vnet_id in args.target_vnets.items():

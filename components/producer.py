@@ -282,19 +282,11 @@ class ApiPoller(PlatformComponent):
             for kind, policy in (("ftp", web.WebAppFtpAllowed), ("scm", web.WebAppScmAllowed))
         ]
         self.add_diagnostics(name, self.app, self.app.id, args.diagnostics)
-        self.add_diagnostics(f"{name}-st", account, account.id, args.diagnostics, logs=False, metrics=True)
-        self.add_diagnostics(
-            f"{name}-st-blob", account, account.id.apply(lambda i: f"{i}/blobServices/default"), args.diagnostics
-        )
         self.add_private_endpoints(
             name, self.app, self.app.id, args.private_endpoints, lambda e: f"pe-{args.app_name}-{e.group_id}"
         )
-        self.add_private_endpoints(
-            f"{name}-st",
-            account,
-            account.id,
-            args.storage_endpoints,
-            lambda e: f"pe-{args.storage_account_name}-{e.group_id}",
+        self.add_storage_account_wiring(
+            f"{name}-st", account, args.storage_account_name, args.diagnostics, args.storage_endpoints
         )
         self.deployment = self._deploy_code(name, args) if args.package_command else None
         self.register_outputs({"app_id": self.app.id, "app_name": self.app.name, "storage_account_id": account.id})
