@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi_azure_native import monitor
+from pulumi_azure_native import eventgrid, monitor
 
 from components.base import CommonArgs, PlatformComponent
 
@@ -91,6 +91,25 @@ class LogAlertSpec:
 
 
 @dataclass(frozen=True)
+class SecretExpiryAlertArgs:
+    """Key Vault's own near-expiry events, raised as Azure Monitor alerts to the action group.
+
+    Key Vault publishes `Microsoft.KeyVault.SecretNearExpiry` 30 days before a secret version's `exp` and
+    `SecretExpired` at it, through an Event Grid system topic on the vault; Event Grid delivers Key Vault
+    events (only those) straight to Azure Monitor alerts with action groups (destination `MonitorAlert`).
+    Sources: https://learn.microsoft.com/azure/key-vault/general/event-grid-overview (the events; only
+    versions created after the subscription exists are notified);
+    https://learn.microsoft.com/azure/event-grid/event-handlers ("Azure Monitor alerts (from Azure Key Vault
+    source only)"). The Confluent API key secrets carry their rotate-by date as `exp`
+    (components/confluent_ingestion.py), so this is the alert before a rotation is due.
+    """
+
+    vault_id: pulumi.Input[str]
+    topic_name: str
+    severity: eventgrid.MonitorAlertSeverity = eventgrid.MonitorAlertSeverity.SEV2
+
+
+@dataclass(frozen=True)
 class AlertingArgs:
     common: CommonArgs
     action_group_name: str
@@ -103,6 +122,7 @@ class AlertingArgs:
     # Scope of the activity-log alerts (the resource group's id); None = none of them.
     activity_log_scope: pulumi.Input[str] | None = None
     log_alerts: Sequence[LogAlertSpec] = ()
+    secret_expiry: SecretExpiryAlertArgs | None = None
 
 
 def iso_minutes(minutes: int) -> str:
@@ -154,6 +174,9 @@ class Alerting(PlatformComponent):
         self.activity_log_alerts: dict[str, monitor.ActivityLogAlert] = {}
         if args.activity_log_scope is not None:
             self._activity_log_alerts(name, args.activity_log_scope, args.rule_prefix)
+        self.secret_expiry: eventgrid.SystemTopicEventSubscription | None = None
+        if args.secret_expiry is not None:
+            self.secret_expiry = self._secret_expiry_alerts(name, args.secret_expiry)
         self.register_outputs(
             {
                 "action_group_id": self.action_group_id,
@@ -208,6 +231,38 @@ class Alerting(PlatformComponent):
             actions=monitor.ActionsArgs(action_groups=[self.action_group.id]),
             tags=dict(self.tags),
             opts=self._opts(),
+        )
+
+    def _secret_expiry_alerts(self, name: str, spec: SecretExpiryAlertArgs) -> eventgrid.SystemTopicEventSubscription:
+        """The vault's system topic and one subscription that turns near-expiry and expiry into alerts."""
+        c = self._common
+        topic = eventgrid.SystemTopic(
+            f"{name}-vault-events",
+            system_topic_name=spec.topic_name,
+            resource_group_name=c.resource_group_name,
+            location=c.location,
+            source=spec.vault_id,
+            topic_type="Microsoft.KeyVault.vaults",
+            tags=dict(self.tags),
+            opts=self._opts(),
+        )
+        return eventgrid.SystemTopicEventSubscription(
+            f"{name}-secret-expiry",
+            event_subscription_name="secret-expiry",
+            system_topic_name=topic.name,
+            resource_group_name=c.resource_group_name,
+            event_delivery_schema=eventgrid.EventDeliverySchema.CLOUD_EVENT_SCHEMA_V1_0,
+            filter=eventgrid.EventSubscriptionFilterArgs(
+                included_event_types=["Microsoft.KeyVault.SecretNearExpiry", "Microsoft.KeyVault.SecretExpired"]
+            ),
+            destination=eventgrid.MonitorAlertEventSubscriptionDestinationArgs(
+                endpoint_type="MonitorAlert",
+                action_groups=[self.action_group.id],
+                severity=spec.severity,
+                description="A Key Vault secret expires within 30 days (or has expired): rotate it "
+                "(docs/confluent.md, rotation runbook)",
+            ),
+            opts=self._opts(depends_on=[topic]),
         )
 
     def _activity_log_alerts(self, name: str, scope: pulumi.Input[str], prefix: str) -> None:

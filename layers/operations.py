@@ -14,7 +14,14 @@ from typing import Any
 import pulumi
 from pulumi_azure_native import monitor
 
-from components.alerting import Alerting, AlertingArgs, LogAlertSpec, MetricAlertSpec, WebhookReceiverArgs
+from components.alerting import (
+    Alerting,
+    AlertingArgs,
+    LogAlertSpec,
+    MetricAlertSpec,
+    SecretExpiryAlertArgs,
+    WebhookReceiverArgs,
+)
 from components.budget import BudgetArgs, CostBudget
 from layers.foundation import Foundation
 from layers.ingestion import Ingestion
@@ -68,6 +75,9 @@ def build_operations(
             rule_prefix=foundation.naming.name("alert") + "-",
             activity_log_scope=foundation.resource_group.id,
             log_alerts=log_alert_specs(ops, foundation.monitoring.workspace_id, targets.get(Target.EVENT_HUBS)),
+            secret_expiry=SecretExpiryAlertArgs(
+                vault_id=foundation.vault.vault_id, topic_name=foundation.naming.name("egst", qualifier="kv")
+            ),
         ),
         place.opts(),
     )

@@ -52,6 +52,7 @@ LAZY_SDKS = (
             "authorization",
             "consumption",
             "databricks",
+            "eventgrid",
             "eventhub",
             "keyvault",
             "kusto",

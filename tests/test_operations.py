@@ -503,3 +503,21 @@ def test_the_pipeline_health_dashboard_is_run_by_the_engineers(stack_plan: Plan)
     engineers = set(config.databricks.grants.engineers)
     assert {g for g, _ in permissions["serving-dashboards-pipeline-dashboard-permissions"]} == engineers
     assert {(g, "CAN_USE") for g in engineers} <= permissions["serving-dashboards-warehouse-permissions"]
+
+
+def test_key_vault_near_expiry_events_alert_the_action_group(stack_plan: Plan) -> None:
+    # The alert before a rotation is due: Key Vault's SecretNearExpiry (30 days before a version's `exp`,
+    # which the Confluent key secrets set to their rotate-by date) becomes an Azure Monitor alert.
+    vault = only(stack_plan, TARGET_TYPES[Target.KEY_VAULT])
+    topic = only(stack_plan, "azure-native:eventgrid:SystemTopic")
+    assert topic.inputs["topicType"] == "Microsoft.KeyVault.vaults"
+    assert vault.urn in topic.property_dependencies["source"]
+    subscription = only(stack_plan, "azure-native:eventgrid:SystemTopicEventSubscription")
+    assert topic.urn in subscription.property_dependencies["systemTopicName"]
+    assert subscription.inputs["filter"]["includedEventTypes"] == [
+        "Microsoft.KeyVault.SecretNearExpiry",
+        "Microsoft.KeyVault.SecretExpired",
+    ]
+    destination = subscription.inputs["destination"]
+    assert destination["endpointType"] == "MonitorAlert" and destination["severity"] == "Sev2"
+    assert only(stack_plan, ACTION_GROUP).urn in subscription.property_dependencies["destination"]
