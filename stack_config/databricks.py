@@ -20,13 +20,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from stack_config.section import Email, Section
+from stack_config.section import Email, Section, Uuid
 from streaming_jobs.runtime import DEPLOYED_RUNTIME, RuntimeMismatchError, check_runtime
 
-Uuid = Annotated[
-    str,
-    StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-]
 # A Databricks account group's display name (what Unity Catalog grants and permissions name).
 GroupName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,127}$")]
 # Unity Catalog identifiers we accept: lower case, safe unquoted in SQL.

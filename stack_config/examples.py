@@ -31,10 +31,12 @@ from typing import Any
 
 import pulumi
 
+from stack_config.section import GUID_PATTERN
+
 # Set by offline/engine.py for the runs it records: nothing is deployed there, so examples pass.
 OFFLINE_ENGINE: contextvars.ContextVar[bool] = contextvars.ContextVar("rta_offline_engine", default=False)
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_GUID = re.compile(GUID_PATTERN)
 _RESOURCE_ID = re.compile(r"^/subscriptions/([^/]+)/", re.IGNORECASE)
 _RESERVED_DOMAIN = re.compile(
     r"(?:^|[@.])(?:example\.(?:com|net|org)|[^@.\s]+\.(?:example|test|invalid))$|(?:^|[@.])(?:example|test|invalid)$",

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from stack_config.section import Section
+from stack_config.section import HubName, Section
 from stack_config.sql import EntraGroupConfig
 
 # Kusto SKUs the platform offers: the no-SLA dev SKU and the current Eadsv5 family
@@ -24,7 +24,6 @@ KustoSku = Literal[
     "Standard_E16ads_v5",
 ]
 DatabaseName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,259}$")]
-HubName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,254}$")]
 _DEV_SKU = re.compile(r"^Dev\(")
 
 

@@ -33,7 +33,7 @@ from stack_config.network import (
 )
 from stack_config.operations import OperationsConfig
 from stack_config.producer import ProducerConfig
-from stack_config.section import Section
+from stack_config.section import HubName, Section
 from stack_config.sql import DashboardsConfig, SqlConfig
 
 PROJECT = "rta-platform"
@@ -46,12 +46,7 @@ class Environment(StrEnum):
 
 
 LowerName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,7}$")]
-HubName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,254}$")]
 TagValue = Annotated[str, StringConstraints(min_length=1, max_length=256)]
-Uuid = Annotated[
-    str,
-    StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-]
 
 REQUIRED_TAG_KEYS = ("owner", "costCenter", "dataClassification")
 # Tag keys the program sets itself; a stack file may not override them.

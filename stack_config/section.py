@@ -10,6 +10,11 @@ from pydantic.alias_generators import to_camel
 
 # An e-mail address as every section takes it (a receiver, not a mailbox check).
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+# A GUID in its 8-4-4-4-12 form: Entra object and application ids, Databricks account and metastore ids.
+GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+Uuid = Annotated[str, StringConstraints(pattern=GUID_PATTERN)]
+# An Event Hubs entity name (event hub, consumer group): the names Kafka clients see as topics and groups.
+HubName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,254}$")]
 
 
 class Section(BaseModel):

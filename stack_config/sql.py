@@ -18,13 +18,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from stack_config.section import Email, Section
+from stack_config.section import Email, Section, Uuid
 
 # An Entra object id.
-ObjectId = Annotated[
-    str,
-    StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-]
+ObjectId = Uuid
 
 # An Entra group's display name: what `CREATE USER [..] FROM EXTERNAL PROVIDER` and the
 # server's administrators.login use. No brackets or quotes, so it can never break out of T-SQL.
