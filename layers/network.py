@@ -38,6 +38,7 @@ from components.network import (
     Network,
     NetworkArgs,
     PeerVnetArgs,
+    RunnerNetworkArgs,
     SubnetSpec,
 )
 from components.private_monitoring import MONITOR_DNS_ZONES, PrivateMonitoring, PrivateMonitoringArgs
@@ -129,6 +130,7 @@ def build_network(
             subnets=subnet_specs(config),
             dns_zone_keys=tuple(zone_keys),
             extra_dns_zones=service_dns_zones(config),
+            runner_networks=runner_networks(config),
             firewall_egress=FirewallEgressArgs(
                 firewall_private_ip=hub.private_ip,
                 hub=PeerVnetArgs(
@@ -271,3 +273,11 @@ def build_visibility(
             place.opts(),
         )
     return Visibility(flow_logs, defender)
+
+
+def runner_networks(config: StackConfig) -> tuple[RunnerNetworkArgs, ...]:
+    """`network.deployRunner`: the runners' VNet, peered and linked to every private zone (docs/first-deploy.md)."""
+    runner = config.network.deploy_runner
+    if runner is None:
+        return ()
+    return (RunnerNetworkArgs(vnet_id=runner.vnet_id, key=runner.key, peer_back=runner.peer_back),)

@@ -25,6 +25,7 @@ from stack_config.egress import allowlist_regions
 from stack_config.hot_path import HotPathConfig
 from stack_config.network import (
     DefenderConfig,
+    DeployRunnerConfig,
     FirewallConfig,
     FlowLogsConfig,
     NetworkHubConfig,
@@ -73,6 +74,8 @@ class NetworkConfig(Section):
     hub: NetworkHubConfig | None = None
     firewall: FirewallConfig = FirewallConfig()
     flow_logs: FlowLogsConfig = FlowLogsConfig()
+    # The runners' VNet, given line of sight to every private endpoint (stack_config/network.py).
+    deploy_runner: DeployRunnerConfig | None = None
 
     @model_validator(mode="after")
     def _subnets_fit(self) -> NetworkConfig:

@@ -80,6 +80,26 @@ class FirewallConfig(Section):
         return self
 
 
+VnetId = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+$"
+    ),
+]
+
+
+class DeployRunnerConfig(Section):
+    """The existing VNet the deploy (and preview) runners sit in: the stack peers it with the platform VNet
+    both ways and links it to every private DNS zone, so `pulumi up` reaches the private data planes it
+    writes (components/network.py `RunnerNetworkArgs`; docs/first-deploy.md, "Runner network")."""
+
+    vnet_id: VnetId
+    # Names the peerings and zone links (`<network>-peer-<key>`, `-back`).
+    key: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")] = "deploy-runner"
+    # False when the runner VNet's owner creates the reverse peering (no write on that VNet here).
+    peer_back: bool = True
+
+
 class NetworkHubConfig(Section):
     """Either `addressSpace` (the stack creates the hub) or `vnetId` + `firewallPrivateIp` +
     `firewallPolicyId` (an existing hub; the platform adds its rule collection group to that policy)."""

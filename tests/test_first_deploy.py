@@ -13,7 +13,7 @@ import pytest
 from offline.engine import StackProgramError, run_stack
 from offline.plan import Plan
 from tests.builtin_roles import CRYPTO_USER
-from tests.plan_queries import ROLE, job_params, only
+from tests.plan_queries import ROLE, job_params, only, raw_stack_config
 
 SLEEP = "time:index/sleep:Sleep"
 KEY = "azure-native:keyvault:Key"
@@ -117,6 +117,40 @@ def test_the_deploy_runner_vnet_is_peered_both_ways_and_linked_to_every_private_
         linked[zone_urn].add(link.inputs["virtualNetwork"]["id"])
     assert len(zones) == 3
     assert all(ids == {vnet.id, RUNNER_VNET} for ids in linked.values()), linked
+
+
+def test_the_stack_config_wires_the_deploy_runner_into_the_platform_network() -> None:
+    # network.deployRunner (stack_config/network.py) reaches the Network component: both peerings and a
+    # link of the runner VNet for every private DNS zone of the stack.
+    network = raw_stack_config("dev")["network"]
+    network["deployRunner"] = {"vnetId": RUNNER_VNET}
+    plan = run_stack("dev", preview=True, config_overrides={"rta-platform:network": network})
+    peerings = {p.name for p in plan.of_type("azure-native:network:VirtualNetworkPeering")}
+    assert {"network-peer-deploy-runner", "network-peer-deploy-runner-back"} <= peerings
+    zones = plan.of_type("azure-native:privatedns:PrivateZone")
+    runner_links = [
+        link
+        for link in plan.of_type("azure-native:privatedns:VirtualNetworkLink")
+        if link.inputs.get("virtualNetwork", {}).get("id") == RUNNER_VNET
+    ]
+    assert zones and len(runner_links) == len(zones)
+
+
+@pytest.mark.parametrize(
+    ("runner", "expected"),
+    [
+        ({"vnetId": "/subscriptions/s/resourceGroups/rg"}, "network.deployRunner.vnetId"),
+        ({"vnetId": RUNNER_VNET, "key": "Deploy Runner"}, "network.deployRunner.key"),
+    ],
+)
+def test_a_broken_deploy_runner_is_a_config_error_naming_its_key(runner: dict[str, str], expected: str) -> None:
+    from stack_config import ConfigError
+    from stack_config.loader import parse_stack_config
+
+    raw = raw_stack_config("dev")
+    raw["network"]["deployRunner"] = runner
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        parse_stack_config(raw, "dev")
 
 
 def test_a_runner_vnet_id_that_is_not_a_vnet_is_refused(tmp_path: Path) -> None:
