@@ -67,6 +67,9 @@ class MetricRule:
     dimensions: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # A rule that applies only when the stack has the feature (e.g. Event Hubs capture).
     needs: str | None = None
+    # The SloConfig field whose value is this rule's default threshold (the catalogue's `threshold` is that
+    # field's default); an override's threshold still wins.
+    slo: str | None = None
 
 
 _EH, _SQL, _ST, _KV, _AFW = (
@@ -125,6 +128,7 @@ METRIC_ALERTS: dict[str, MetricRule] = {
     "storageAvailability": MetricRule(
         Target.DATA_LAKE, _ST, "Availability", "Average", "LessThan", 99.9, 1, 15, 5,
         "Data lake availability below threshold (%)",
+        slo="availability_percent",
     ),
     "storageE2ELatency": MetricRule(
         Target.DATA_LAKE, _ST, "SuccessE2ELatency", "Average", "GreaterThan", 1000, 3, 15, 5,
@@ -141,6 +145,7 @@ METRIC_ALERTS: dict[str, MetricRule] = {
     "keyVaultAvailability": MetricRule(
         Target.KEY_VAULT, _KV, "Availability", "Average", "LessThan", 99.9, 1, 15, 5,
         "Key Vault availability below threshold (%): CMK unwraps and secret reads fail",
+        slo="availability_percent",
     ),
     "keyVaultSaturation": MetricRule(
         Target.KEY_VAULT, _KV, "SaturationShoebox", "Average", "GreaterThan", 75, 2, 5, 5,
@@ -169,12 +174,14 @@ class AlertOverride(Section):
     window_minutes: int | None = None
     frequency_minutes: int | None = None
 
-    def resolve(self, key: str, rule: MetricRule) -> ResolvedAlert:
-        """The rule with this override applied (an unset field keeps the default; 0 is a value, not unset)."""
+    def resolve(self, key: str, rule: MetricRule, slo: SloConfig | None = None) -> ResolvedAlert:
+        """The rule with this override applied (an unset field keeps the default; 0 is a value, not unset).
+        A rule tied to an SLO takes its default threshold from `slo`."""
+        default = float(getattr(slo, rule.slo)) if slo is not None and rule.slo else rule.threshold
         return ResolvedAlert(
             key=key,
             rule=rule,
-            threshold=rule.threshold if self.threshold is None else self.threshold,
+            threshold=default if self.threshold is None else self.threshold,
             severity=rule.severity if self.severity is None else self.severity,
             window_minutes=rule.window_minutes if self.window_minutes is None else self.window_minutes,
             frequency_minutes=rule.frequency_minutes if self.frequency_minutes is None else self.frequency_minutes,
@@ -274,6 +281,8 @@ class SloConfig(Section):
     latency_window_minutes: int = Field(default=15, ge=5, le=1440)
     # The data-quality alert fires below this share of accepted records (seed 001: 99.5 %).
     min_quality_percent: float = Field(default=99.5, gt=0, le=100)
+    # The availability the stores are held to: the lake's and the vault's availability alerts fire below it.
+    availability_percent: float = Field(default=99.9, gt=0, le=100)
 
     def p99_latency(self, capacity_p99: float | None) -> float:
         """The latency objective alerted on: this section's, else the capacity model's, else seed 001's."""
@@ -300,7 +309,7 @@ class OperationsConfig(Section):
         for key, override in self.alerts.items():
             if key not in METRIC_ALERTS:
                 continue
-            resolved = override.resolve(key, METRIC_ALERTS[key])
+            resolved = override.resolve(key, METRIC_ALERTS[key], self.slo)
             window, frequency = resolved.window_minutes, resolved.frequency_minutes
             if window not in WINDOW_MINUTES:
                 problems.append(f"alerts.{key}.windowMinutes {window} is not one of {list(WINDOW_MINUTES)}")
@@ -315,7 +324,7 @@ class OperationsConfig(Section):
     def resolved_alerts(self) -> list[ResolvedAlert]:
         """Every enabled catalogued alert with this stack's overrides applied, in catalogue order."""
         overrides = {key: self.alerts.get(key, AlertOverride()) for key in METRIC_ALERTS}
-        return [o.resolve(key, METRIC_ALERTS[key]) for key, o in overrides.items() if o.enabled]
+        return [o.resolve(key, METRIC_ALERTS[key], self.slo) for key, o in overrides.items() if o.enabled]
 
     def webhook_secret_problems(
         self, get: Callable[[str], object], is_secret: Callable[[str], bool], stack: str | None = None

@@ -521,3 +521,18 @@ def test_key_vault_near_expiry_events_alert_the_action_group(stack_plan: Plan) -
     destination = subscription.inputs["destination"]
     assert destination["endpointType"] == "MonitorAlert" and destination["severity"] == "Sev2"
     assert only(stack_plan, ACTION_GROUP).urn in subscription.property_dependencies["destination"]
+
+
+def test_the_availability_slo_sets_the_availability_alerts_unless_a_stack_overrides_them() -> None:
+    from stack_config.operations import SloConfig
+
+    tied = {k: r for k, r in METRIC_ALERTS.items() if r.slo}
+    assert set(tied) == {"storageAvailability", "keyVaultAvailability"}
+    for rule in tied.values():  # the catalogue's documented default is the SLO's default
+        assert rule.threshold == getattr(SloConfig(), rule.slo or "")
+    raw = _prod_with(slo={"availabilityPercent": 99.5}, alerts={"storageAvailability": {"threshold": 98.0}})
+    ops = parse_stack_config(raw, "prod").operations
+    assert ops is not None
+    resolved = {a.key: a.threshold for a in ops.resolved_alerts()}
+    assert resolved["keyVaultAvailability"] == 99.5
+    assert resolved["storageAvailability"] == 98.0, "an explicit override wins over the SLO"
