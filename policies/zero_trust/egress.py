@@ -34,14 +34,12 @@ from ._core import (
     stack_policy,
 )
 from .monitoring import LOG_ANALYTICS
+from .network import NSG, SUBNET, VNET
 from .private_link import missing_private_endpoints
 
-SUBNET = AZ + "network:Subnet"
-VNET = AZ + "network:VirtualNetwork"
 ROUTE_TABLE = AZ + "network:RouteTable"
 ROUTE = AZ + "network:Route"
 FLOW_LOG = AZ + "network:FlowLog"
-NSG = AZ + "network:NetworkSecurityGroup"
 FIREWALL_POLICY = AZ + "network:FirewallPolicy"
 RULE_COLLECTION_GROUP = AZ + "network:FirewallPolicyRuleCollectionGroup"
 AMPLS = AZ + "monitor:PrivateLinkScope"

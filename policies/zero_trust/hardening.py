@@ -25,11 +25,11 @@ from ._core import (
     lower,
     resource_policy,
 )
+from .databricks_workspace import WORKSPACE
+from .eventhub import NAMESPACE
+from .sql import DATABASE as SQL_DATABASE
+from .storage import ACCOUNT
 
-ACCOUNT = AZ + "storage:StorageAccount"
-SQL_DATABASE = AZ + "sql:Database"
-NAMESPACE = AZ + "eventhub:Namespace"
-WORKSPACE = AZ + "databricks:Workspace"
 SAS_RULES = [AZ + "eventhub:NamespaceAuthorizationRule", AZ + "eventhub:EventHubAuthorizationRule"]
 ZONE_REDUNDANT_SKUS = ["Standard_ZRS", "Standard_GZRS", "Standard_RAGZRS", "Premium_ZRS"]
 
