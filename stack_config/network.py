@@ -188,8 +188,9 @@ def topology_problems(
             problems.append(f"network.hub.addressSpace {hub.address_space} overlaps network.addressSpace {spoke_space}")
         if location not in regions:
             problems.append(
-                f"network.topology 'hub-spoke' needs the firewall allow-list for {location!r}, which "
-                f"stack_config/egress_allowlist.yaml does not have (it has {sorted(regions)})"
+                f"azure-native:location {location!r} has no egress allow-list, which network.topology "
+                f"'hub-spoke' needs: the firewall supports {sorted(regions)} "
+                "(stack_config/egress_allowlist.yaml; docs/network.md, 'Adding a region')"
             )
     elif is_prod:
         problems.append("network.topology must be 'hub-spoke' in prod (Databricks egress through Azure Firewall)")

@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 
+import layers.network as network_layer
 from components.firewall import _rule_collections
 from layers.network import egress_rules, subnet_specs
 from offline import policy_runner, topology
 from offline.engine import run_stack
 from offline.plan import Plan, PlannedResource
-from stack_config import ConfigError, StackConfig
-from stack_config.egress import load_allowlist
+from stack_config import ConfigError, StackConfig, egress
+from stack_config.egress import AllowlistSource, EgressAllowlist, RegionEgress, load_allowlist
 from stack_config.loader import parse_stack_config
 from tests.plan_queries import only, raw_stack_config
 
@@ -108,10 +109,10 @@ def test_peerings_both_ways_without_gateway_transit(prod_plan: Plan, prod_net: t
         assert p.inputs["allowGatewayTransit"] is False and p.inputs["useRemoteGateways"] is False
 
 
-def test_allowlist_file_and_firewall_rules_agree(prod_plan: Plan) -> None:
-    group = only(prod_plan, AZ + "network:FirewallPolicyRuleCollectionGroup")
+def _assert_rules_are_the_region(plan: Plan, region: RegionEgress) -> None:
+    """The plan's firewall rules allow exactly `region`'s entries plus prod's package mirrors."""
+    group = only(plan, AZ + "network:FirewallPolicyRuleCollectionGroup")
     rules = {r["name"]: r for c in group.inputs["ruleCollections"] for r in c["rules"]}
-    region = load_allowlist().regions["westeurope"]
     mirrors = ["pypi.org", "files.pythonhosted.org", "repo1.maven.org"]  # Pulumi.prod.yaml
     assert rules["scc-relay"]["targetFqdns"] == list(region.scc_relay)
     assert rules["artifact-storage"]["targetFqdns"] == list(region.artifact_storage)
@@ -143,6 +144,39 @@ def test_allowlist_file_and_firewall_rules_agree(prod_plan: Plan) -> None:
     assert in_rules == allowed, "a firewall rule allows something the allow-list file does not name (or the reverse)"
     sources = {s for r in rules.values() for s in r["sourceAddresses"]}
     assert sources == {"10.50.4.0/22", "10.50.8.0/22"}, "only the Databricks subnets are sources"
+
+
+def test_allowlist_file_and_firewall_rules_agree(prod_plan: Plan) -> None:
+    location = raw_stack_config("prod")["location"]
+    _assert_rules_are_the_region(prod_plan, load_allowlist().regions[location])
+
+
+def test_a_stack_in_another_region_gets_that_regions_allow_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    """prod moved to another region takes that region's entry, and nothing of westeurope's.
+
+    The shipped file covers westeurope only (docs/network.md, "Supported regions"), so the test adds a
+    stand-in entry for northeurope (an allowed location) to a copy of the file: its hosts are made up
+    (`*.fixture.example`) and never leave the test.
+    """
+    shipped = load_allowlist()
+    stand_in = RegionEgress.model_validate(
+        {
+            **{entry: [f"{entry.lower()}.northeurope.fixture.example"] for entry in RegionEgress.entries()},
+            "controlPlaneServiceTag": "AzureDatabricks",
+            "sources": {entry: ["fixture"] for entry in RegionEgress.entries()},
+        }
+    )
+    fixture_source = AllowlistSource(title="test stand-in", url="https://fixture.example/", read="2026-12-06")
+    allowlist = EgressAllowlist(
+        sources={**shipped.sources, "fixture": fixture_source},
+        regions={**shipped.regions, "northeurope": stand_in},
+    )
+    monkeypatch.setattr(egress, "load_allowlist", lambda: allowlist)
+    monkeypatch.setattr(network_layer, "load_allowlist", lambda: allowlist)
+    plan = run_stack("prod", preview=True, config_overrides={"azure-native:location": "northeurope"})
+    _assert_rules_are_the_region(plan, stand_in)
+    firewall = only(plan, AZ + "network:AzureFirewall")
+    assert firewall.inputs["location"] == "northeurope"
 
 
 def test_firewall_policy_premium_idps_dns_proxy_and_diagnostics(prod_plan: Plan) -> None:
