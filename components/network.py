@@ -309,48 +309,34 @@ class Network(PlatformComponent):
         )
         links: list[pulumi.Resource] = []
         self._zone_links[key] = links
-        link_to_vnet = privatedns.VirtualNetworkLink(
-            f"{name}-dns-{key}-link",
-            virtual_network_link_name=f"link-{key}",
-            private_zone_name=zone.name,
-            resource_group_name=c.resource_group_name,
-            location="Global",
-            registration_enabled=False,
-            virtual_network=privatedns.SubResourceArgs(id=self.vnet.id),
-            tags=dict(self.tags),
-            opts=self._opts(depends_on=[zone]),
-        )
-        links.append(link_to_vnet)
+        links.append(self._zone_link(f"{name}-dns-{key}-link", f"link-{key}", zone, self.vnet.id))
         for runner in self._runner_networks:
             # The runner resolves the service names to the private endpoints' addresses.
-            link = privatedns.VirtualNetworkLink(
-                f"{name}-dns-{key}-link-{runner.key}",
-                virtual_network_link_name=f"link-{key}-{runner.key}",
-                private_zone_name=zone.name,
-                resource_group_name=c.resource_group_name,
-                location="Global",
-                registration_enabled=False,
-                virtual_network=privatedns.SubResourceArgs(id=runner.vnet_id),
-                tags=dict(self.tags),
-                opts=self._opts(depends_on=[zone]),
+            link = self._zone_link(
+                f"{name}-dns-{key}-link-{runner.key}", f"link-{key}-{runner.key}", zone, runner.vnet_id
             )
             self.runner_paths.append(link)
             links.append(link)
         if self._hub_link is not None:
             hub_key, hub_id = self._hub_link
-            hub_link = privatedns.VirtualNetworkLink(
-                f"{name}-dns-{key}-link-{hub_key}",
-                virtual_network_link_name=f"link-{key}-{hub_key}",
-                private_zone_name=zone.name,
-                resource_group_name=c.resource_group_name,
-                location="Global",
-                registration_enabled=False,
-                virtual_network=privatedns.SubResourceArgs(id=hub_id),
-                tags=dict(self.tags),
-                opts=self._opts(depends_on=[zone]),
-            )
-            links.append(hub_link)
+            links.append(self._zone_link(f"{name}-dns-{key}-link-{hub_key}", f"link-{key}-{hub_key}", zone, hub_id))
         return zone
+
+    def _zone_link(
+        self, logical_name: str, link_name: str, zone: privatedns.PrivateZone, vnet_id: pulumi.Input[str]
+    ) -> privatedns.VirtualNetworkLink:
+        """The zone linked to one VNet for resolution only (no auto-registration)."""
+        return privatedns.VirtualNetworkLink(
+            logical_name,
+            virtual_network_link_name=link_name,
+            private_zone_name=zone.name,
+            resource_group_name=self._common.resource_group_name,
+            location="Global",
+            registration_enabled=False,
+            virtual_network=privatedns.SubResourceArgs(id=vnet_id),
+            tags=dict(self.tags),
+            opts=self._opts(depends_on=[zone]),
+        )
 
     def dns_zone_links(self, key: str) -> list[pulumi.Resource]:
         """Every VNet link of the zone added under `key` (platform VNet, runners, hub): a client in any
@@ -361,63 +347,71 @@ class Network(PlatformComponent):
 
     def peer_hub(self, name: str, hub: PeerVnetArgs) -> list[network.VirtualNetworkPeering]:
         """Spoke <-> hub, both directions, no gateway transit; the spoke accepts what the hub forwards."""
-        c = self._common
-        outbound = network.VirtualNetworkPeering(
+        outbound = self._peering(
             f"{name}-peer-to-{hub.key}",
-            virtual_network_peering_name=f"to-{hub.key}",
-            virtual_network_name=self.vnet.name,
-            resource_group_name=c.resource_group_name,
-            remote_virtual_network=network.SubResourceArgs(id=hub.vnet_id),
-            allow_virtual_network_access=True,
-            allow_forwarded_traffic=True,
-            allow_gateway_transit=False,
-            use_remote_gateways=False,
-            opts=self._opts(depends_on=[self.vnet]),
+            f"to-{hub.key}",
+            (self.vnet.name, self._common.resource_group_name),
+            hub.vnet_id,
+            forwarded=True,
+            depends_on=[self.vnet],
         )
-        inbound = network.VirtualNetworkPeering(
+        inbound = self._peering(
             f"{name}-peer-from-{hub.key}",
-            virtual_network_peering_name=f"to-{self._vnet_name}",
-            virtual_network_name=hub.vnet_name,
-            resource_group_name=hub.resource_group_name,
-            remote_virtual_network=network.SubResourceArgs(id=self.vnet.id),
-            allow_virtual_network_access=True,
-            allow_forwarded_traffic=hub.remote_allows_forwarded,
-            allow_gateway_transit=False,
-            use_remote_gateways=False,
-            opts=self._opts(depends_on=[self.vnet, outbound]),
+            f"to-{self._vnet_name}",
+            (hub.vnet_name, hub.resource_group_name),
+            self.vnet.id,
+            forwarded=hub.remote_allows_forwarded,
+            depends_on=[self.vnet, outbound],
         )
         return [outbound, inbound]
 
     def _peer(self, name: str, runner: RunnerNetworkArgs) -> list[network.VirtualNetworkPeering]:
         """Platform VNet <-> runner VNet; traffic only, no gateway transit, nothing forwarded."""
-        c = self._common
-        to_runner = network.VirtualNetworkPeering(
+        to_runner = self._peering(
             f"{name}-peer-{runner.key}",
-            virtual_network_peering_name=f"peer-to-{runner.key}",
-            virtual_network_name=self.vnet.name,
-            resource_group_name=c.resource_group_name,
-            remote_virtual_network=network.SubResourceArgs(id=runner.vnet_id),
-            allow_virtual_network_access=True,
-            allow_forwarded_traffic=False,
-            allow_gateway_transit=False,
-            use_remote_gateways=False,
-            opts=self._opts(depends_on=[self.vnet, *self.subnets.values()]),
+            f"peer-to-{runner.key}",
+            (self.vnet.name, self._common.resource_group_name),
+            runner.vnet_id,
+            forwarded=False,
+            depends_on=[self.vnet, *self.subnets.values()],
         )
         if not runner.peer_back:
             return [to_runner]
-        from_runner = network.VirtualNetworkPeering(
+        from_runner = self._peering(
             f"{name}-peer-{runner.key}-back",
-            virtual_network_peering_name=f"peer-to-{self._vnet_name}",
-            virtual_network_name=runner.vnet_name,
-            resource_group_name=runner.resource_group_name,
-            remote_virtual_network=network.SubResourceArgs(id=self.vnet.id),
-            allow_virtual_network_access=True,
-            allow_forwarded_traffic=False,
-            allow_gateway_transit=False,
-            use_remote_gateways=False,
-            opts=self._opts(depends_on=[to_runner]),
+            f"peer-to-{self._vnet_name}",
+            (runner.vnet_name, runner.resource_group_name),
+            self.vnet.id,
+            forwarded=False,
+            depends_on=[to_runner],
         )
         return [to_runner, from_runner]
+
+    def _peering(
+        self,
+        logical_name: str,
+        peering_name: str,
+        local: tuple[pulumi.Input[str], pulumi.Input[str]],
+        remote_vnet_id: pulumi.Input[str],
+        *,
+        forwarded: pulumi.Input[bool],
+        depends_on: Sequence[pulumi.Resource],
+    ) -> network.VirtualNetworkPeering:
+        """One direction of a peering from `local` (VNet name, resource group): VNet traffic allowed,
+        forwarded traffic as given, no gateway transit either way."""
+        vnet_name, resource_group_name = local
+        return network.VirtualNetworkPeering(
+            logical_name,
+            virtual_network_peering_name=peering_name,
+            virtual_network_name=vnet_name,
+            resource_group_name=resource_group_name,
+            remote_virtual_network=network.SubResourceArgs(id=remote_vnet_id),
+            allow_virtual_network_access=True,
+            allow_forwarded_traffic=forwarded,
+            allow_gateway_transit=False,
+            use_remote_gateways=False,
+            opts=self._opts(depends_on=depends_on),
+        )
 
     def subnet_id(self, key: str) -> pulumi.Output[str]:
         return self.subnets[key].id
