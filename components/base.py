@@ -324,3 +324,26 @@ class ProviderScopedComponent(PlatformComponent):
 
     def _db_opts(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self._provider, depends_on=list(depends_on))
+
+    def grant_groups(
+        self,
+        logical_name: str,
+        target: pulumi.Resource,
+        groups: Sequence[str],
+        permission_level: str,
+        **object_id: pulumi.Input[str],
+    ) -> pulumi.CustomResource | None:
+        """One Databricks permissions resource giving `groups` one level on `target` (named by `object_id`,
+        e.g. `dashboard_id=...`); none when there are no groups."""
+        if not groups:
+            return None
+        import pulumi_databricks as dbx  # only the Databricks components load the SDK
+
+        return dbx.Permissions(
+            logical_name,
+            access_controls=[
+                dbx.PermissionsAccessControlArgs(group_name=g, permission_level=permission_level) for g in groups
+            ],
+            opts=self._db_opts([target]),
+            **object_id,  # type: ignore[arg-type]
+        )

@@ -223,15 +223,13 @@ class DatabricksRuntime(ProviderScopedComponent):
             ],
             opts=self._db_opts([self.job_policy]),
         )
-        if args.engineers:
-            dbx.Permissions(
-                f"{name}-policy-interactive-permissions",
-                cluster_policy_id=self.interactive_policy.id,
-                access_controls=[
-                    dbx.PermissionsAccessControlArgs(group_name=g, permission_level="CAN_USE") for g in args.engineers
-                ],
-                opts=self._db_opts([self.interactive_policy]),
-            )
+        self.grant_groups(
+            f"{name}-policy-interactive-permissions",
+            self.interactive_policy,
+            args.engineers,
+            "CAN_USE",
+            cluster_policy_id=self.interactive_policy.id,
+        )
 
         # Secrets stay in the platform Key Vault; the scope only reads them (as the AzureDatabricks app).
         self.secret_scope = dbx.SecretScope(

@@ -270,6 +270,11 @@ SILVER = f"{SILVER_SCHEMA}.`trades`"
 QUARANTINE = f"{SILVER_SCHEMA}.`trades_quarantine`"
 
 
+def _serialized(definition: dict[str, Any]) -> str:
+    """A dashboard definition as the dashboard resource takes it: compact JSON, keys sorted."""
+    return json.dumps(definition, sort_keys=True, separators=(",", ":"))
+
+
 def _per_minute(table: str, time_column: str, value: str, window_minutes: int, *extra: str) -> str:
     columns = ", ".join((f"date_trunc('MINUTE', {_q(time_column)}) AS minute", *extra, value))
     return f"SELECT {columns} FROM {table} WHERE {_since(time_column, window_minutes, 'spark')} GROUP BY ALL"
@@ -585,50 +590,24 @@ class ServingDashboards(ProviderScopedComponent):
 
         visuals = trading_visuals(window_minutes=args.window_minutes)
         self.visuals = visuals
-        self.serialized_dashboard: str = json.dumps(
-            dashboard_definition(visuals, title="Trading"), sort_keys=True, separators=(",", ":")
-        )
-        self.dashboard = dbx.Dashboard(
-            f"{name}-dashboard",
-            display_name=f"{prefix} trading",
-            parent_path=self.folder.path,
-            warehouse_id=self.warehouse.id,
-            serialized_dashboard=self.serialized_dashboard,
-            # Unqualified table names in the datasets resolve in the gold schema.
-            dataset_catalog=args.catalog,
-            dataset_schema=args.gold_schema,
-            # Viewers query with their own Unity Catalog grants, never the publisher's.
-            embed_credentials=False,
-            opts=self._db_opts([self.folder, self.warehouse]),
-        )
+        self.serialized_dashboard: str = _serialized(dashboard_definition(visuals, title="Trading"))
+        self.dashboard = self._dashboard(f"{name}-dashboard", f"{prefix} trading", self.serialized_dashboard, args)
 
         # The pipeline-health page: its own dashboard, read by the engineers (it reads bronze and silver too).
         self.pipeline_visuals = pipeline_health_visuals(window_minutes=args.window_minutes)
-        self.serialized_pipeline_dashboard: str = json.dumps(
-            dashboard_definition(self.pipeline_visuals, title="Pipeline health", page="pipeline_health"),
-            sort_keys=True,
-            separators=(",", ":"),
+        self.serialized_pipeline_dashboard: str = _serialized(
+            dashboard_definition(self.pipeline_visuals, title="Pipeline health", page="pipeline_health")
         )
-        self.pipeline_dashboard = dbx.Dashboard(
-            f"{name}-pipeline-dashboard",
-            display_name=f"{prefix} pipeline health",
-            parent_path=self.folder.path,
-            warehouse_id=self.warehouse.id,
-            serialized_dashboard=self.serialized_pipeline_dashboard,
-            dataset_catalog=args.catalog,
-            dataset_schema=args.gold_schema,
-            embed_credentials=False,
-            opts=self._db_opts([self.folder, self.warehouse]),
+        self.pipeline_dashboard = self._dashboard(
+            f"{name}-pipeline-dashboard", f"{prefix} pipeline health", self.serialized_pipeline_dashboard, args
         )
-        if args.engineers:
-            dbx.Permissions(
-                f"{name}-pipeline-dashboard-permissions",
-                dashboard_id=self.pipeline_dashboard.id,
-                access_controls=[
-                    dbx.PermissionsAccessControlArgs(group_name=g, permission_level="CAN_RUN") for g in args.engineers
-                ],
-                opts=self._db_opts([self.pipeline_dashboard]),
-            )
+        self.grant_groups(
+            f"{name}-pipeline-dashboard-permissions",
+            self.pipeline_dashboard,
+            args.engineers,
+            "CAN_RUN",
+            dashboard_id=self.pipeline_dashboard.id,
+        )
 
         self.notification_destination = dbx.NotificationDestination(
             f"{name}-alerts-email",
@@ -662,15 +641,9 @@ class ServingDashboards(ProviderScopedComponent):
         if args.slo is not None:
             self._slo_alerts(name, args, args.slo)
 
-        if args.viewers:
-            dbx.Permissions(
-                f"{name}-dashboard-permissions",
-                dashboard_id=self.dashboard.id,
-                access_controls=[
-                    dbx.PermissionsAccessControlArgs(group_name=g, permission_level="CAN_RUN") for g in args.viewers
-                ],
-                opts=self._db_opts([self.dashboard]),
-            )
+        self.grant_groups(
+            f"{name}-dashboard-permissions", self.dashboard, args.viewers, "CAN_RUN", dashboard_id=self.dashboard.id
+        )
 
         self.register_outputs(
             {
@@ -735,6 +708,24 @@ class ServingDashboards(ProviderScopedComponent):
         )
         for spec in (*specs, quality):
             self.slo_alerts[spec.key] = self._alert(f"{name}-slo-{spec.key}", spec, args, self.ops_destination)
+
+    def _dashboard(
+        self, logical_name: str, display_name: str, serialized: str, args: ServingDashboardsArgs
+    ) -> dbx.Dashboard:
+        """A dashboard in the platform folder, querying through the serving warehouse."""
+        return dbx.Dashboard(
+            logical_name,
+            display_name=display_name,
+            parent_path=self.folder.path,
+            warehouse_id=self.warehouse.id,
+            serialized_dashboard=serialized,
+            # Unqualified table names in the datasets resolve in the gold schema.
+            dataset_catalog=args.catalog,
+            dataset_schema=args.gold_schema,
+            # Viewers query with their own Unity Catalog grants, never the publisher's.
+            embed_credentials=False,
+            opts=self._db_opts([self.folder, self.warehouse]),
+        )
 
     def _alert(
         self,
