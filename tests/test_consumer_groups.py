@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from offline.plan import Plan
-from tests.plan_queries import only
+from tests.plan_queries import job_params, only
 
 BINDING = "confluentcloud:index/roleBinding:RoleBinding"
 CLUSTER = "confluentcloud:index/kafkaCluster:KafkaCluster"
@@ -39,22 +39,9 @@ def crn_pattern_matches(pattern: str, crn: str) -> bool:
 def bronze_flags(plan: Plan) -> dict[str, Any]:
     jobs = [j for j in plan.of_type("databricks:index/job:Job") if "bronze" in j.name]
     assert len(jobs) == 1, [j.name for j in plan.of_type("databricks:index/job:Job")]
-    found: list[list[Any]] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for v in value.values():
-                walk(v)
-        elif isinstance(value, list):
-            if "--kafka-group-id-prefix" in value:
-                found.append(value)
-            for v in value:
-                walk(v)
-
-    walk(jobs[0].inputs)
-    assert len(found) == 1, "the bronze job gets no --kafka-group-id-prefix"
-    params = found[0]
-    return {params[i]: params[i + 1] for i in range(0, len(params) - 1, 2)}
+    params = job_params(jobs[0])
+    assert "--kafka-group-id-prefix" in params, "the bronze job gets no --kafka-group-id-prefix"
+    return params
 
 
 def test_crn_pattern_matching_is_prefix_or_literal() -> None:
