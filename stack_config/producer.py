@@ -23,7 +23,6 @@ HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://[^\s/?#]+(/[^\s?#
 # NCRONTAB with seconds (six fields), as the Functions timer trigger reads it.
 _NCRONTAB_FIELD = r"[0-9*/,\-]+"
 _NCRONTAB = re.compile(rf"^{_NCRONTAB_FIELD}( {_NCRONTAB_FIELD}){{5}}$")
-PLATFORM_FIELDS = ("event_id", "symbol", "side", "price", "quantity", "event_time")
 
 
 class ApiPollerConfig(Section):
