@@ -48,7 +48,13 @@ def test_undersized_prod_is_refused_with_the_numbers() -> None:
     assert "needs 75 PUs" in message and "375.0 MB/s" in message
     assert "Premium stops at 16 PUs" in message
     assert "eventHubs.hubs[trades].partitions 32 partitions is too small" in message
-    assert "databricks.clusterPolicy.maxWorkers 8 workers is too small" in message
+    # One partition per core bronze needs at the design load (the benchmark's per-core figure).
+    assert f"needs {math.ceil(1_500_000 / m.benchmark_figure().rate('bronze'))} partitions" in message
+    # A stage needing more 8-vCPU workers than the job policy's 8 is refused naming the policy's key.
+    stage_workers = {st: 1_500_000 / (m.benchmark_figure().rate(st) * 8) for st in m.STAGES}
+    for stage, workers in stage_workers.items():
+        too_small = f"databricks.clusterPolicy.maxWorkers 8 workers is too small for the declared load: {stage}"
+        assert (too_small in message) == (workers > 8), (stage, workers)
 
 
 def test_shipped_prod_carries_its_declared_load() -> None:
@@ -129,11 +135,14 @@ def _compute(raw: dict[str, Any], **stages: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_an_undersized_stage_override_is_refused_with_its_key_and_the_numbers() -> None:
-    raw = _compute(_raw("scale"), bronze={"maxWorkers": 3})
+    # 1.5 M events/s at design load / (the benchmark's bronze events/s per core x 16 vCPUs).
+    needed = 1_500_000 / (m.benchmark_figure().rate("bronze") * 16)
+    too_few = math.ceil(needed) - 1
+    assert too_few >= 1, "the scale load must need more than one bronze worker for this case"
+    raw = _compute(_raw("scale"), bronze={"maxWorkers": too_few})
     message = _problems(raw, "scale")
-    # 1.5 M events/s / (21,008 per core x 16 vCPUs) = 4.46 workers.
-    assert "databricks.compute.bronze.maxWorkers 3 workers is too small for the declared load" in message
-    assert "needs 4.46 workers" in message and "1,500,000 events/s" in message
+    assert f"databricks.compute.bronze.maxWorkers {too_few} workers is too small for the declared load" in message
+    assert f"needs {needed:,.2f} workers" in message and "1,500,000 events/s" in message
     assert "Traceback" not in message
 
 
@@ -200,7 +209,9 @@ def test_the_scale_stack_carries_seed_001s_load() -> None:
     assert report is not None and not report.failures
     assert config.capacity is not None and config.capacity.peak_events_per_second == 1_200_000
     units = {c.unit: c for c in report.checks if c.unit in ("CUs", "partitions")}
-    assert units["CUs"].needed == 15 and units["partitions"].needed == 72
+    # 1.5 M events/s: 15 CUs at 100,000 events/s each; one partition per core bronze needs.
+    assert units["CUs"].needed == 15
+    assert units["partitions"].needed == math.ceil(1_500_000 / m.benchmark_figure().rate("bronze"))
 
 
 def test_the_scale_stack_previews_clean_with_every_control(scale_plan: Any) -> None:
