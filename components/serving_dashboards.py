@@ -609,14 +609,8 @@ class ServingDashboards(ProviderScopedComponent):
             dashboard_id=self.pipeline_dashboard.id,
         )
 
-        self.notification_destination = dbx.NotificationDestination(
-            f"{name}-alerts-email",
-            display_name=f"{prefix} trading alerts",
-            destination_type="EMAIL",
-            config=dbx.NotificationDestinationConfigArgs(
-                email=dbx.NotificationDestinationConfigEmailArgs(addresses=list(args.notification_emails))
-            ),
-            opts=self._db_opts(args.depends_on),
+        self.notification_destination = self._email_destination(
+            f"{name}-alerts-email", f"{prefix} trading alerts", args.notification_emails, args.depends_on
         )
         self.alerts: dict[str, dbx.AlertV2] = {}
         for rule in args.alert_rules:
@@ -655,17 +649,25 @@ class ServingDashboards(ProviderScopedComponent):
             }
         )
 
+    def _email_destination(
+        self, logical_name: str, display_name: str, emails: Sequence[str], depends_on: Sequence[pulumi.Resource]
+    ) -> dbx.NotificationDestination:
+        """A Databricks e-mail notification destination (alerts notify destinations, not addresses)."""
+        return dbx.NotificationDestination(
+            logical_name,
+            display_name=display_name,
+            destination_type="EMAIL",
+            config=dbx.NotificationDestinationConfigArgs(
+                email=dbx.NotificationDestinationConfigEmailArgs(addresses=list(emails))
+            ),
+            opts=self._db_opts(depends_on),
+        )
+
     def _slo_alerts(self, name: str, args: ServingDashboardsArgs, slo: SloAlertsArgs) -> None:
         """Freshness and latency-p99 alerts over the gold table, mailing the on-call (the action group's
         addresses: Databricks notifies its own destinations, never an Azure action group)."""
-        self.ops_destination = dbx.NotificationDestination(
-            f"{name}-slo-email",
-            display_name=f"{args.object_prefix} streaming SLO",
-            destination_type="EMAIL",
-            config=dbx.NotificationDestinationConfigArgs(
-                email=dbx.NotificationDestinationConfigEmailArgs(addresses=list(slo.emails))
-            ),
-            opts=self._db_opts(args.depends_on),
+        self.ops_destination = self._email_destination(
+            f"{name}-slo-email", f"{args.object_prefix} streaming SLO", slo.emails, args.depends_on
         )
         gold = pulumi.Output.all(args.catalog, args.gold_schema).apply(lambda cs: f"{_q(cs[0])}.{_q(cs[1])}.")
         specs = (
