@@ -35,7 +35,7 @@ typecheck: setup
 
 ## The whole pytest suite over the machine's cores (pytest-xdist).
 pytest: setup
-	$(BIN)/python -m pytest -n auto --dist worksteal
+	$(BIN)/python -m pytest -n auto
 
 ## The test command: lint, type-check and the pytest suite side by side (the Spark tests leave a core
 ## idle while they wait on the JVM); each target's output is printed whole; any failure fails the command.
