@@ -118,8 +118,6 @@ class PrivateLinkArgs:
     # The zone's VNet links by zone key (`Network.dns_zone_links`): topics wait for them, and
     # on destroy are deleted before them. None until the stack passes them.
     dns_zone_links: Callable[[str], Sequence[pulumi.Resource]] | None = None
-    # Other private endpoints in the same subnet, created before ours (one at a time per subnet).
-    after: Sequence[pulumi.Resource] = ()
 
 
 @dataclass(frozen=True)
@@ -453,7 +451,7 @@ class ConfluentIngestion(PlatformComponent):
         aliases: pulumi.Output[dict[str, str]] = self.network.azures.apply(_aliases)
         ips: dict[str, pulumi.Output[str]] = {}
         # One at a time in the subnet, after every other component's endpoints there (components/base.py).
-        previous: list[pulumi.Resource] = [*pl.after, *endpoints_before(pl.subnet_id)]
+        previous: list[pulumi.Resource] = endpoints_before(pl.subnet_id)
         for zone in pl.zones:
             endpoint_name = f"{pl.endpoint_name_prefix}-z{zone}"
             nic_name = f"{endpoint_name}-nic"
