@@ -145,6 +145,9 @@ class Network(PlatformComponent):
         super().__init__("Network", name, args.common, opts)
         c = args.common
         self._runner_networks = args.runner_networks
+        # The runner VNets given line of sight here (the stack exports them; offline/access_paths.py resolves
+        # the deploy runner's flow to each private data plane from them).
+        self.runner_vnet_ids: list[str] = [r.vnet_id for r in args.runner_networks]
         self._zone_links: dict[str, list[pulumi.Resource]] = {}
         keys = [r.key for r in args.runner_networks]
         if len(set(keys)) != len(keys):

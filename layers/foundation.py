@@ -59,6 +59,7 @@ class Foundation:
             "location": self.common.location,
             "logAnalyticsWorkspaceId": self.monitoring.workspace_id,
             "vnetId": self.network.vnet_id,
+            **({"deployRunnerVnetIds": self.network.runner_vnet_ids} if self.network.runner_vnet_ids else {}),
             **({"firewallPrivateIp": self.hub.private_ip} if self.hub is not None else {}),
             "keyVaultUri": self.vault.vault_uri,
             "identityClientIds": {k: v.client_id for k, v in self.identities.identities.items()},

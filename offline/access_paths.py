@@ -62,6 +62,12 @@ DBX_SCHEMA = "databricks:index/schema:Schema"
 CC_SERVICE_ACCOUNT = "confluentcloud:index/serviceAccount:ServiceAccount"
 CC_ROLE_BINDING = "confluentcloud:index/roleBinding:RoleBinding"
 CC_CLUSTER = "confluentcloud:index/kafkaCluster:KafkaCluster"
+CC_TOPIC = "confluentcloud:index/kafkaTopic:KafkaTopic"
+CC_API_KEY = "confluentcloud:index/apiKey:ApiKey"
+DBX_ADMIN_ASSIGNMENT = "databricks:index/mwsPermissionAssignment:MwsPermissionAssignment"
+PEERING = "azure-native:network:VirtualNetworkPeering"
+RECORD_SET = "azure-native:privatedns:PrivateRecordSet"
+DEPLOY_COMMAND = "command:local:Command"
 KUSTO_MANAGED_ENDPOINT = "azure-native:kusto:ManagedPrivateEndpoint"
 KUSTO_EVENTHUB_CONNECTION = "azure-native:kusto:EventHubDataConnection"
 SECRET = "azure-native:keyvault:Secret"
@@ -570,6 +576,136 @@ def alerts_to_gold(ix: PlanIndex) -> Resolution:
     return res
 
 
+def _ref_id(value: object) -> str | None:
+    """A literal resource id given as `{"id": ...}` or as the string itself (an existing VNet's id)."""
+    value = value.get("id") if isinstance(value, dict) else value
+    return value.lower() if isinstance(value, str) and known(value) and value.startswith("/") else None
+
+
+def _runner_network_path(ix: PlanIndex, pe: PlannedResource, runner_id: str) -> list[str]:
+    """The runner VNet `runner_id` reaches `pe`: the endpoint's DNS zone is linked to the runner VNet, and
+    the endpoint's VNet is peered with it (the reverse direction too, unless its owner makes it: peerBack)."""
+    zones = [z for g in zone_groups_of(ix, pe) for z in ix.linked(g, "privateDnsZoneConfigs", DNS_ZONE)]
+    # Endpoints to a partner's Private Link service (Confluent) register through A records, not zone groups.
+    zones += [
+        z
+        for rs in ix.of_type(RECORD_SET)
+        if any(pe.urn in deps for deps in rs.property_dependencies.values())
+        for z in ix.linked(rs, "privateZoneName", DNS_ZONE)
+    ]
+    zones = list({z.urn: z for z in zones}.values())
+    links = [
+        link
+        for link in ix.of_type(VNET_LINK)
+        if _ref_id(link.inputs.get("virtualNetwork")) == runner_id
+        and {z.urn for z in zones} & {z.urn for z in ix.linked(link, "privateZoneName", DNS_ZONE)}
+    ]
+    pe_vnets = {v.urn for sn in ix.linked(pe, "subnet", SUBNET) for v in ix.linked(sn, "virtualNetworkName", VNET)}
+    out_peerings = [
+        p
+        for p in ix.of_type(PEERING)
+        if _ref_id(p.inputs.get("remoteVirtualNetwork")) == runner_id
+        and {v.urn for v in ix.linked(p, "virtualNetworkName", VNET)} & pe_vnets
+    ]
+    back = [
+        p
+        for p in ix.of_type(PEERING)
+        if {v.urn for v in ix.linked(p, "remoteVirtualNetwork", VNET)} & pe_vnets
+        and not ix.linked(p, "virtualNetworkName", VNET)  # declared on the runner's own VNet
+    ]
+    if not (links and out_peerings):
+        return []
+    zone_names = ", ".join(str(z.inputs.get("privateZoneName")) for z in zones)
+    reverse = back[0].name if back else "reverse peering by the runner VNet's owner (peerBack false)"
+    return [
+        f"{pe.name} -> {zone_names} linked to the runner VNet ({links[0].name}); {out_peerings[0].name} + {reverse}"
+    ]
+
+
+def deploy_runner_to_data_planes(ix: PlanIndex) -> Resolution:
+    """`pulumi up` itself calls the private data planes: every Databricks workspace and Unity Catalog
+    object goes to the workspace URL (front end `databricks_ui_api`), the API poller's code goes to its
+    SCM site (`sites`, OneDeploy), and Confluent topics go to the cluster's REST endpoint. Each call needs
+    its principal and grant, and a network path from the runner: the endpoint's DNS zone linked to the
+    runner VNet (`network.deployRunner`, exported as `deployRunnerVnetIds`) and the VNets peered.
+
+    Sources: https://learn.microsoft.com/azure/databricks/security/network/classic/private-link (with
+    public access disabled the workspace answers only on its front-end private endpoint);
+    https://learn.microsoft.com/azure/azure-functions/functions-networking-options#private-endpoints (a
+    private endpoint covers the app's SCM site, which deployments call); docs/confluent.md (topics go to
+    the cluster's private REST endpoint); docs/first-deploy.md, step 3.
+    """
+    res = Resolution()
+    runners = [r for v in ix.plan.outputs.get("deployRunnerVnetIds") or [] if (r := _ref_id(v))]
+
+    def reach(target: str, endpoints: list[PlannedResource]) -> None:
+        if not endpoints:
+            res.problems.append(f"no network: {target} has no private endpoint in this stack")
+        elif not runners:
+            res.problems.append(
+                f"no network: {target} answers only on private endpoints and no runner VNet reaches them "
+                "(set network.deployRunner: docs/first-deploy.md, step 3)"
+            )
+        for runner in runners:
+            res.need(
+                "network",
+                [p for pe in endpoints for p in _runner_network_path(ix, pe, runner)],
+                f"{target} is not reachable from the runner VNet {runner}",
+            )
+
+    def private_endpoints(target: PlannedResource, group: str) -> list[PlannedResource]:
+        return [
+            pe
+            for pe in ix.of_type(PRIVATE_ENDPOINT)
+            if group in group_ids(pe) and target in ix.linked(pe, "privateLinkServiceConnections", target.type)
+        ]
+
+    for ws in ix.of_type(WORKSPACE):
+        admins = [a for a in ix.of_type(DBX_ADMIN_ASSIGNMENT) if "ADMIN" in (a.inputs.get("permissions") or [])]
+        res.need(
+            "principal",
+            [f"deployer {a.inputs.get('principalId')} ({a.name})" for a in admins],
+            f"no deployer is made admin of {ws.name} before its first workspace-level call",
+        )
+        res.grant.extend(f"ADMIN on {ws.name} ({a.name})" for a in admins)
+        if ws.inputs.get("publicNetworkAccess") == "Enabled":
+            res.network.append(f"{ws.name}: public front end (databricks.publicFrontEndAllowedIps)")
+        else:
+            reach(f"{ws.name}'s front end", private_endpoints(ws, "databricks_ui_api"))
+
+    for app in ix.of_type(FUNCTION_APP):
+        deploys = [c for c in ix.of_type(DEPLOY_COMMAND) if app.urn in c.property_dependencies.get("triggers", [])]
+        if not deploys:
+            continue  # no code deployment from the runner
+        res.principal.append(f"{deploys[0].name}: the runner's Azure CLI sign-in (the deploy identity)")
+        res.grant.append("deploy identity's role on the resource group (docs/delivery.md, One-time setup)")
+        reach(f"{app.name}'s SCM site", private_endpoints(app, "sites"))
+
+    topics = ix.of_type(CC_TOPIC)
+    if topics:
+        keys = {k.urn: k for t in topics for k in ix.linked(t, "credentials", CC_API_KEY)}
+        owners = {a.urn: a for k in keys.values() for a in ix.linked(k, "owner", CC_SERVICE_ACCOUNT)}
+        res.need(
+            "principal", sorted(a.name for a in owners.values()), "the topics are created with no key of this stack"
+        )
+        bindings = sorted(
+            rb.name
+            for rb in ix.of_type(CC_ROLE_BINDING)
+            if rb.inputs.get("roleName") == "DeveloperManage"
+            and set(owners) & set(rb.property_dependencies.get("principal", []))
+        )
+        res.need(
+            "grant",
+            [f"DeveloperManage ({', '.join(bindings)})"] if bindings else [],
+            "the topics' key owner holds no DeveloperManage",
+        )
+        reach(
+            "the Confluent cluster's REST endpoint (topics)",
+            [pe for pe in ix.of_type(PRIVATE_ENDPOINT) if "confluent" in pe.name],
+        )
+    return res
+
+
 def _both(*types: str) -> Callable[[PlanIndex], bool]:
     return lambda ix: all(ix.of_type(t) for t in types)
 
@@ -637,6 +773,14 @@ FLOWS: tuple[Flow, ...] = (
         (("KV", "DBX"),),
         _both(DBX_SECRET_SCOPE),
         secret_scope_to_key_vault,
+    ),
+    Flow(
+        "deploy-runner->data-planes",
+        "deploy runner",
+        "the private data planes `pulumi up` calls",
+        (("RUN", "DBX"), ("RUN", "P"), ("RUN", "CC")),
+        _both(WORKSPACE),
+        deploy_runner_to_data_planes,
     ),
     Flow(
         "cmk-consumers->keys",

@@ -107,6 +107,11 @@ BREAKS: dict[str, tuple[str, Callable[[Plan], Plan], str]] = {
         lambda p: _edited(p, "keyvault-kv", _no_bypass),
         "no network: keyvault-kv does not let trusted services through",
     ),
+    "deploy-runner->data-planes": (
+        "prod_preview_plan",
+        lambda p: _without(p, lambda r: r.name == "network-peer-deploy-runner"),
+        "databricks-dbw's front end is not reachable from the runner VNet",
+    ),
     "cmk-consumers->keys": (
         "prod_preview_plan",
         lambda p: _without(p, lambda r: r.name == "keyvault-key-lake-ra-lake-cmk"),
@@ -126,6 +131,30 @@ def test_a_grant_counts_only_for_the_flow_whose_caller_holds_it(dev_preview_plan
     )
     assert {"bronze->eventhubs", "secret-scope->keyvault"} <= set(report.broken)
     assert "hot-path->eventhubs" not in report.broken and "poller->keyvault" not in report.broken
+
+
+def test_a_stack_without_a_runner_path_cannot_reach_its_private_front_end(prod_preview_plan: Plan) -> None:
+    # Before network.deployRunner the shipped stacks had no path: the first workspace-level call of
+    # `pulumi up` (the deployer's admin, every Unity Catalog object) would time out on the private front end.
+    outputs = {k: v for k, v in prod_preview_plan.outputs.items() if k != "deployRunnerVnetIds"}
+    plan = Plan(prod_preview_plan.project, prod_preview_plan.stack, True, prod_preview_plan.resources, outputs)
+    (problem,) = evaluate(plan).broken["deploy-runner->data-planes"].problems
+    assert "databricks-dbw's front end answers only on private endpoints" in problem
+    assert "network.deployRunner" in problem
+
+
+def test_the_runner_path_needs_the_zone_link_and_the_deployer_admin(
+    dev_preview_plan: Plan, confluent_preview_plan: Plan
+) -> None:
+    unlinked = evaluate(_without(dev_preview_plan, lambda r: r.name == "network-dns-sites-link-deploy-runner"))
+    assert any(
+        "api-poller-func's SCM site is not reachable" in p
+        for p in unlinked.broken["deploy-runner->data-planes"].problems
+    )
+    no_admin = evaluate(_without(dev_preview_plan, lambda r: r.name == "databricks-deployer-admin"))
+    assert any("no deployer is made admin" in p for p in no_admin.broken["deploy-runner->data-planes"].problems)
+    topics = evaluate(_without(confluent_preview_plan, lambda r: r.name == "network-dns-confluent-link-deploy-runner"))
+    assert any("Confluent cluster's REST endpoint" in p for p in topics.broken["deploy-runner->data-planes"].problems)
 
 
 def test_every_flow_has_a_breaking_case() -> None:

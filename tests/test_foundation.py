@@ -178,8 +178,9 @@ def test_private_dns_zones_exist_for_every_private_link_service_and_are_linked(p
         "privatelink.azuredatabricks.net",
     ):
         assert zone in zones, f"missing private DNS zone {zone}"
-    # Linked to the spoke and (hub-spoke) the hub, whose firewall resolves for the spoke; tests/test_network.py.
-    vnet_ids = {v.id for v in prod_plan.of_type(VNET)}
+    # Linked to the spoke, (hub-spoke) the hub, whose firewall resolves for the spoke, and the deploy
+    # runners' VNet; tests/test_network.py.
+    vnet_ids = {v.id for v in prod_plan.of_type(VNET)} | set(prod_plan.outputs["deployRunnerVnetIds"])
     links = prod_plan.of_type("azure-native:privatedns:VirtualNetworkLink")
     for zone in zones.values():
         linked = [lk for lk in links if zone.urn in lk.dependencies]

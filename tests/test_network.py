@@ -84,11 +84,13 @@ def test_dev_is_a_lone_spoke_with_nat_egress(dev_net: topology.Topology, dev_pla
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_private_dns_zone_is_linked_to_every_vnet_that_resolves_it(
-    stack: str, dev_net: topology.Topology, prod_net: topology.Topology
+    stack: str, dev_net: topology.Topology, prod_net: topology.Topology, dev_plan: Plan, prod_plan: Plan
 ) -> None:
     net = {"dev": dev_net, "prod": prod_net}[stack]
-    # Every VNet resolves: the spoke's clients and, in hub-spoke, the hub's DNS proxy on their behalf.
-    everyone = set(net.vnets)
+    runners = {"dev": dev_plan, "prod": prod_plan}[stack].outputs["deployRunnerVnetIds"]
+    # Every VNet resolves: the spoke's clients, in hub-spoke the hub's DNS proxy on their behalf, and the
+    # deploy runners' VNet (network.deployRunner), whose `pulumi up` calls the private data planes.
+    everyone = set(net.vnets) | set(runners)
     assert net.zone_links
     for zone, linked in net.zone_links.items():
         assert linked == everyone, f"{zone} is linked to {sorted(linked)}, not {sorted(everyone)}"
@@ -97,13 +99,18 @@ def test_every_private_dns_zone_is_linked_to_every_vnet_that_resolves_it(
 
 def test_peerings_both_ways_without_gateway_transit(prod_plan: Plan, prod_net: topology.Topology) -> None:
     peerings = prod_plan.of_type(AZ + "network:VirtualNetworkPeering")
-    assert len(peerings) == 2
-    pairs = {(src, dst) for src, dst, _ in prod_net.peerings}
+    assert len(peerings) == 4  # spoke <-> hub, spoke <-> deploy runner
     hub = next(v.id for v in prod_net.vnets.values() if v.firewall_ip)
     spoke = next(v.id for v in prod_net.vnets.values() if not v.firewall_ip)
-    assert pairs == {(spoke, hub), (hub, spoke)}
-    forwarded = {(src, dst): f for src, dst, f in prod_net.peerings}
+    (runner,) = prod_plan.outputs["deployRunnerVnetIds"]
+    forwarded = {(src, dst): f for src, dst, f in prod_net.peerings if src != "?"}
+    assert set(forwarded) == {(spoke, hub), (hub, spoke), (spoke, runner)}
     assert forwarded[(spoke, hub)] is True and forwarded[(hub, spoke)] is False
+    assert forwarded[(spoke, runner)] is False, "the runner's traffic is its own, nothing forwarded"
+    # The reverse direction is declared on the runner's (unplanned) VNet, towards the spoke.
+    (back,) = [p for p in peerings if p.name == "network-peer-deploy-runner-back"]
+    assert back.inputs["virtualNetworkName"] == runner.rsplit("/", 1)[1]
+    assert back.inputs["remoteVirtualNetwork"]["id"] == spoke and back.inputs["allowForwardedTraffic"] is False
     for p in peerings:
         assert p.inputs["allowVirtualNetworkAccess"] is True
         assert p.inputs["allowGatewayTransit"] is False and p.inputs["useRemoteGateways"] is False
