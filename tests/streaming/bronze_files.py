@@ -14,9 +14,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from pyspark.sql import SparkSession
+from pyspark.sql.types import IntegerType, StructField, StructType
 
 from streaming_jobs.generator.events import Trade, trade_payload
 from streaming_jobs.schemas import BRONZE_SCHEMA
+
+FILE_COLUMN = "_bronze_file"  # which file a row goes to; a directory name, not a column of the files
 
 
 def trade(event_id: str, event_time: datetime, price: str = "100.25", symbol: str = "AAPL", qty: int = 10) -> Trade:
@@ -34,30 +37,40 @@ class BronzeRow:
 
 
 def write_bronze_files(spark: SparkSession, root: Path, files: list[list[BronzeRow]]) -> Path:
-    """One parquet file per list, listed by the file source in the lists' order; returns the directory."""
+    """One parquet file per list, listed by the file source in the lists' order; returns the directory.
+
+    All files come from one Spark write (a job per file cost ~0.4 s each): the rows carry their file's
+    number, one partition holds them in order, and `partitionBy` writes each number's rows, in that
+    order, to a directory of its own, whose one part file is then moved into place.
+    """
     source = root / "bronze"
     source.mkdir(parents=True)
-    for i, rows in enumerate(files):
-        data = [
-            (
-                r.payload,
-                None,
-                "trades",
-                r.partition,
-                n if r.offset is None else r.offset,
-                None if r.kafka_timestamp is None else r.kafka_timestamp.replace(tzinfo=None),
-                r.source_file,
-                r.ingest_time.replace(tzinfo=None),  # the session time zone is UTC
-            )
-            for n, r in enumerate(rows)
-        ]
-        staging = root / f"staging-{i}"
-        spark.createDataFrame(data, BRONZE_SCHEMA).coalesce(1).write.parquet(str(staging))
-        (part,) = staging.glob("part-*.parquet")
+    data = [
+        (
+            r.payload,
+            None,
+            "trades",
+            r.partition,
+            n if r.offset is None else r.offset,
+            None if r.kafka_timestamp is None else r.kafka_timestamp.replace(tzinfo=None),
+            r.source_file,
+            r.ingest_time.replace(tzinfo=None),  # the session time zone is UTC
+            i,
+        )
+        for i, rows in enumerate(files)
+        for n, r in enumerate(rows)
+    ]
+    schema = StructType([*BRONZE_SCHEMA.fields, StructField(FILE_COLUMN, IntegerType(), False)])
+    staging = root / "staging"
+    spark.createDataFrame(spark.sparkContext.parallelize(data, 1), schema).write.partitionBy(FILE_COLUMN).parquet(
+        str(staging)
+    )
+    for i in range(len(files)):
+        (part,) = (staging / f"{FILE_COLUMN}={i}").glob("part-*.parquet")
         target = source / f"bronze-{i:03d}.parquet"
         shutil.move(str(part), target)
         os.utime(target, (1_000_000 + i, 1_000_000 + i))
-        shutil.rmtree(staging)
+    shutil.rmtree(staging)
     return source
 
 
