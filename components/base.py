@@ -322,8 +322,12 @@ class ProviderScopedComponent(PlatformComponent):
         super().__init__(kind, name, common, opts)
         self._provider = provider
 
-    def _db_opts(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, provider=self._provider, depends_on=list(depends_on))
+    def _db_opts(
+        self, depends_on: Sequence[pulumi.Resource] = (), *, ignore_changes: list[str] | None = None
+    ) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(
+            parent=self, provider=self._provider, depends_on=list(depends_on), ignore_changes=ignore_changes
+        )
 
     def grant_groups(
         self,

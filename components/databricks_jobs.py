@@ -36,7 +36,7 @@ import pulumi_databricks as dbx
 
 from components.base import CommonArgs, ProviderScopedComponent
 from components.ingestion import KafkaAuthMode, KafkaSource
-from streaming_jobs.manifest import JOBS, MAINTENANCE_JOB, SMOKE_JOB, JobSpec
+from streaming_jobs.manifest import JOBS, MAINTENANCE_JOB, RUN_WINDOW_JOB, SMOKE_JOB, JobSpec
 from streaming_jobs.runtime import SPARK_SEMANTICS, STATEFUL_CLUSTER_CONF
 
 PACKAGE = "streaming_jobs"
@@ -415,6 +415,15 @@ class MaintenanceParams:
 
 
 @dataclass(frozen=True)
+class RunWindowParams:
+    """When the continuous jobs run (`databricks.jobs.runWindow`): Quartz crons of its start and end."""
+
+    open_cron: str
+    close_cron: str
+    timezone: str
+
+
+@dataclass(frozen=True)
 class StreamingJobsArgs:
     common: CommonArgs
     provider: dbx.Provider
@@ -451,6 +460,9 @@ class StreamingJobsArgs:
     # The scheduled Delta maintenance job, defined beside the streaming jobs (never without them).
     maintenance: MaintenanceParams | None = None
     maintenance_job: JobSpec = MAINTENANCE_JOB
+    # Non-prod: the continuous jobs run only inside this window (streaming_jobs/jobs/run_window.py).
+    run_window: RunWindowParams | None = None
+    run_window_job: JobSpec = RUN_WINDOW_JOB
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
     # Health of each continuous job (operations, docs/operations.md): STREAMING_BACKLOG_SECONDS above
     # this mails `backlog_emails`. None: no health rule.
@@ -582,12 +594,24 @@ class StreamingJobs(ProviderScopedComponent):
                     **{k: v for k, v in self.tags.items() if k in ("project", "environment")},
                     "code_hash": self.code_hash[:16],
                 },
-                opts=self._db_opts([*self.files.values(), runtime.job_policy, *args.depends_on]),
+                opts=self._db_opts(
+                    [*self.files.values(), runtime.job_policy, *args.depends_on],
+                    # With a run window the window's jobs own the pause status; an `up` must not flip it back.
+                    ignore_changes=["continuous.pauseStatus"] if args.run_window is not None else None,
+                ),
             )
             access = [
                 dbx.PermissionsAccessControlArgs(group_name=g, permission_level="CAN_MANAGE_RUN")
                 for g in args.operators
             ] + [dbx.PermissionsAccessControlArgs(group_name=g, permission_level="CAN_VIEW") for g in args.viewers]
+            if args.run_window is not None:
+                # The window's jobs (run as the jobs' principal) change the trigger: `jobs/update` needs CAN_MANAGE
+                # (docs.databricks.com/security/auth/access-control/#job-acls). Non-prod only (config refuses prod).
+                access.append(
+                    dbx.PermissionsAccessControlArgs(
+                        service_principal_name=runtime.application_id, permission_level="CAN_MANAGE"
+                    )
+                )
             if access:
                 dbx.Permissions(
                     f"{name}-{key}-permissions",
@@ -600,7 +624,12 @@ class StreamingJobs(ProviderScopedComponent):
         self.maintenance = (
             self._maintenance_job(name, args, args.maintenance) if self.jobs and args.maintenance is not None else None
         )
+        self.run_window_jobs = (
+            self._run_window_jobs(name, args, args.run_window) if self.jobs and args.run_window is not None else {}
+        )
         self.job_ids: dict[str, pulumi.Output[str]] = {k: j.id for k, j in self.jobs.items()}
+        for action, job in self.run_window_jobs.items():
+            self.job_ids[f"{args.run_window_job.key}_{action}"] = job.id
         if self.smoke_job is not None and args.smoke is not None:
             self.job_ids[args.smoke.key] = self.smoke_job.id
         if self.maintenance is not None:
@@ -643,6 +672,27 @@ class StreamingJobs(ProviderScopedComponent):
         schedule = dbx.JobScheduleArgs(quartz_cron_expression=m.cron, timezone_id="UTC", pause_status="UNPAUSED")
         return self._batch_job(name, args, spec, available, timeout_seconds=12 * 3600, schedule=schedule)
 
+    def _run_window_jobs(self, name: str, args: StreamingJobsArgs, window: RunWindowParams) -> dict[str, dbx.Job]:
+        """Two scheduled jobs, at the window's start (`open`) and end (`close`), over the continuous jobs' ids.
+        A `pulumi up` outside the window leaves the triggers as they are (ignore_changes); a new job starts
+        unpaused and runs until the next close."""
+        ids = pulumi.Output.all(*[j.id for j in self.jobs.values()]).apply(lambda v: ",".join(str(i) for i in v))
+        jobs: dict[str, dbx.Job] = {}
+        for action, cron in (("open", window.open_cron), ("close", window.close_cron)):
+            schedule = dbx.JobScheduleArgs(
+                quartz_cron_expression=cron, timezone_id=window.timezone, pause_status="UNPAUSED"
+            )
+            jobs[action] = self._batch_job(
+                name,
+                args,
+                args.run_window_job,
+                {"--action": action, "--job-ids": ids},
+                timeout_seconds=1800,
+                schedule=schedule,
+                suffix=action,
+            )
+        return jobs
+
     def _batch_job(
         self,
         name: str,
@@ -652,6 +702,7 @@ class StreamingJobs(ProviderScopedComponent):
         *,
         timeout_seconds: int,
         schedule: dbx.JobScheduleArgs | None = None,
+        suffix: str = "",
     ) -> dbx.Job:
         """A one-task job that runs to completion (not continuous) on the streaming jobs' cluster and identity."""
         if spec.entry_file not in self.files:
@@ -663,9 +714,10 @@ class StreamingJobs(ProviderScopedComponent):
         for param in spec.required_params:
             params += [param, available[param]]
         runtime = args.runtime
+        key = f"{spec.key}-{suffix}" if suffix else spec.key
         return dbx.Job(
-            f"{name}-{spec.key}",
-            name=f"{args.object_prefix}-{spec.key.replace('_', '-')}",
+            f"{name}-{key}",
+            name=f"{args.object_prefix}-{key.replace('_', '-')}",
             description=spec.description,
             max_concurrent_runs=1,
             timeout_seconds=timeout_seconds,

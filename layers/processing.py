@@ -21,6 +21,7 @@ from components.databricks_jobs import (
     DatabricksRuntime,
     DatabricksRuntimeArgs,
     MaintenanceParams,
+    RunWindowParams,
     StreamingJobs,
     StreamingJobsArgs,
     StreamingParams,
@@ -43,7 +44,7 @@ from layers.foundation import Foundation
 from layers.placement import Placement
 from stack_config import StackConfig, capacity_model
 from stack_config.capacity import RetentionConfig
-from stack_config.databricks import DatabricksConfig
+from stack_config.databricks import DatabricksConfig, RunWindowConfig
 from streaming_jobs.manifest import vacuum_hours_for
 
 
@@ -328,6 +329,7 @@ def _jobs_args(
         jobs=deployable_jobs(source_root),
         clusters=stage_clusters(config),
         maintenance=maintenance_params(config),
+        run_window=run_window_params(db.jobs.run_window),
         depends_on=catalog.ready,
     )
 
@@ -343,6 +345,15 @@ def stream_retention_hours(config: StackConfig) -> int | None:
         if topic is not None and topic.retention_ms > 0:
             return -(-topic.retention_ms // 3_600_000)
     return None
+
+
+def run_window_params(window: RunWindowConfig | None) -> RunWindowParams | None:
+    """`databricks.jobs.runWindow` as the window jobs' schedules (none: the jobs run around the clock)."""
+    if window is None:
+        return None
+    return RunWindowParams(
+        open_cron=window.cron(window.start), close_cron=window.cron(window.end), timezone=window.timezone
+    )
 
 
 def maintenance_params(config: StackConfig) -> MaintenanceParams:

@@ -17,6 +17,7 @@ import ipaddress
 import re
 from enum import StrEnum
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -205,9 +206,47 @@ class StreamingConfig(Section):
         return self
 
 
+Weekday = Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class RunWindowConfig(Section):
+    """`databricks.jobs.runWindow`: the continuous streaming jobs run only inside this window (a cost guard
+    rail for non-prod stacks). Jobs at `start` and `end` resume and pause them
+    (streaming_jobs/jobs/run_window.py; docs/operations.md, "Run window")."""
+
+    days: tuple[Weekday, ...] = Field(default=("MON", "TUE", "WED", "THU", "FRI"), min_length=1)
+    start: ClockTime
+    end: ClockTime
+    # An IANA time zone (Jobs API schedule `timezone_id`, a Java time zone id).
+    timezone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _valid(self) -> RunWindowConfig:
+        problems = []
+        if len(set(self.days)) != len(self.days):
+            problems.append(f"days has duplicates: {list(self.days)}")
+        if self.start >= self.end:
+            problems.append(f"start {self.start} must be before end {self.end} (a window within one day)")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(f"timezone {self.timezone!r} is not an IANA time zone (e.g. Europe/Amsterdam)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def cron(self, clock: str) -> str:
+        """Quartz cron (Jobs API `schedule.quartz_cron_expression`) at `clock` on the window's days."""
+        hours, minutes = clock.split(":")
+        return f"0 {int(minutes)} {int(hours)} ? * {','.join(self.days)}"
+
+
 class JobsConfig(Section):
     # Who hears about a failed run; at least one address, so a dead stream is never silent.
     failure_emails: tuple[Email, ...] = Field(min_length=1)
+    # Non-prod only: the continuous jobs run inside this window and are paused outside it.
+    run_window: RunWindowConfig | None = None
     # Refused when set (kept only to say why): the streaming jobs are one-task continuous jobs, which take
     # no task retry policy; the continuous trigger restarts a failed run with exponential back-off.
     max_retries: int | None = None
@@ -351,6 +390,11 @@ class DatabricksConfig(Section):
             )
         if not self.restrict_workspace_admins:
             problems.append("databricks.restrictWorkspaceAdmins must be true in prod")
+        if self.jobs.run_window is not None:
+            problems.append(
+                "databricks.jobs.runWindow pauses the streaming jobs outside a window: prod streams always "
+                "(operations.slo freshness); remove it from the prod stack"
+            )
         return problems
 
     def catalog(self, name_prefix: str, environment: str) -> str:

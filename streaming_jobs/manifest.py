@@ -153,6 +153,15 @@ MAINTENANCE_JOB = JobSpec(
     photon=True,
 )
 
+# Scheduled at a non-prod stack's run window start and end (`databricks.jobs.runWindow`): resumes or pauses
+# the continuous jobs through the Jobs API (streaming_jobs/jobs/run_window.py). No Spark work.
+RUN_WINDOW_JOB = JobSpec(
+    key="run_window",
+    module="streaming_jobs.jobs.run_window",
+    description="run window: resume (open) or pause and cancel (close) the continuous streaming jobs",
+    required_params=("--action", "--job-ids"),
+)
+
 # VACUUM's retention (the stack computes it; streaming_jobs/maintenance.py refuses less): above Delta's
 # 168-hour check and the trades stream's retention on the broker, the longest a reader or checkpoint can lag
 # and still resume without loss, plus one maintenance interval (the job runs nightly).
@@ -166,4 +175,4 @@ def vacuum_hours_for(stream_retention_hours: int | None) -> int:
 
 
 # Every job the stack deploys, by key (the entry file dispatches on it).
-ALL_JOBS: dict[str, JobSpec] = {s.key: s for s in (*JOBS.values(), SMOKE_JOB, MAINTENANCE_JOB)}
+ALL_JOBS: dict[str, JobSpec] = {s.key: s for s in (*JOBS.values(), SMOKE_JOB, MAINTENANCE_JOB, RUN_WINDOW_JOB)}

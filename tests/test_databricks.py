@@ -22,7 +22,8 @@ from offline.apply_rules import PlanIndex
 from offline.engine import REPO_ROOT, StackProgramError, run_stack, stack_config_values
 from offline.plan import UNKNOWN, Plan, PlannedResource
 from stack_config import ConfigError
-from streaming_jobs.manifest import JOBS, MAINTENANCE_JOB, MIN_VACUUM_HOURS, SMOKE_JOB
+from streaming_jobs.manifest import ALL_JOBS as EVERY_JOB
+from streaming_jobs.manifest import JOBS, MAINTENANCE_JOB, MIN_VACUUM_HOURS, RUN_WINDOW_JOB, SMOKE_JOB
 from streaming_jobs.runtime import (
     DATABRICKS_ROCKSDB,
     SPARK_LINE,
@@ -454,8 +455,15 @@ def test_pat_lifetime_is_capped_when_tokens_are_enabled_in_dev() -> None:
 
 def test_every_manifest_job_is_a_continuous_job(dev_jobs_plan: Plan) -> None:
     jobs = {j.inputs["name"]: j for j in dev_jobs_plan.of_type(JOB)}
-    assert set(jobs) == {f"rta-dev-{key}" for key in JOBS} | {"rta-dev-runtime-smoke", "rta-dev-delta-maintenance"}
-    del jobs["rta-dev-runtime-smoke"], jobs["rta-dev-delta-maintenance"]
+    batch = {
+        "rta-dev-runtime-smoke",
+        "rta-dev-delta-maintenance",
+        "rta-dev-run-window-open",
+        "rta-dev-run-window-close",
+    }
+    assert set(jobs) == {f"rta-dev-{key}" for key in JOBS} | batch
+    for name in batch:
+        del jobs[name]
     emails = _dev_section("databricks")["jobs"]["failureEmails"]
     for job in jobs.values():
         assert job.inputs["continuous"]["pauseStatus"] == "UNPAUSED"
@@ -577,15 +585,22 @@ def test_jobs_run_as_the_service_principal_under_the_cluster_policy(
         # The runtime is on the line the tests run, and the cluster carries the semantics they run with (and,
         # where the job keeps state, Databricks' RocksDB state store).
         assert spark_line(runtime_spark_version(new["sparkVersion"])) == SPARK_LINE
-        spec = ALL_JOBS[job.name.removeprefix("streaming-jobs-")]
+        spec = EVERY_JOB[job.inputs["tasks"][0]["sparkPythonTask"]["parameters"][0]]  # the entry's job key
         assert new["sparkConf"] == {**SPARK_SEMANTICS, **(STATEFUL_CLUSTER_CONF if spec.stateful else {})}
         assert "existingClusterId" not in job.inputs["tasks"][0]
     (use,) = [p for p in plan.of_type(PERMISSIONS) if p.inputs.get("clusterPolicyId") == policy.id]
     assert use.inputs["accessControls"] == [
         {"servicePrincipalName": sp.outputs["applicationId"], "permissionLevel": "CAN_USE"}
     ]
+    # CAN_MANAGE only where a run window (dev) lets the jobs' principal pause its continuous jobs
+    # (tests/test_run_window.py); never for a person, never elsewhere.
+    windowed = any("run-window" in j.inputs["name"] for j in plan.of_type(JOB))
+    continuous = {j.id for j in plan.of_type(JOB) if "continuous" in j.inputs}
     for perm in plan.of_type(PERMISSIONS):
-        assert all(ac["permissionLevel"] != "CAN_MANAGE" for ac in perm.inputs["accessControls"]), perm.name
+        for ac in perm.inputs["accessControls"]:
+            if ac["permissionLevel"] == "CAN_MANAGE":
+                assert windowed and perm.inputs.get("jobId") in continuous, perm.name
+                assert ac == {"servicePrincipalName": sp.outputs["applicationId"], "permissionLevel": "CAN_MANAGE"}
 
 
 def _cluster(plan: Plan, key: str) -> dict[str, Any]:
@@ -674,7 +689,8 @@ def test_job_parameters_come_from_pulumi_outputs(dev_jobs_plan: Plan) -> None:
     for key in JOBS:
         params = job_params(dev_jobs_plan.one(JOB, f"streaming-jobs-{key}"))
         assert params["--checkpoint-root"] == f"abfss://checkpoints@{account}.dfs.core.windows.net/dev/{key}"
-    assert outputs["databricksJobIds"].keys() == {*JOBS, SMOKE_JOB.key, MAINTENANCE_JOB.key}
+    window = {f"{RUN_WINDOW_JOB.key}_open", f"{RUN_WINDOW_JOB.key}_close"}  # dev's databricks.jobs.runWindow
+    assert outputs["databricksJobIds"].keys() == {*JOBS, SMOKE_JOB.key, MAINTENANCE_JOB.key, *window}
 
 
 def test_changed_job_code_changes_the_upload_hash_but_not_the_checkpoints(
