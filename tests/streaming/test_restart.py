@@ -53,8 +53,9 @@ def settings(dataset: Dataset) -> PipelineSettings:
         alert_rules=dataset.alert_rules,
         trigger=Trigger(),  # back to back, like production
         max_files_per_trigger=2,
-        max_bronze_files_per_trigger=1,
-        max_silver_files_per_trigger=1,
+        # Two files a batch: 6-7 micro-batches per stage, enough for a stop after two, a crash and a restart.
+        max_bronze_files_per_trigger=2,
+        max_silver_files_per_trigger=2,
     )
 
 
