@@ -521,6 +521,10 @@ class ServingDashboardsArgs:
     alert_interval_minutes: int = 1
     alert_lookback_minutes: int = 5
     timezone: str = "UTC"
+    # When the alerts evaluate (Quartz cron) and in which time zone; None: every `alert_interval_minutes`
+    # around the clock in `timezone`. A stack with a run window confines them to it (RunWindowConfig.alert_cron).
+    alert_cron: str | None = None
+    alert_timezone: str | None = None
     folder: str = "/Workspace/Shared/rta-platform"
     window_minutes: int = 60
     # Service principal (application id) the alerts' queries run as; it needs SELECT on gold.
@@ -758,8 +762,8 @@ class ServingDashboards(ProviderScopedComponent):
                 ),
             ),
             schedule=dbx.AlertV2ScheduleArgs(
-                quartz_cron_schedule=f"0 0/{args.alert_interval_minutes} * * * ?",
-                timezone_id=args.timezone,
+                quartz_cron_schedule=args.alert_cron or f"0 0/{args.alert_interval_minutes} * * * ?",
+                timezone_id=args.alert_timezone or args.timezone,
                 pause_status="UNPAUSED",
             ),
             run_as=dbx.AlertV2RunAsArgs(service_principal_name=args.run_as_service_principal)

@@ -156,6 +156,7 @@ def build_dashboards(
     if dash is None or db is None:
         return Dashboards(None)
     w = dash.warehouse
+    window = db.jobs.run_window
     dashboards = ServingDashboards(
         place.name("serving-dashboards"),
         ServingDashboardsArgs(
@@ -184,6 +185,10 @@ def build_dashboards(
             alert_interval_minutes=dash.alert_interval_minutes,
             alert_lookback_minutes=dash.alert_lookback_minutes,
             timezone=dash.timezone,
+            # With a run window the jobs are paused outside it: the alerts evaluate only inside it, so they
+            # do not fire on a gold that is stale by design and the warehouse can auto-stop.
+            alert_cron=window.alert_cron(dash.alert_interval_minutes) if window else None,
+            alert_timezone=window.timezone if window else None,
             folder=dash.folder,
             # Carries the run_as rule set (the deployer may set the principal), so every alert waits for it.
             run_as_service_principal=processing.runtime.run_as,

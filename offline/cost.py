@@ -11,7 +11,12 @@ declared load (`capacity.sustainedEventsPerSecond`) gives the cost per million
 events, set against seed 001's target of $0.85.
 
 Quantities are floors where the platform scales: autoscaling job clusters at
-their minimum workers, serverless SQL at its minimum vCores. Not inventoried:
+their minimum workers, serverless SQL at its minimum vCores. Hours follow the
+schedules in the plan: with a run window (`databricks.jobs.runWindow`, read
+from the window jobs' crons) the continuous jobs count only the window's hours
+and a serverless database with auto-pause the window plus its pause delay;
+the SQL warehouse counts the hours its alerts keep it up (read from the
+alerts' crons and its `autoStopMins`: see `_warehouse_hours`). Not inventoried:
 storage, Log Analytics ingestion, data processed (firewall, private link),
 batch jobs (the nightly maintenance run), the hot path's Kusto cluster and
 function app, Defender plans, Event Hubs Dedicated clusters and Confluent Cloud
@@ -105,6 +110,103 @@ def _slug(value: str) -> str:
     return value.lower().replace(" ", "-")
 
 
+JOB = "databricks:index/job:Job"
+ALERT = "databricks:index/alertV2:AlertV2"
+WAREHOUSE = "databricks:index/sqlEndpoint:SqlEndpoint"
+
+
+@dataclass(frozen=True)
+class Weekly:
+    """A weekly schedule: `days` days a week, `hours_per_day` hours each."""
+
+    days: int
+    hours_per_day: float
+
+    def days_per_month(self, hours_per_month: float) -> float:
+        return hours_per_month / 24 * self.days / 7
+
+    def hours(self, hours_per_month: float) -> float:
+        return self.days_per_month(hours_per_month) * self.hours_per_day
+
+    def describe(self) -> str:
+        return f"{self.days} days x {self.hours_per_day:g} h a week"
+
+
+def _days(dow: str) -> int:
+    """Days a Quartz day-of-week field covers ("?" and "*": every day; "MON,TUE": two; "MON-FRI": five)."""
+    if dow in ("?", "*"):
+        return 7
+    names = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
+    days = 0
+    for part in dow.split(","):
+        first, _, last = part.partition("-")
+        days += names.index(last) - names.index(first) + 1 if last else 1
+    return days
+
+
+def run_window(plan: Plan) -> Weekly | None:
+    """The continuous jobs' run window, from the schedules of the `<prefix>-run-window-open`/`-close` jobs
+    (components/databricks_jobs.py; Quartz `sec min hour ? * days`), or None when they run around the clock."""
+    crons: dict[str, str] = {}
+    for job in plan.of_type(JOB):
+        name = str(job.inputs.get("name", ""))
+        for action in ("open", "close"):
+            if name.endswith(f"-run-window-{action}"):
+                crons[action] = str((job.inputs.get("schedule") or {}).get("quartzCronExpression", ""))
+    if set(crons) != {"open", "close"}:
+        return None
+    clocks = {}
+    for action, cron in crons.items():
+        _sec, minute, hour, _dom, _month, dow = cron.split()
+        clocks[action] = (int(hour) + int(minute) / 60, _days(dow))
+    (start, days), (end, _) = clocks["open"], clocks["close"]
+    return Weekly(days, end - start)
+
+
+def alert_schedule(plan: Plan) -> tuple[int, Weekly | None] | None:
+    """The SQL alerts' evaluation interval in minutes and, when confined to some hours, their weekly span
+    (Quartz `0 0/N H1-H2 ? * days`; `0 0/N * * * ?` around the clock); None without alerts. The alerts share
+    one schedule (components/serving_dashboards.py); should they differ, the busiest one counts."""
+    schedules: list[tuple[int, Weekly | None]] = []
+    for alert in plan.of_type(ALERT):
+        cron = (alert.inputs.get("schedule") or {}).get("quartzCronSchedule")
+        if not cron:
+            continue
+        _sec, minute, hour, _dom, _month, dow = str(cron).split()
+        interval = int(minute.split("/")[1]) if "/" in minute else 60
+        if hour == "*":
+            schedules.append((interval, None))
+        else:
+            first, _, last = hour.partition("-")
+            schedules.append((interval, Weekly(_days(dow), int(last or first) - int(first) + 1)))
+    if not schedules:
+        return None
+    return min(schedules, key=lambda s: (s[0], -(s[1].hours(1) if s[1] else 1e9)))
+
+
+def _warehouse_hours(auto_stop: float, schedule: tuple[int, Weekly | None] | None, hours: float) -> tuple[float, str]:
+    """Hours a month the SQL warehouse runs because of its alerts, and why. A warehouse stops after
+    `auto_stop` minutes without a running query (Warehouses API `auto_stop_mins`,
+    docs.databricks.com/api/workspace/warehouses/create); each alert evaluation runs its query on it,
+    starting it if stopped. Alerts every `interval` <= `auto_stop` minutes keep it up while they are
+    scheduled, plus the idle delay after the day's last evaluation; longer intervals leave it up at least
+    `auto_stop` of every `interval` minutes (a floor: start-up and query time not counted)."""
+    if schedule is None:
+        return 0.0, "no SQL alerts: it runs only when someone queries it (not inventoried)"
+    interval, weekly = schedule
+    scheduled = hours if weekly is None else weekly.hours(hours)
+    when = f"{hours:g} h" if weekly is None else f"{scheduled:,.1f} h ({weekly.describe()}, the alerts' hours)"
+    if auto_stop == 0 or interval <= auto_stop:
+        tail = 0.0 if weekly is None else weekly.days_per_month(hours) * max(0.0, auto_stop - interval) / 60
+        why = f"kept up by the SQL alerts every {interval} min, auto-stop {auto_stop:g} min"
+        return scheduled + tail, f"{when}{' + the idle delay after each day' if tail else ''}: {why}"
+    share = auto_stop / interval
+    return scheduled * share, (
+        f"{when} x {auto_stop:g}/{interval}: each alert run every {interval} min starts it, it stops after "
+        f"{auto_stop:g} idle min (a floor)"
+    )
+
+
 def inventory(plan: Plan, hours: float) -> list[Line]:
     """Billable quantities per month from the plan's resources (inputs only: no outputs needed)."""
     lines: list[Line] = []
@@ -117,16 +219,29 @@ def inventory(plan: Plan, hours: float) -> list[Line]:
             lines.append(
                 Line(f"eventhubs.{tier.lower()}.{unit}-hour", ns.name, units * hours, f"{units:g} x {hours:g} h")
             )
+    window = run_window(plan)
     geo_secondary = bool(plan.of_type("azure-native:sql:FailoverGroup"))
     for db in plan.of_type("azure-native:sql:Database"):
         sku = db.inputs.get("sku") or {}
         serverless = "_S_" in str(sku.get("name", ""))
         vcores = float((db.inputs.get("minCapacity") if serverless else sku.get("capacity")) or 0)
         meter = f"sql.{_slug(str(sku.get('tier', '')))}.{_slug(str(sku.get('family', 'Gen5')))}.vcore-hour"
-        basis = f"{vcores:g} vCores x {hours:g} h" + (" (serverless minimum: a floor)" if serverless else "")
-        lines.append(Line(meter, db.name, vcores * hours, basis))
+        pause = db.inputs.get("autoPauseDelay")
+        db_hours, basis = hours, f"{vcores:g} vCores x {hours:g} h"
+        if serverless and window is not None and pause not in (None, -1):
+            # The gold job writes to it only while the jobs run; it pauses `pause` minutes after the window
+            # closes (learn.microsoft.com/azure/azure-sql/database/serverless-tier-overview: paused, compute
+            # is not billed) and resumes on the next connection.
+            db_hours = window.hours(hours) + window.days_per_month(hours) * float(pause) / 60
+            basis = (
+                f"{vcores:g} vCores x {db_hours:,.1f} h (run window {window.describe()} + {float(pause):g}-min "
+                "auto-pause delay; paused otherwise unless a reader connects)"
+            )
+        if serverless:
+            basis += " (serverless minimum: a floor while active)"
+        lines.append(Line(meter, db.name, vcores * db_hours, basis))
         if geo_secondary:
-            lines.append(Line(meter, f"{db.name} (geo-secondary)", vcores * hours, basis + ", failover group"))
+            lines.append(Line(meter, f"{db.name} (geo-secondary)", vcores * db_hours, basis + ", failover group"))
     for fw in plan.of_type("azure-native:network:AzureFirewall"):
         tier = str((fw.inputs.get("sku") or {}).get("tier", "Standard"))
         lines.append(Line(f"firewall.{tier.lower()}.deployment-hour", fw.name, hours, f"1 x {hours:g} h"))
@@ -134,7 +249,9 @@ def inventory(plan: Plan, hours: float) -> list[Line]:
     if endpoints:
         n = len(endpoints)
         lines.append(Line("privatelink.endpoint-hour", f"{n} private endpoints", n * hours, f"{n} x {hours:g} h"))
-    for job in plan.of_type("databricks:index/job:Job"):
+    job_hours = hours if window is None else window.hours(hours)
+    job_when = f"{hours:g} h" if window is None else f"{job_hours:,.1f} h (run window {window.describe()})"
+    for job in plan.of_type(JOB):
         if not job.inputs.get("continuous"):
             continue
         for cluster in job.inputs.get("jobClusters") or []:
@@ -143,15 +260,16 @@ def inventory(plan: Plan, hours: float) -> list[Line]:
             scale = new.get("autoscale") or {}
             workers = float((scale.get("minWorkers") if scale else new.get("numWorkers")) or 0)
             nodes = workers + 1  # the driver
-            basis = f"({workers:g} workers{' minimum' if scale else ''} + driver) x {hours:g} h"
-            lines.append(Line(f"vm.{node}.hour", job.name, nodes * hours, basis))
-            lines.append(Line(f"databricks.jobs.{node}.node-hour", job.name, nodes * hours, basis))
-    for wh in plan.of_type("databricks:index/sqlEndpoint:SqlEndpoint"):
+            basis = f"({workers:g} workers{' minimum' if scale else ''} + driver) x {job_when}"
+            lines.append(Line(f"vm.{node}.hour", job.name, nodes * job_hours, basis))
+            lines.append(Line(f"databricks.jobs.{node}.node-hour", job.name, nodes * job_hours, basis))
+    schedule = alert_schedule(plan)
+    for wh in plan.of_type(WAREHOUSE):
         clusters = float(wh.inputs.get("minNumClusters") or 1)
         size = _slug(str(wh.inputs.get("clusterSize", "")))
-        # The SQL alerts query it every few minutes, inside its auto-stop delay: it never stops.
-        basis = f"{clusters:g} cluster(s) x {hours:g} h (kept up by the SQL alerts)"
-        lines.append(Line(f"databricks.sql-pro.{size}.cluster-hour", wh.name, clusters * hours, basis))
+        wh_hours, why = _warehouse_hours(float(wh.inputs.get("autoStopMins") or 0), schedule, hours)
+        basis = f"{clusters:g} cluster(s) x {why}"
+        lines.append(Line(f"databricks.sql-pro.{size}.cluster-hour", wh.name, clusters * wh_hours, basis))
     return lines
 
 
@@ -209,6 +327,9 @@ def render(est: Estimate, prices: Prices) -> list[str]:
             f"({est.events_per_month / 1e6:,.0f} M events a month at the declared load; "
             f"seed 001's target ${SEED_TARGET_PER_MILLION})"
         )
+        if est.events_per_month:
+            floor = est.priced_total / (est.events_per_month / 1e6)
+            lines.append(f"    ${floor:,.4f} per million events from the priced lines alone (a lower bound)")
     else:
         verdict = "within" if per_million <= SEED_TARGET_PER_MILLION else "above"
         lines.append(

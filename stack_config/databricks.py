@@ -228,6 +228,11 @@ class RunWindowConfig(Section):
             problems.append(f"days has duplicates: {list(self.days)}")
         if self.start >= self.end:
             problems.append(f"start {self.start} must be before end {self.end} (a window within one day)")
+        elif self.alert_hours() is None:
+            problems.append(
+                f"{self.start}-{self.end} holds no whole clock hour: the SQL alerts evaluate on whole hours "
+                'inside the window (dashboards.alertIntervalMinutes; docs/operations.md, "Run window")'
+            )
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -240,6 +245,27 @@ class RunWindowConfig(Section):
         """Quartz cron (Jobs API `schedule.quartz_cron_expression`) at `clock` on the window's days."""
         hours, minutes = clock.split(":")
         return f"0 {int(minutes)} {int(hours)} ? * {','.join(self.days)}"
+
+    def alert_hours(self) -> tuple[int, int] | None:
+        """The first and last whole clock hour inside the window (07:00-19:00: 7 and 18; 07:30-19:15: 8 and
+        18), or None when it holds none. Quartz cron has no minute-precise range across hours, so the
+        SQL alerts evaluate from the first whole hour to the last hour that ends inside the window."""
+        start_h, start_m = (int(x) for x in self.start.split(":"))
+        end_h, _ = (int(x) for x in self.end.split(":"))
+        first = start_h + (1 if start_m else 0)
+        last = end_h - 1
+        return (first, last) if first <= last else None
+
+    def alert_cron(self, interval_minutes: int) -> str:
+        """Quartz cron (AlertV2 `schedule.quartz_cron_schedule`): every `interval_minutes` in the window's
+        whole hours on its days, in its time zone. Outside the window the jobs are paused and gold does not
+        move, so the alerts stay quiet and the SQL warehouse can auto-stop."""
+        hours = self.alert_hours()
+        if hours is None:  # refused by the validator
+            raise ValueError(f"run window {self.start}-{self.end} holds no whole clock hour")
+        first, last = hours
+        span = str(first) if first == last else f"{first}-{last}"
+        return f"0 0/{interval_minutes} {span} ? * {','.join(self.days)}"
 
 
 class JobsConfig(Section):

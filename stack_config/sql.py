@@ -283,7 +283,14 @@ class WarehouseConfig(Section):
     # databricks/terraform-databricks-sra azure/tf/modules/hub/serverless.tf). This stack does not create
     # one yet, so serverless is refused rather than deployed unable to read gold.
     serverless: bool = False
+    # Minutes idle (no running query) before the warehouse stops; a PRO or classic warehouse takes 0 or at
+    # least 10 (Warehouses API `auto_stop_mins`: docs.databricks.com/api/workspace/warehouses/create).
     auto_stop_minutes: int = Field(default=10, ge=1, le=1440)
+    # The SQL alerts query this warehouse every `dashboards.alertIntervalMinutes`. When that is not longer
+    # than `autoStopMinutes` each evaluation lands inside the idle delay and the warehouse never stops while
+    # the alerts are scheduled (all month; with `databricks.jobs.runWindow`, the window's hours). Such a
+    # stack must say so here: `keptUpByAlerts: true` accepts that bill (offline/cost.py counts it).
+    kept_up_by_alerts: bool = False
 
     @model_validator(mode="after")
     def _scaling(self) -> WarehouseConfig:
@@ -331,6 +338,21 @@ class DashboardsConfig(Section):
             problems.append(
                 f"alertLookbackMinutes {self.alert_lookback_minutes} must be >= alertIntervalMinutes "
                 f"{self.alert_interval_minutes}, or alerts between two checks are missed"
+            )
+        stop = self.warehouse.auto_stop_minutes
+        if self.alert_interval_minutes <= stop and not self.warehouse.kept_up_by_alerts:
+            problems.append(
+                f"alertIntervalMinutes {self.alert_interval_minutes} is not longer than warehouse.autoStopMinutes "
+                f"{stop}: every alert evaluation lands inside the warehouse's idle delay, so it never stops while "
+                "the alerts are scheduled and is billed for all of those hours. Raise alertIntervalMinutes above "
+                "autoStopMinutes so it stops between evaluations, or set warehouse.keptUpByAlerts true to accept "
+                "an always-running warehouse"
+            )
+        if self.alert_interval_minutes > stop and self.warehouse.kept_up_by_alerts:
+            problems.append(
+                f"warehouse.keptUpByAlerts is true but alertIntervalMinutes {self.alert_interval_minutes} is longer "
+                f"than warehouse.autoStopMinutes {stop}: the warehouse stops between evaluations; remove "
+                "keptUpByAlerts"
             )
         if problems:
             raise ValueError("; ".join(problems))

@@ -12,6 +12,7 @@ from databricks.sdk.service.jobs import JobSettings
 from offline.engine import StackProgramError, run_stack, stack_config_values
 from offline.plan import Plan
 from stack_config import ConfigError
+from stack_config.databricks import RunWindowConfig
 from streaming_jobs.config import ConfigError as JobConfigError
 from streaming_jobs.jobs import run_window
 from streaming_jobs.jobs.common import run as run_entry
@@ -86,6 +87,7 @@ def _jobs_section(**window: Any) -> dict[str, Any]:
         ({"timezone": "Mars/Olympus"}, "timezone 'Mars/Olympus' is not an IANA time zone"),
         ({"days": ["MON", "MON"]}, "days has duplicates"),
         ({"days": ["MONDAY"]}, "databricks.jobs.runWindow.days"),
+        ({"start": "07:15", "end": "07:55"}, "07:15-07:55 holds no whole clock hour"),
     ],
 )
 def test_a_broken_window_is_refused_naming_the_key(window: dict[str, Any], expected: str) -> None:
@@ -157,3 +159,27 @@ def test_without_a_window_the_jobs_stream_around_the_clock(prod_plan: Plan) -> N
     names = [j.inputs["name"] for j in prod_plan.of_type(JOB)]
     assert not [n for n in names if "run-window" in n]
     assert all(not j.options.get("ignoreChanges") for j in prod_plan.of_type(JOB))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "hours"),
+    [("07:00", "19:00", "7-18"), ("07:30", "19:15", "8-18"), ("07:00", "08:00", "7"), ("06:59", "08:00", "7")],
+)
+def test_the_alerts_evaluate_in_the_windows_whole_hours(start: str, end: str, hours: str) -> None:
+    window = RunWindowConfig(days=("MON", "FRI"), start=start, end=end, timezone="Europe/Amsterdam")
+    assert window.alert_cron(5) == f"0 0/5 {hours} ? * MON,FRI"
+
+
+def test_dev_alerts_evaluate_only_inside_the_window(dev_plan: Plan) -> None:
+    """Outside the window the jobs are paused: the alerts are not scheduled, so they neither fire on a gold
+    that is stale by design nor keep the SQL warehouse up (docs/operations.md, "Run window")."""
+    window = _window_config()
+    start, end = (int(window[k].split(":")[0]) for k in ("start", "end"))
+    interval = json.loads(stack_config_values("dev")[0][f"{NS}:dashboards"])["alertIntervalMinutes"]
+    alerts = dev_plan.of_type("databricks:index/alertV2:AlertV2")
+    assert alerts
+    for alert in alerts:
+        schedule = alert.inputs["schedule"]
+        _sec, minute, hour, _dom, _month, days = schedule["quartzCronSchedule"].split()
+        assert (hour, days) == (f"{start}-{end - 1}", ",".join(window["days"])), alert.name
+        assert minute == f"0/{interval}" and schedule["timezoneId"] == window["timezone"]

@@ -615,6 +615,21 @@ def _dashboards_config(stack: str) -> dict[str, Any]:
     return json.loads(values[f"{NS}:dashboards"])
 
 
+def _alert_schedule(stack: str) -> dict[str, str]:
+    """Every alertIntervalMinutes around the clock; with a run window, only in its whole hours and days."""
+    values, _ = stack_config_values(stack)
+    dashboards = json.loads(values[f"{NS}:dashboards"])
+    interval = dashboards["alertIntervalMinutes"]
+    window = json.loads(values[f"{NS}:databricks"])["jobs"].get("runWindow")
+    if window is None:
+        cron, zone = f"0 0/{interval} * * * ?", dashboards.get("timezone", "UTC")
+    else:
+        (start_h, start_m), (end_h, _) = ([int(x) for x in window[k].split(":")] for k in ("start", "end"))
+        cron = f"0 0/{interval} {start_h + bool(start_m)}-{end_h - 1} ? * {','.join(window['days'])}"
+        zone = window["timezone"]
+    return {"quartzCronSchedule": cron, "timezoneId": zone, "pauseStatus": "UNPAUSED"}
+
+
 def _dashboard_document(plan: Plan) -> dict[str, Any]:
     return json.loads(plan.one(DASHBOARD, "serving-dashboards-dashboard").inputs["serializedDashboard"])
 
@@ -787,7 +802,7 @@ def test_one_sql_alert_per_alert_rule_mails_the_configured_destination(stack_pla
         assert evaluation["comparisonOperator"] == "GREATER_THAN"
         assert evaluation["threshold"] == {"value": {"doubleValue": 0}}
         assert evaluation["notification"]["subscriptions"] == [{"destinationId": destination.id}]
-        assert inputs["schedule"]["quartzCronSchedule"] == f"0 0/{dashboards['alertIntervalMinutes']} * * * ?"
+        assert inputs["schedule"] == _alert_schedule(stack_plan.stack)
         assert inputs["warehouseId"] == only(stack_plan, WAREHOUSE).id
         assert inputs["runAs"] == {"servicePrincipalName": runtime_sp.outputs["applicationId"]}
 
@@ -821,6 +836,16 @@ BROKEN_DASHBOARDS: list[tuple[str, dict[str, Any], str]] = [
     ),
     ("max clusters below min", {"warehouse": {"minClusters": 3, "maxClusters": 1}}, "maxClusters 1 must be >= min"),
     ("classic warehouse stopping too soon", {"warehouse": {"autoStopMinutes": 5}}, "autoStopMinutes 5 must be at"),
+    (
+        "alerts inside the auto-stop delay, not accepted",
+        {"warehouse": {"keptUpByAlerts": False}},
+        "alertIntervalMinutes 5 is not longer than warehouse.autoStopMinutes 10",
+    ),
+    (
+        "keptUpByAlerts although the warehouse stops between evaluations",
+        {"alertIntervalMinutes": 15, "alertLookbackMinutes": 15},
+        "warehouse.keptUpByAlerts is true but alertIntervalMinutes 15 is longer",
+    ),
     (
         "look-back shorter than the interval",
         {"alertIntervalMinutes": 10, "alertLookbackMinutes": 5},
