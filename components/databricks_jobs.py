@@ -755,6 +755,8 @@ class StreamingJobs(ProviderScopedComponent):
             "--bronze-schema": args.schemas["bronze"],
             "--silver-schema": args.schemas["silver"],
             "--gold-schema": args.schemas["gold"],
+            # Every streaming job publishes its batches' metrics to gold's pipeline_metrics table.
+            "--metrics-schema": args.schemas["gold"],
             "--checkpoint-root": checkpoint_root,
             "--kafka-bootstrap-servers": args.kafka.bootstrap_servers,
             "--kafka-topic": args.kafka.topic,

@@ -15,11 +15,16 @@ Everything is created through the workspace's Databricks provider:
   and mails an email notification destination;
 - with `operations.slo` (`slo`), three streaming-SLO alerts, mailing the
   action group's addresses: freshness (the newest event gold shows is older
-  than the SLO), end-to-end latency p99 (per gold row, `updated_at` minus
-  `last_event_time`, over the look-back) and data quality (silver's accepted
-  records over accepted plus quarantined, below the SLO);
-- a pipeline-health dashboard (records per stage per minute, latency p50/p99,
-  data quality, quarantine by reason), run by the engineers' groups.
+  than the SLO), end-to-end latency p99 (the highest p99 the gold job
+  published for its batches over the look-back, from the `pipeline_metrics`
+  table) and data quality (accepted records over accepted plus quarantined,
+  from the gold `v_data_quality` view, below the SLO);
+- a pipeline-health dashboard (records per stage per minute, latency p50/p99
+  and SQL serving lag per gold batch, source backlog per stage, query starts
+  per hour, data quality and quarantine by reason), run by the engineers'
+  groups. The metrics table and the data-quality view are the jobs'
+  (streaming_jobs/ops_metrics.py): the gold job creates the view, every job
+  creates the table if missing and appends a row per micro-batch.
 
 The queries read the gold serving views exactly as `streaming_jobs/serving/
 schema.py` defines them -- the module the migrations (Azure SQL) and the gold
@@ -41,6 +46,13 @@ import pulumi
 import pulumi_databricks as dbx
 
 from components.base import CommonArgs, ProviderScopedComponent
+from streaming_jobs.ops_metrics import (
+    ACCEPTED,
+    METRICS_TABLE,
+    QUALITY_VIEW,
+    QUALITY_VIEW_HORIZON_MINUTES,
+    QUARANTINED,
+)
 from streaming_jobs.serving.schema import GOLD_VIEWS, SYMBOL_WINDOW_METRICS, View
 
 # ----------------------------------------------------------------------------- the gold model
@@ -211,7 +223,10 @@ _POSITIONS = {
     "stage_throughput": (0, 0, 6, 6),
     "latency": (0, 6, 3, 6),
     "data_quality": (3, 6, 3, 6),
-    "quarantine_by_reason": (0, 12, 6, 6),
+    "quarantine_by_reason": (0, 12, 3, 6),
+    "backlog": (3, 12, 3, 6),
+    "serving_lag": (0, 18, 3, 6),
+    "query_starts": (3, 18, 3, 6),
 }
 _WIDGET_VERSIONS = {"bar": 3, "line": 3, "area": 3, "pie": 3, "table": 1}
 
@@ -280,34 +295,40 @@ def _per_minute(table: str, time_column: str, value: str, window_minutes: int, *
     return f"SELECT {columns} FROM {table} WHERE {_since(time_column, window_minutes, 'spark')} GROUP BY ALL"
 
 
-def quality_sql(window_minutes: int, *, per_minute: bool, silver_schema: str = SILVER_SCHEMA) -> str:
-    """Accepted over accepted plus quarantined records, in percent, by bronze arrival minute or over the
-    whole window. Silver's records carry bronze's `ingest_time` (lineage), so both sides count the same
-    arrivals; duplicates silver drops are in neither."""
-    trades, quarantine = (t.replace(SILVER_SCHEMA, silver_schema, 1) for t in (SILVER, QUARANTINE))
-    accepted = _per_minute(trades, "ingest_time", "COUNT(*) AS accepted", window_minutes, "0 AS quarantined")
-    rejected = _per_minute(quarantine, "ingest_time", "COUNT(*) AS quarantined", window_minutes, "0 AS accepted")
-    # UNION ALL matches by position: the quarantine branch lists accepted last, so name both explicitly.
-    both = (
-        f"SELECT minute, accepted, quarantined FROM ({accepted}) AS a UNION ALL "
-        f"SELECT minute, accepted, quarantined FROM ({rejected}) AS q"
-    )
-    pct = "100.0 * SUM(accepted) / SUM(accepted + quarantined)"
+def quality_sql(window_minutes: int, *, per_minute: bool, prefix: str = "") -> str:
+    """Accepted over accepted plus quarantined records, in percent, per minute of bronze arrival or over the
+    whole window, read from the gold data-quality view (streaming_jobs/ops_metrics.py QUALITY_VIEW): the
+    dashboard tile and the quality alert read the same view. `prefix` qualifies it (`catalog`.`schema`.)."""
+    accepted = f"CASE WHEN {_q('outcome')} = '{ACCEPTED}' THEN {_q('records')} ELSE 0 END"
+    pct = f"100.0 * SUM({accepted}) / SUM({_q('records')})"
+    source = f"FROM {prefix}{_q(QUALITY_VIEW)} WHERE {_since('window_start', window_minutes, 'spark')}"
     if per_minute:
-        return f"SELECT minute, {pct} AS quality_pct FROM ({both}) AS counts GROUP BY minute"
+        return f"SELECT {_q('window_start')} AS minute, {pct} AS quality_pct {source} GROUP BY {_q('window_start')}"
     # No record in the window: no result row (the freshness alert covers a silent pipeline), not a NULL figure.
-    window = f"SELECT {pct} AS quality_pct FROM ({both}) AS counts"
-    return f"SELECT quality_pct FROM ({window}) AS q WHERE quality_pct IS NOT NULL"
+    return f"SELECT quality_pct FROM (SELECT {pct} AS quality_pct {source}) AS q WHERE quality_pct IS NOT NULL"
+
+
+def _metrics(columns: str, where: str, window_minutes: int, time_column: str = "batch_timestamp") -> str:
+    """A query over the jobs' pipeline_metrics table (streaming_jobs/ops_metrics.py) in the window."""
+    return f"SELECT {columns} FROM {_q(METRICS_TABLE)} WHERE {where} AND {_since(time_column, window_minutes, 'spark')}"
+
+
+# Query starts are counted over the last day, by hour; a run's first batch is looked for an hour further
+# back, so a run already going at the start of the day is not counted as starting then.
+RESTARTS_HOURS = 24
 
 
 def pipeline_health_visuals(*, window_minutes: int = 60) -> list[Visual]:
-    """The pipeline-health page: records per stage per minute, latency p50/p99, data quality, quarantine
-    by reason, all over the last `window_minutes` (Databricks SQL only: they read bronze and silver too)."""
+    """The pipeline-health page, over the last `window_minutes` (query starts: the last day): records per
+    stage per minute, latency p50/p99 per gold batch and SQL serving lag (published by the jobs), source
+    backlog per stage, data quality and quarantine by reason (the gold data-quality view), query starts per
+    stage and hour (Databricks SQL only: they read bronze and silver too)."""
 
     def axis(name: str, kind: str, display: str) -> dict[str, Any]:
         return {"fieldName": name, "scale": {"type": kind}, "displayName": display}
 
     time_series = {"x": axis("minute", "temporal", "Minute")}
+    batches = {"x": axis("batch_timestamp", "temporal", "Gold batch")}
     stages = " UNION ALL ".join(
         f"SELECT * FROM ({_per_minute(table, column, 'COUNT(*) AS records', window_minutes, f'{stage!r} AS stage')})"
         f" AS s{i}"
@@ -320,20 +341,37 @@ def pipeline_health_visuals(*, window_minutes: int = 60) -> list[Visual]:
             )
         )
     )
-    latency = _seconds_between(_q("updated_at"), _q("last_event_time"), "spark")
+    gold = "stage = 'gold'"
     percentiles = " UNION ALL ".join(
-        _per_minute(
-            _q(SLO_TABLE.name),
-            "updated_at",
-            f"percentile_approx({latency}, {p}) AS seconds",
+        _metrics(
+            f"batch_timestamp, '{label}' AS percentile, {column} AS seconds",
+            f"{gold} AND {column} IS NOT NULL",
             window_minutes,
-            f"'{label}' AS percentile",
         )
-        for label, p in (("p50", 0.5), ("p99", 0.99))
+        for label, column in (("p50", "latency_p50_seconds"), ("p99", "latency_p99_seconds"))
+    )
+    backlog = " UNION ALL ".join(
+        _metrics(
+            f"date_trunc('MINUTE', batch_timestamp) AS minute, concat(stage, ' ({unit})') AS source, "
+            f"MAX({column}) AS backlog",
+            f"{column} IS NOT NULL",
+            window_minutes,
+        )
+        + " GROUP BY ALL"
+        for unit, column in (("Kafka offsets behind", "max_offsets_behind"), ("Delta files behind", "files_behind"))
+    )
+    runs = (
+        _metrics("stage, run_id, MIN(batch_timestamp) AS started", "TRUE", (RESTARTS_HOURS + 1) * 60)
+        + " GROUP BY stage, run_id"
+    )
+    starts = (
+        f"SELECT date_trunc('HOUR', started) AS hour, stage, COUNT(*) AS starts FROM ({runs}) AS runs "
+        f"WHERE {_since('started', RESTARTS_HOURS * 60, 'spark')} GROUP BY ALL"
     )
     reasons = (
-        f"SELECT {_q('reason')}, COUNT(*) AS records FROM {QUARANTINE} "
-        f"WHERE {_since('ingest_time', window_minutes, 'spark')} GROUP BY ALL ORDER BY records DESC"
+        f"SELECT {_q('reason')}, SUM({_q('records')}) AS records FROM {_q(QUALITY_VIEW)} "
+        f"WHERE {_q('outcome')} = '{QUARANTINED}' AND {_since('window_start', window_minutes, 'spark')} "
+        "GROUP BY ALL ORDER BY records DESC"
     )
     return [
         Visual(
@@ -351,13 +389,13 @@ def pipeline_health_visuals(*, window_minutes: int = 60) -> list[Visual]:
         ),
         Visual(
             "latency",
-            "End-to-end latency p50 / p99 (s)",
-            SLO_TABLE.name,
-            ("minute", "percentile", "seconds"),
-            f"SELECT minute, percentile, seconds FROM ({percentiles}) AS latency",
+            "End-to-end latency per gold batch, at its serving commit (s)",
+            METRICS_TABLE,
+            ("batch_timestamp", "percentile", "seconds"),
+            f"SELECT batch_timestamp, percentile, seconds FROM ({percentiles}) AS latency",
             "line",
             {
-                **time_series,
+                **batches,
                 "y": axis("seconds", "quantitative", "Seconds"),
                 "color": axis("percentile", "categorical", "Percentile"),
             },
@@ -365,7 +403,7 @@ def pipeline_health_visuals(*, window_minutes: int = 60) -> list[Visual]:
         Visual(
             "data_quality",
             "Data quality (% accepted)",
-            "silver, quarantine",
+            QUALITY_VIEW,
             ("minute", "quality_pct"),
             quality_sql(window_minutes, per_minute=True),
             "line",
@@ -374,11 +412,48 @@ def pipeline_health_visuals(*, window_minutes: int = 60) -> list[Visual]:
         Visual(
             "quarantine_by_reason",
             "Quarantined records by reason",
-            "quarantine",
+            QUALITY_VIEW,
             ("reason", "records"),
             reasons,
             "bar",
             {"x": axis("reason", "categorical", "Reason"), "y": axis("records", "quantitative", "Records")},
+        ),
+        Visual(
+            "backlog",
+            "Source backlog by stage",
+            METRICS_TABLE,
+            ("minute", "source", "backlog"),
+            f"SELECT minute, source, backlog FROM ({backlog}) AS backlog",
+            "line",
+            {
+                **time_series,
+                "y": axis("backlog", "quantitative", "Behind"),
+                "color": axis("source", "categorical", "Stage (unit)"),
+            },
+        ),
+        Visual(
+            "serving_lag",
+            "SQL serving lag per gold batch (s)",
+            METRICS_TABLE,
+            ("batch_timestamp", "serving_lag_seconds"),
+            _metrics(
+                "batch_timestamp, serving_lag_seconds", f"{gold} AND serving_lag_seconds IS NOT NULL", window_minutes
+            ),
+            "line",
+            {**batches, "y": axis("serving_lag_seconds", "quantitative", "Seconds")},
+        ),
+        Visual(
+            "query_starts",
+            "Query starts per hour (each restart is a new run id)",
+            METRICS_TABLE,
+            ("hour", "stage", "starts"),
+            starts,
+            "bar",
+            {
+                "x": axis("hour", "temporal", "Hour"),
+                "y": axis("starts", "quantitative", "Starts"),
+                "color": axis("stage", "categorical", "Stage"),
+            },
         ),
     ]
 
@@ -448,27 +523,22 @@ def freshness_query(*, prefix: str = "", dialect: str = "spark") -> str:
     )
 
 
-def latency_query(*, lookback_minutes: int, prefix: str = "", dialect: str = "spark") -> str:
-    """End-to-end latency p50 and p99 in seconds (`latency_p50_seconds`, `latency_p99_seconds`) over the
-    gold rows written in the look-back: per row, the batch that wrote it minus its newest event's time.
+def latency_query(*, lookback_minutes: int, prefix: str = "") -> str:
+    """The end-to-end latency p99 the gold job published (`latency_p99_seconds`) over the look-back: the
+    highest of its batches' p99s, measured at each batch's serving commit (streaming_jobs/ops_metrics.py),
+    and how many batches that covers (`batches`).
 
-    Nearest-rank percentiles (the smallest value whose rank is at least p * n), as
-    streaming_jobs.metrics.percentile computes them, in SQL both Databricks SQL and SQLite run. A row's
-    figure is a lower bound for its window's events (the newest event waited least) and `updated_at` is
-    the batch's start, so the figure reads low by the sink write's duration."""
-    _slo_columns("updated_at", "last_event_time")
-    latency = _seconds_between(_q("updated_at"), _q("last_event_time"), dialect)
-    ranked = (
-        f"SELECT {latency} AS latency_s, ROW_NUMBER() OVER (ORDER BY {latency}) AS rn, COUNT(*) OVER () AS n "
-        f"FROM {prefix}{_q(SLO_TABLE.name)} WHERE {_since('updated_at', lookback_minutes, dialect)}"
+    The highest batch p99 bounds the window's p99 from above: if every batch kept 99 % of its events under
+    a figure, so did the window. The alert therefore never misses a breach of the objective; a single
+    slow batch can make it fire while the window as a whole still meets it. `prefix` qualifies the table
+    (`catalog`.`schema`.): a SQL alert has no default catalog."""
+    figures = (
+        "SELECT MAX(latency_p99_seconds) AS latency_p99_seconds, COUNT(*) AS batches "
+        f"FROM {prefix}{_q(METRICS_TABLE)} WHERE stage = 'gold' AND latency_p99_seconds IS NOT NULL "
+        f"AND {_since('batch_timestamp', lookback_minutes, 'spark')}"
     )
-    percentiles = (
-        "SELECT MIN(CASE WHEN rn >= 0.5 * n THEN latency_s END) AS latency_p50_seconds, "
-        "MIN(CASE WHEN rn >= 0.99 * n THEN latency_s END) AS latency_p99_seconds "
-        f"FROM ({ranked}) AS ranked"
-    )
-    # No row written in the look-back: no result row (the freshness alert covers a silent pipeline).
-    return f"SELECT * FROM ({percentiles}) AS figures WHERE latency_p99_seconds IS NOT NULL"
+    # No batch published in the look-back: no result row (the freshness alert covers a silent pipeline).
+    return f"SELECT * FROM ({figures}) AS figures WHERE latency_p99_seconds IS NOT NULL"
 
 
 @dataclass(frozen=True)
@@ -533,8 +603,6 @@ class ServingDashboardsArgs:
     viewers: Sequence[str] = ()
     # Groups that run the pipeline-health dashboard (they read bronze, silver and gold).
     engineers: Sequence[str] = ()
-    # The silver schema the quality alert reads (its name; the schema resource's output).
-    silver_schema: pulumi.Input[str] = "silver"
     slo: SloAlertsArgs | None = None
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
@@ -544,6 +612,16 @@ class ServingDashboards(ProviderScopedComponent):
 
     def __init__(self, name: str, args: ServingDashboardsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ServingDashboards", name, args.common, args.provider, opts)
+        windows = {
+            "window_minutes": args.window_minutes,
+            "slo.lookback_minutes": args.slo.lookback_minutes if args.slo else 0,
+        }
+        beyond = {k: v for k, v in windows.items() if v > QUALITY_VIEW_HORIZON_MINUTES}
+        if beyond:
+            raise ValueError(
+                f"{name}: {beyond} reach past the data-quality view's {QUALITY_VIEW_HORIZON_MINUTES} minutes "
+                "(streaming_jobs/ops_metrics.py QUALITY_VIEW_HORIZON_MINUTES)"
+            )
         w = args.warehouse
         prefix = args.object_prefix
 
@@ -702,11 +780,9 @@ class ServingDashboards(ProviderScopedComponent):
             f"{args.object_prefix} SLO data quality",
             f"Accepted records below {slo.min_quality_percent:g} % over {slo.lookback_minutes} min "
             "(operations.slo.minQualityPercent)",
-            # A SQL alert has no default catalog: the silver tables are qualified with the stack's catalog and
-            # silver schema (the query depends on the schema, so the access-path check sees what it reads).
-            pulumi.Output.all(args.catalog, args.silver_schema).apply(
-                lambda cs: quality_sql(slo.lookback_minutes, per_minute=False, silver_schema=f"{_q(cs[0])}.{_q(cs[1])}")
-            ),
+            # The gold data-quality view the dashboard's tile reads, qualified with the stack's catalog and gold
+            # schema (the query depends on the schema, so the access-path check sees what it reads).
+            gold.apply(lambda p: quality_sql(slo.lookback_minutes, per_minute=False, prefix=p)),
             "quality_pct",
             slo.min_quality_percent,
             operator="LESS_THAN",

@@ -165,7 +165,6 @@ def build_dashboards(
             object_prefix=object_prefix(config),
             catalog=processing.catalog.catalog.name,
             gold_schema=processing.catalog.schemas["gold"].name,
-            silver_schema=processing.catalog.schemas["silver"].name,
             warehouse=WarehouseArgs(
                 size=w.size,
                 min_clusters=w.min_clusters,

@@ -11,9 +11,10 @@ Used by the local run command, the tests and the benchmark.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyspark
 from pyspark.sql import SparkSession
@@ -26,7 +27,9 @@ from streaming_jobs.jobs.bronze import start_bronze
 from streaming_jobs.jobs.common import HDFS, JOB_CONF, ROCKSDB
 from streaming_jobs.jobs.gold import GoldBatchWriter, SqlGoldSink, start_gold
 from streaming_jobs.jobs.silver import SilverBatchWriter, start_silver
+from streaming_jobs.manifest import JOBS
 from streaming_jobs.metrics import LatencyTracker, observe_event_times
+from streaming_jobs.ops_metrics import METRICS_SCHEMA_DDL, METRICS_TABLE, STAGES, MetricsPublisher, as_tuple
 from streaming_jobs.runtime import local_only_conf
 from streaming_jobs.schemas import BRONZE_SCHEMA, QUARANTINE_SCHEMA, SILVER_SCHEMA
 from streaming_jobs.serving.connections import SqliteSession
@@ -138,6 +141,11 @@ class LocalPaths:
     def gold_db(self) -> Path:
         return self.root / "gold.db"
 
+    @property
+    def metrics(self) -> Path:
+        """The jobs' pipeline_metrics rows (a parquet directory; a Delta table in gold on Databricks)."""
+        return self.root / "gold" / METRICS_TABLE
+
     def create(self) -> None:
         self.landing.mkdir(parents=True, exist_ok=True)
         self.checkpoints.mkdir(parents=True, exist_ok=True)
@@ -146,6 +154,26 @@ class LocalPaths:
         (self.bronze / "_spark_metadata").mkdir(parents=True, exist_ok=True)
         for table in (self.silver, self.quarantine):
             table.mkdir(parents=True, exist_ok=True)
+
+
+@dataclass(frozen=True)
+class LocalMetricsSink:
+    """The metrics rows appended to the local parquet directory: the same rows and columns the jobs append to
+    the Delta table on Databricks (io/delta.DeltaMetricsSink)."""
+
+    spark: SparkSession
+    path: Path
+
+    def append(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        frame = self.spark.createDataFrame([as_tuple(r) for r in rows], METRICS_SCHEMA_DDL)
+        frame.write.mode("append").parquet(str(self.path))
+
+
+def local_publisher(spark: SparkSession, paths: LocalPaths) -> MetricsPublisher:
+    """A publisher for every stage's query into paths.metrics; gold's commit times are added once its writer
+    exists (`publisher.commits[query] = writer.committed_at`)."""
+    stages = {query: stage for stage in STAGES for query in JOBS[stage].queries}
+    return MetricsPublisher(LocalMetricsSink(spark, paths.metrics), stages)
 
 
 @dataclass

@@ -65,6 +65,8 @@ JOBS: dict[str, JobSpec] = {
             "--starting-offsets",
             "--max-offsets-per-trigger",
             "--trigger-interval",
+            # The schema of the pipeline_metrics table every job publishes to (ops_metrics.py): gold's.
+            "--metrics-schema",
         ),
         queries=("bronze_trades",),
     ),
@@ -87,6 +89,7 @@ JOBS: dict[str, JobSpec] = {
             "--max-quantity",
             "--max-files-per-trigger",
             "--trigger-interval",
+            "--metrics-schema",
         ),
         # One query writes both tables, so each record is parsed and validated once.
         queries=("silver_cleanse",),
@@ -115,6 +118,7 @@ JOBS: dict[str, JobSpec] = {
             "--sql-migrate",
             "--max-files-per-trigger",
             "--trigger-interval",
+            "--metrics-schema",
         ),
         queries=("gold_metrics",),
         stateful=True,  # event-time windows

@@ -7,13 +7,22 @@ built by plain functions that the tests check as text.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from streaming_jobs.config import ConfigError
 from streaming_jobs.io.streams import Trigger
+from streaming_jobs.ops_metrics import (
+    METRICS_SCHEMA_DDL,
+    METRICS_TABLE,
+    as_tuple,
+    create_metrics_table_sql,
+    quality_view_sql,
+)
 from streaming_jobs.serving.schema import ALERTS, GOLD_TABLES, Column, Table
 
 BRONZE_TABLE = "trades_raw"
@@ -130,9 +139,14 @@ def merge_sql(target: str, source_view: str, table: Table) -> str:
     )
 
 
-def gold_view_sql(qualified_schema: str) -> list[str]:
-    """The serving views again, in Spark SQL, over the gold Delta tables (Databricks SQL dashboards)."""
+def gold_view_sql(qualified_schema: str, qualified_silver_schema: str | None = None) -> list[str]:
+    """The serving views again, in Spark SQL, over the gold Delta tables (Databricks SQL dashboards); with
+    the silver schema, the data-quality view over silver's trades and quarantine too (ops_metrics)."""
     s = qualified_schema
+    quality = []
+    if qualified_silver_schema is not None:
+        silver = qualified_silver_schema
+        quality = [quality_view_sql(s, f"{silver}.`{SILVER_TABLE}`", f"{silver}.`{QUARANTINE_TABLE}`")]
     return [
         f"CREATE OR REPLACE VIEW {s}.v_transaction_count_by_type AS "
         f"SELECT window_start, window_end, side, trade_count, volume FROM {s}.side_window_metrics",
@@ -150,16 +164,52 @@ def gold_view_sql(qualified_schema: str) -> list[str]:
         f"FROM {s}.symbol_window_metrics GROUP BY symbol",
         f"CREATE OR REPLACE VIEW {s}.v_active_alerts AS SELECT rule_name, symbol, window_start, window_end, metric, "
         f"operator, threshold, metric_value, detected_at FROM {s}.alerts WHERE active",
+        *quality,
     ]
 
 
-def ensure_gold_objects(spark: SparkSession, catalog: str, schema: str) -> None:
+def ensure_gold_objects(spark: SparkSession, catalog: str, schema: str, silver_schema: str) -> None:
+    """The gold tables, the metrics table and the gold views, data-quality view included.
+
+    The gold job runs this at start rather than the stack at deploy time: a Unity Catalog view is created
+    over tables that exist (CREATE VIEW resolves its query: https://learn.microsoft.com/azure/databricks/
+    sql/language-manual/sql-ref-syntax-ddl-create-view), and silver's tables exist once the silver job
+    has run, which gold's stream over silver already waits for. Whoever reads a view needs SELECT on the
+    view only; its owner, here the jobs' principal that creates it, needs SELECT on what it reads
+    (https://learn.microsoft.com/azure/databricks/views/)."""
     qualified = f"`{catalog}`.`{schema}`"
     table_name(catalog, schema, "x")  # validates the identifiers
+    table_name(catalog, silver_schema, "x")
     for table in GOLD_TABLES.values():
         spark.sql(create_table_sql(qualified, table))
-    for stmt in gold_view_sql(qualified):
+    ensure_metrics_table(spark, catalog, schema)
+    for stmt in gold_view_sql(qualified, f"`{catalog}`.`{silver_schema}`"):
         spark.sql(stmt)
+
+
+def ensure_metrics_table(spark: SparkSession, catalog: str, schema: str) -> str:
+    """Create the pipeline_metrics table if missing (every job does at start; the first one creates it) and
+    return its name. Two jobs starting together may both find it missing: the loser's error is harmless
+    once the table exists."""
+    name = table_name(catalog, schema, METRICS_TABLE)
+    try:
+        spark.sql(create_metrics_table_sql(f"`{catalog}`.`{schema}`"))
+    except Exception:
+        if not spark.catalog.tableExists(name.replace("`", "")):
+            raise
+    return name
+
+
+@dataclass(frozen=True)
+class DeltaMetricsSink:
+    """Appends the metrics rows to the Delta table, one small commit per publish (ops_metrics)."""
+
+    spark: SparkSession
+    name: str  # from table_name()
+
+    def append(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        frame = self.spark.createDataFrame([as_tuple(r) for r in rows], METRICS_SCHEMA_DDL)
+        frame.write.format("delta").mode("append").saveAsTable(self.name)
 
 
 @dataclass(frozen=True)

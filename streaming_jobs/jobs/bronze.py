@@ -15,6 +15,7 @@ from streaming_jobs.jobs.common import (
     JobArgumentParser,
     add_trigger_args,
     configure,
+    metrics_publisher,
     run_until_terminated,
     trigger_from,
 )
@@ -40,6 +41,7 @@ def build_parser() -> JobArgumentParser:
     p.add_argument("--api-secret-secret", help="secret holding the Confluent API secret")
     p.add_argument("--starting-offsets", default="earliest", help="first run only; then the checkpoint decides")
     p.add_argument("--max-offsets-per-trigger", type=int, help="cap on records per micro-batch")
+    p.add_argument("--metrics-schema", help="schema of the pipeline_metrics table (the stack passes gold's)")
     add_trigger_args(p)
     return p
 
@@ -51,6 +53,7 @@ class BronzeConfig:
     checkpoint_root: str
     kafka: KafkaSettings
     trigger: Trigger
+    metrics_schema: str | None = None
 
 
 def parse_args(argv: Sequence[str]) -> BronzeConfig:
@@ -70,7 +73,7 @@ def parse_args(argv: Sequence[str]) -> BronzeConfig:
         group_id_prefix=a.kafka_group_id_prefix,
     )
     kafka.check()
-    return BronzeConfig(a.catalog, a.bronze_schema, a.checkpoint_root, kafka, trigger_from(a))
+    return BronzeConfig(a.catalog, a.bronze_schema, a.checkpoint_root, kafka, trigger_from(a), a.metrics_schema)
 
 
 def start_bronze(bronze: DataFrame, sink: StreamSink, checkpoint_root: str, trigger: Trigger) -> StreamingQuery:
@@ -87,5 +90,6 @@ def main(argv: Sequence[str]) -> None:
     spark = configure(SparkSession.builder.getOrCreate())
     secrets = DbutilsSecrets(spark) if cfg.kafka.auth is KafkaAuthMode.SASL_PLAIN_SECRET_SCOPE else None
     source = bronze_from_kafka(read_kafka(spark, kafka_options(cfg.kafka, secrets)))
+    publisher = metrics_publisher(spark, cfg.catalog, cfg.metrics_schema, "bronze")
     query = start_bronze(source, DeltaTableSink(target), cfg.checkpoint_root, cfg.trigger)
-    run_until_terminated(spark, [query])
+    run_until_terminated(spark, [query], publisher)

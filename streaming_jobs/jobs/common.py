@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 from pyspark.sql import SparkSession
@@ -15,6 +16,7 @@ from pyspark.sql.streaming import StreamingQuery
 
 from streaming_jobs.config import ConfigError
 from streaming_jobs.io.streams import Trigger
+from streaming_jobs.ops_metrics import MetricsPublisher
 from streaming_jobs.runtime import DATABRICKS_ROCKSDB, SPARK_SEMANTICS, STATE_STORE_PROVIDER
 
 log = logging.getLogger("streaming_jobs")
@@ -73,9 +75,57 @@ def configure(spark: SparkSession, overrides: dict[str, str] | None = None) -> S
     return spark
 
 
-def run_until_terminated(spark: SparkSession, queries: Sequence[StreamingQuery]) -> None:
-    """Block while the queries run; if one fails, stop the others and re-raise so the job run fails
-    (and Databricks retries it from the checkpoints)."""
+# How often the jobs publish their batches' metrics (ops_metrics.MetricsPublisher): the queries are polled,
+# not watched by a StreamingQueryListener. A Python listener receives every progress converted field by field
+# over py4j on the driver, and Databricks warns that listener processing latency can hold up the queries
+# (https://learn.microsoft.com/azure/databricks/structured-streaming/stream-monitoring); one recentProgress
+# call per query every few seconds costs one JSON document per batch.
+PUBLISH_SECONDS = 15.0
+
+
+def metrics_publisher(
+    spark: SparkSession,
+    catalog: str,
+    schema: str | None,
+    stage: str,
+    commits: Mapping[str, dict[int, float]] | None = None,
+) -> MetricsPublisher | None:
+    """The job's publisher into `catalog`.`schema`.pipeline_metrics (created if missing); None without a
+    --metrics-schema."""
+    if schema is None:
+        return None
+    from streaming_jobs.io.delta import DeltaMetricsSink, ensure_metrics_table
+    from streaming_jobs.manifest import JOBS
+
+    sink = DeltaMetricsSink(spark, ensure_metrics_table(spark, catalog, schema))
+    return MetricsPublisher(sink, {q: stage for q in JOBS[stage].queries}, dict(commits or {}))
+
+
+def progress_documents(queries: Sequence[StreamingQuery]) -> list[dict[str, Any]]:
+    """The recent progress of each query as parsed JSON (StreamingQueryProgress.json), oldest first."""
+    return [json.loads(p.json) for q in queries for p in q.recentProgress]
+
+
+def publish(publisher: MetricsPublisher | None, queries: Sequence[StreamingQuery]) -> None:
+    """Publish the batches the queries ran since the last call. A failed metrics write is logged, never
+    raised: the metrics watch the pipeline and must not stop it (the freshness alert still reads gold)."""
+    if publisher is None:
+        return
+    try:
+        publisher.publish(progress_documents(queries))
+    except Exception:  # any failure of the metrics write
+        log.exception("publishing the pipeline metrics failed; the queries keep running")
+
+
+def run_until_terminated(
+    spark: SparkSession,
+    queries: Sequence[StreamingQuery],
+    publisher: MetricsPublisher | None = None,
+    publish_seconds: float = PUBLISH_SECONDS,
+) -> None:
+    """Block while the queries run, publishing their batches' metrics every `publish_seconds`; if one
+    fails, stop the others and re-raise so the job run fails (and Databricks retries it from the
+    checkpoints)."""
     try:
         while True:
             for q in queries:
@@ -84,13 +134,15 @@ def run_until_terminated(spark: SparkSession, queries: Sequence[StreamingQuery])
                     raise RuntimeError(f"query {q.name} failed: {exc}") from None
             if all(not q.isActive for q in queries):
                 return
-            spark.streams.awaitAnyTermination(timeout=30)
+            spark.streams.awaitAnyTermination(timeout=int(publish_seconds) if publisher else 30)
             spark.streams.resetTerminated()
+            publish(publisher, queries)
             time.sleep(0.1)
     finally:
         for q in queries:
             if q.isActive:
                 q.stop()
+        publish(publisher, queries)
 
 
 def run(argv: Sequence[str]) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -27,10 +28,12 @@ from streaming_jobs.jobs.common import (
     JobArgumentParser,
     add_trigger_args,
     configure,
+    metrics_publisher,
     run_until_terminated,
     trigger_from,
 )
 from streaming_jobs.manifest import JOBS
+from streaming_jobs.ops_metrics import EVENT_TIME_ACCURACY, EVENT_TIME_OBSERVATION, EVENT_TIME_QUANTILES
 from streaming_jobs.serving.connections import SqlSession
 from streaming_jobs.serving.schema import ALERTS, SIDE_WINDOW_METRICS, SYMBOL_WINDOW_METRICS
 from streaming_jobs.serving.upsert import ALERT_CLEAR_COLUMNS, GoldBatch, apply_batch
@@ -65,6 +68,7 @@ def build_parser() -> JobArgumentParser:
     p.add_argument(
         "--max-files-per-trigger", type=int, help="cap on silver files per micro-batch (one file per silver batch)"
     )
+    p.add_argument("--metrics-schema", help="schema of the pipeline_metrics table (the stack passes gold's)")
     add_trigger_args(p)
     return p
 
@@ -84,6 +88,7 @@ class GoldConfig:
     sql_migrate: str
     trigger: Trigger
     max_files_per_trigger: int | None
+    metrics_schema: str | None = None
 
 
 def parse_args(argv: Sequence[str]) -> GoldConfig:
@@ -106,6 +111,7 @@ def parse_args(argv: Sequence[str]) -> GoldConfig:
         sql_migrate=a.sql_migrate,
         trigger=trigger_from(a),
         max_files_per_trigger=a.max_files_per_trigger,
+        metrics_schema=a.metrics_schema,
     )
 
 
@@ -279,9 +285,16 @@ class DeltaGoldWriter(GoldSink):
 # ----------------------------------------------------------------------------- the query
 
 
+# Commit times kept for the metrics publisher (it drops each one it publishes); a publisher that stopped
+# reading must not let them grow without bound.
+MAX_COMMITS_KEPT = 1000
+
+
 @dataclass
 class GoldBatchWriter:
-    """The foreachBatch function: every sink gets the batch; then `on_commit` (latency measurement)."""
+    """The foreachBatch function: every sink gets the batch; then its commit time is recorded
+    (`committed_at`, by batch id: the serving commit the published latency is measured at) and
+    `on_commit` is called (the local latency measurement)."""
 
     rules: tuple[AlertRule, ...]
     sinks: list[GoldSink]
@@ -289,6 +302,7 @@ class GoldBatchWriter:
     # Test hook: raise after the sinks committed but before Spark records the batch (a crash).
     fail_after_commit: Callable[[int], bool] | None = None
     batches: int = field(default=0)
+    committed_at: dict[int, float] = field(default_factory=dict)
 
     def __call__(self, aggregates: DataFrame, batch_id: int) -> None:
         spark = aggregates.sparkSession
@@ -299,6 +313,11 @@ class GoldBatchWriter:
             frames = gold_frames(batch, batch_id, self.rules)
             for sink in self.sinks:
                 sink.write(frames, query_id)
+        # foreachBatch runs on Spark's callback thread while the job's main thread pops what it published:
+        # list() copies the keys in one step under the GIL, and pop tolerates a key already gone.
+        self.committed_at[batch_id] = time.time()
+        for stale in list(self.committed_at)[:-MAX_COMMITS_KEPT]:
+            self.committed_at.pop(stale, None)
         self.batches += 1
         if self.on_commit is not None:
             self.on_commit(query_id, batch_id)
@@ -306,8 +325,24 @@ class GoldBatchWriter:
             raise RuntimeError(f"injected failure after committing gold batch {batch_id}")
 
 
+def observe_batch_event_times(silver: DataFrame) -> DataFrame:
+    """Adds gold's published per-batch metric (ops_metrics.EVENT_TIME_OBSERVATION): the rows read and the
+    0.5 and 0.01 quantiles of their event times (epoch ms). `percentile_approx` keeps a bounded sketch per
+    batch, whatever its size, and returns the value of rank ceil(q * n) (exact up to EVENT_TIME_ACCURACY
+    rows); no list of event times travels in the progress."""
+    ms = F.unix_millis(F.col("event_time"))
+    quantiles = F.array(*(F.lit(q) for q in EVENT_TIME_QUANTILES))
+    return silver.observe(
+        EVENT_TIME_OBSERVATION,
+        F.count(F.lit(1)).alias("rows"),
+        F.percentile_approx(ms, quantiles, F.lit(EVENT_TIME_ACCURACY)).alias("event_ms_quantiles"),
+    )
+
+
 def gold_stream(silver: DataFrame, window: Interval, state_watermark: Interval) -> DataFrame:
-    return window_aggregates(silver, window, state_watermark)
+    """The windowed aggregates of silver, with the batch's event-time quantiles observed on its input (the
+    published latency: streaming_jobs/ops_metrics.py)."""
+    return window_aggregates(observe_batch_event_times(silver), window, state_watermark)
 
 
 def start_gold(
@@ -336,7 +371,7 @@ def main(argv: Sequence[str]) -> None:
 
     source = DeltaTableSource(table_name(cfg.catalog, cfg.silver_schema, SILVER_TABLE), cfg.max_files_per_trigger)
     spark = configure(SparkSession.builder.getOrCreate())
-    ensure_gold_objects(spark, cfg.catalog, cfg.gold_schema)
+    ensure_gold_objects(spark, cfg.catalog, cfg.gold_schema, cfg.silver_schema)
     sinks: list[GoldSink] = [DeltaGoldWriter(cfg.catalog, cfg.gold_schema)]
     if cfg.sql_server and cfg.sql_database:
         server, database = cfg.sql_server, cfg.sql_database
@@ -354,5 +389,6 @@ def main(argv: Sequence[str]) -> None:
             log.info("serving migrations: applied %s, already applied %s", report.applied, report.already_applied)
         sinks.append(SqlGoldSink(connect))
     writer = GoldBatchWriter(cfg.alert_rules, sinks)
+    publisher = metrics_publisher(spark, cfg.catalog, cfg.metrics_schema, "gold", {QUERY: writer.committed_at})
     query = start_gold(source.read(spark), cfg.window, cfg.state_watermark, writer, cfg.checkpoint_root, cfg.trigger)
-    run_until_terminated(spark, [query])
+    run_until_terminated(spark, [query], publisher)

@@ -28,6 +28,7 @@ from streaming_jobs.jobs.common import (
     JobArgumentParser,
     add_trigger_args,
     configure,
+    metrics_publisher,
     run_until_terminated,
     trigger_from,
 )
@@ -52,6 +53,7 @@ def build_parser() -> JobArgumentParser:
     p.add_argument("--max-price", default="1000000")
     p.add_argument("--max-quantity", default="10000000")
     p.add_argument("--max-files-per-trigger", type=int, help="cap on bronze files per micro-batch")
+    p.add_argument("--metrics-schema", help="schema of the pipeline_metrics table (the stack passes gold's)")
     add_trigger_args(p)
     return p
 
@@ -65,6 +67,7 @@ class SilverConfig:
     rules: ValidationRules
     trigger: Trigger
     max_files_per_trigger: int | None
+    metrics_schema: str | None = None
 
 
 def rules_from(a: argparse.Namespace) -> ValidationRules:
@@ -91,6 +94,7 @@ def parse_args(argv: Sequence[str]) -> SilverConfig:
         rules_from(a),
         trigger_from(a),
         a.max_files_per_trigger,
+        a.metrics_schema,
     )
 
 
@@ -177,5 +181,6 @@ def main(argv: Sequence[str]) -> None:
         DeltaBatchAppend(table_name(cfg.catalog, cfg.silver_schema, QUARANTINE_TABLE)),
         cfg.rules,
     )
+    publisher = metrics_publisher(spark, cfg.catalog, cfg.metrics_schema, "silver")
     query = start_silver(source.read(spark), cfg.rules, writer, cfg.checkpoint_root, cfg.trigger)
-    run_until_terminated(spark, [query])
+    run_until_terminated(spark, [query], publisher)

@@ -88,6 +88,8 @@ REQUIRED_APIS: tuple[Api, ...] = (
         "max",
         "min",
         "octet_length",
+        # Gold's published latency: two event-time quantiles per batch (jobs/gold.observe_batch_event_times).
+        "percentile_approx",
         "pmod",
         "regexp_replace",
         "row_number",
@@ -100,6 +102,7 @@ REQUIRED_APIS: tuple[Api, ...] = (
         "timestamp_micros",
         "trim",
         "unix_micros",
+        "unix_millis",
         "upper",
         "when",
         "window",
@@ -117,6 +120,7 @@ REQUIRED_APIS: tuple[Api, ...] = (
         "groupBy",
         "groupingSets",
         "join",
+        "observe",
         "repartition",
         "schema",
         "select",
@@ -153,6 +157,8 @@ REQUIRED_APIS: tuple[Api, ...] = (
     *_apis("DataStreamWriter", "foreachBatch", "format", "option", "outputMode", "queryName", "start", "toTable"),
     Api("DataStreamWriter", "trigger", ("availableNow", "processingTime")),
     *_apis("StreamingQuery", "awaitTermination", "exception", "isActive", "name", "stop"),
+    # The jobs' published metrics come from their queries' progress (jobs/common.publish).
+    Api("StreamingQuery", "recentProgress"),
     *_apis("StreamingQueryManager", "awaitAnyTermination", "resetTerminated"),
     *_apis(
         "SparkSession",
@@ -336,6 +342,33 @@ def _await(query: Any, timeout_seconds: int) -> str | None:
     return None if exc is None else f"query {query.name} failed: {exc}"
 
 
+def published_metrics_problems(gold: Any, writer: Any, trades: int) -> list[str]:
+    """The metrics the gold job publishes, on this cluster: its progress documents (jobs/common) carry the
+    observed event-time quantiles, and the rows built from them (ops_metrics) count every trade and have a
+    latency at the commit the writer recorded."""
+    from streaming_jobs.jobs.common import progress_documents
+    from streaming_jobs.jobs.gold import QUERY
+    from streaming_jobs.ops_metrics import MetricsPublisher
+
+    class Rows:
+        def __init__(self) -> None:
+            self.rows: list[Any] = []
+
+        def append(self, rows: Any) -> None:
+            self.rows.extend(rows)
+
+    sink = Rows()
+    MetricsPublisher(sink, {QUERY: "gold"}, {QUERY: writer.committed_at}).publish(progress_documents([gold]))
+    read = sum(r["input_rows"] for r in sink.rows)
+    with_latency = [r for r in sink.rows if r["latency_p99_seconds"] is not None]
+    problems = []
+    if read != trades:
+        problems.append(f"gold's published metrics count {read} input rows, expected {trades}")
+    if not with_latency or any(r["latency_p99_seconds"] < r["latency_p50_seconds"] for r in with_latency):
+        problems.append(f"gold published no consistent latency p50/p99: {sink.rows}")
+    return problems
+
+
 def run_pass(spark: Any, cfg: SmokeConfig) -> list[str]:
     """bronze -> silver -> gold once, availableNow, on Delta tables in the scratch schema; then compare."""
     from pyspark.sql import functions as F  # noqa: N812
@@ -354,6 +387,7 @@ def run_pass(spark: Any, cfg: SmokeConfig) -> list[str]:
     from streaming_jobs.io.streams import Trigger
     from streaming_jobs.jobs.gold import DeltaGoldWriter, GoldBatchWriter, start_gold
     from streaming_jobs.jobs.silver import SilverBatchWriter, start_silver
+    from streaming_jobs.ops_metrics import METRICS_TABLE
     from streaming_jobs.schemas import BRONZE_SCHEMA
     from streaming_jobs.serving.schema import GOLD_TABLES, SIDE_WINDOW_METRICS, SYMBOL_WINDOW_METRICS
 
@@ -362,8 +396,13 @@ def run_pass(spark: Any, cfg: SmokeConfig) -> list[str]:
 
     scratch = f"`{cfg.catalog}`.`{cfg.scratch_schema}`"
 
-    tables = [name(t) for t in (BRONZE_TABLE, SILVER_TABLE, QUARANTINE_TABLE, *(t.name for t in GOLD_TABLES.values()))]
-    views = [stmt.split(" AS ", 1)[0].removeprefix("CREATE OR REPLACE VIEW ") for stmt in gold_view_sql(scratch)]
+    tables = [
+        name(t)
+        for t in (BRONZE_TABLE, SILVER_TABLE, QUARANTINE_TABLE, METRICS_TABLE, *(t.name for t in GOLD_TABLES.values()))
+    ]
+    views = [
+        stmt.split(" AS ", 1)[0].removeprefix("CREATE OR REPLACE VIEW ") for stmt in gold_view_sql(scratch, scratch)
+    ]
     checkpoints = f"{cfg.checkpoint_root.rstrip('/')}/{uuid.uuid4().hex[:12]}"
     rules = smoke_rules()
     once = Trigger(available_now=True)
@@ -395,7 +434,7 @@ def run_pass(spark: Any, cfg: SmokeConfig) -> list[str]:
             problems.append(f"silver accepted {trades} trades, expected {events.trades}")
         if quarantined != events.quarantined:
             problems.append(f"silver quarantined {quarantined} records, expected {events.quarantined}")
-        ensure_gold_objects(spark, cfg.catalog, cfg.scratch_schema)
+        ensure_gold_objects(spark, cfg.catalog, cfg.scratch_schema, cfg.scratch_schema)
         gold_writer = GoldBatchWriter((), [DeltaGoldWriter(cfg.catalog, cfg.scratch_schema)])
         gold = start_gold(
             DeltaTableSource(name(SILVER_TABLE)).read(spark),
@@ -415,6 +454,7 @@ def run_pass(spark: Any, cfg: SmokeConfig) -> list[str]:
                     f"gold {table.name} counts {got[0]} trades of volume {got[1]}, "
                     f"expected {events.trades} of {events.volume}"
                 )
+        problems += published_metrics_problems(gold, gold_writer, events.trades)
     finally:
         drop_all()
         try:

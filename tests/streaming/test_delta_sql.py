@@ -50,3 +50,17 @@ def test_every_serving_view_exists_on_databricks_too() -> None:
         select_list = stmt.split(" AS ", 1)[1]
         for column in view.columns:
             assert re.search(rf"\b{column}\b", select_list), (view.name, column)
+
+
+def test_the_gold_job_creates_the_data_quality_view_over_silver() -> None:
+    """With the silver schema, the gold views end with the data-quality view the dashboard's quality tiles and
+    the quality alert read (streaming_jobs/ops_metrics.py), over silver's trades and quarantine tables."""
+    from streaming_jobs.io.delta import QUARANTINE_TABLE, SILVER_TABLE
+    from streaming_jobs.ops_metrics import QUALITY_VIEW
+
+    plain, with_quality = gold_view_sql("`rta`.`gold`"), gold_view_sql("`rta`.`gold`", "`rta`.`silver`")
+    assert with_quality[:-1] == plain
+    quality = with_quality[-1]
+    assert quality.startswith(f"CREATE OR REPLACE VIEW `rta`.`gold`.`{QUALITY_VIEW}` AS SELECT ")
+    assert f"FROM `rta`.`silver`.`{SILVER_TABLE}` WHERE" in quality
+    assert f"FROM `rta`.`silver`.`{QUARANTINE_TABLE}` WHERE" in quality

@@ -61,6 +61,7 @@ NOT_PYSPARK = {
     "getOrCreate": "SparkSession.builder.getOrCreate (Builder.getOrCreate is listed)",
     "rdd": "the JVM QueryExecution's analyzed().rdd() through py4j (io/streams.materialised; the pass runs it)",
     "unpersist": "the JVM RDD's unpersist through py4j (io/streams.materialised; the pass runs it)",
+    "json": "StreamingQueryProgress.json (jobs/common.progress_documents; the pass publishes gold's metrics)",
 }
 
 
@@ -224,3 +225,44 @@ def test_keywords_the_jobs_pass_are_in_the_smoke_list() -> None:
     assert passed["localCheckpoint"] == {"eager", "storageLevel"}
     for name, keywords in passed.items():
         assert keywords <= params[name], name
+
+
+def test_the_pass_checks_gold_s_published_metrics() -> None:
+    """On the cluster the pass publishes gold's metrics from its query's progress: every trade counted, a
+    latency p50/p99 at the recorded commit; a progress without the observation is named."""
+    import json
+    from dataclasses import dataclass, field
+
+    from streaming_jobs.jobs.smoke import published_metrics_problems
+    from streaming_jobs.ops_metrics import EVENT_TIME_OBSERVATION
+
+    @dataclass
+    class Progress:
+        json: str
+
+    @dataclass
+    class Query:
+        recentProgress: list[Progress]  # noqa: N815 (Spark's name)
+
+    @dataclass
+    class Writer:
+        committed_at: dict[int, float] = field(default_factory=dict)
+
+    def progress(observed: dict[str, object]) -> Progress:
+        document = {
+            "id": "q",
+            "runId": "r",
+            "name": "gold_metrics",
+            "timestamp": "2026-12-06T04:35:52.000Z",
+            "batchId": 0,
+            "numInputRows": 7,
+            "durationMs": {"addBatch": 10, "triggerExecution": 20},
+            "sources": [],
+            "observedMetrics": observed,
+        }
+        return Progress(json.dumps(document))
+
+    observed = {EVENT_TIME_OBSERVATION: {"rows": 7, "event_ms_quantiles": [1796531750000, 1796531749000]}}
+    assert published_metrics_problems(Query([progress(observed)]), Writer({0: 1796531752.5}), 7) == []
+    problems = published_metrics_problems(Query([progress({})]), Writer({0: 1796531752.5}), 8)
+    assert len(problems) == 2 and "7 input rows, expected 8" in problems[0] and "latency" in problems[1]
