@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 
 from streaming_jobs.io.delta import BRONZE_TABLE, QUARANTINE_TABLE, SILVER_TABLE, table_name
 from streaming_jobs.manifest import MIN_VACUUM_HOURS
+from streaming_jobs.ops_metrics import METRICS_RETENTION_DAYS, METRICS_TABLE, create_metrics_table_sql
 from streaming_jobs.serving.schema import GOLD_TABLES
 
 COLD_TABLE = f"{BRONZE_TABLE}_cold"
@@ -88,10 +89,14 @@ def maintenance_sql(
     silver = table_name(catalog, schemas["silver"], SILVER_TABLE)
     quarantine = table_name(catalog, schemas["silver"], QUARANTINE_TABLE)
     gold = {t.name: (table_name(catalog, schemas["gold"], t.name), t.key) for t in GOLD_TABLES.values()}
+    # The jobs' published metrics (ops_metrics.py): created here too, so a night before the jobs ever ran
+    # finds it; kept METRICS_RETENTION_DAYS by batch start (nothing streams from it: a plain DELETE).
+    metrics = table_name(catalog, schemas["gold"], METRICS_TABLE)
     props = ", ".join(f"'{k}' = '{v}'" for k, v in table_properties(vacuum_hours).items())
-    everything = [bronze, cold, silver, quarantine, *(name for name, _ in gold.values())]
+    everything = [bronze, cold, silver, quarantine, *(name for name, _ in gold.values()), metrics]
     sql: list[str] = [
         f"CREATE TABLE IF NOT EXISTS {cold} LIKE {bronze}",
+        create_metrics_table_sql(metrics.rsplit(".", 1)[0]),
         *(f"ALTER TABLE {t} SET TBLPROPERTIES ({props})" for t in everything),
         f"ALTER TABLE {silver} CLUSTER BY ({', '.join(SILVER_CLUSTER_BY)})",
         *(f"ALTER TABLE {name} CLUSTER BY ({', '.join(key)})" for name, key in gold.values()),
@@ -99,7 +104,8 @@ def maintenance_sql(
         _to_cold(bronze, cold, _older(now, hot_days), archive_from or now - timedelta(days=hot_days)),
         f"DELETE FROM {bronze} WHERE {_older(now, hot_days)}",
         f"DELETE FROM {cold} WHERE {_older(now, cold_days)}",
-        *(f"OPTIMIZE {t}" for t in [silver, *(name for name, _ in gold.values()), bronze, cold]),
+        f"DELETE FROM {metrics} WHERE batch_timestamp < {cutoff(now, METRICS_RETENTION_DAYS)}",
+        *(f"OPTIMIZE {t}" for t in [silver, *(name for name, _ in gold.values()), bronze, cold, metrics]),
         *(f"VACUUM {t} RETAIN {vacuum_hours} HOURS" for t in everything),
     ]
     return sql

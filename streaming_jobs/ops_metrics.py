@@ -50,6 +50,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 METRICS_TABLE = "pipeline_metrics"
+# How long the nightly maintenance job keeps metrics rows (streaming_jobs/maintenance.py): the SLO look-backs
+# are at most a day; a month and a few days keeps the previous month whole for its review and DR report.
+METRICS_RETENTION_DAYS = 35
 QUALITY_VIEW = "v_data_quality"
 
 # The gold input observation (metrics.observe_batch_event_times) and its quantiles of event time.

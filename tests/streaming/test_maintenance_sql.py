@@ -11,6 +11,7 @@ from streaming_jobs.config import ConfigError
 from streaming_jobs.jobs import maintenance as job
 from streaming_jobs.maintenance import ARCHIVE_KEY, cutoff, maintenance_sql, timestamp_literal
 from streaming_jobs.manifest import MAINTENANCE_JOB, MIN_VACUUM_HOURS, vacuum_hours_for
+from streaming_jobs.ops_metrics import METRICS_RETENTION_DAYS, create_metrics_table_sql
 
 SCHEMAS = {"bronze": "bronze", "silver": "silver", "gold": "gold"}
 NOW = datetime(2026, 12, 6, 2, 30, 0, 123456, tzinfo=UTC)
@@ -44,6 +45,15 @@ def test_bronze_moves_to_cold_before_it_is_deleted_and_cold_expires() -> None:
     assert f"FROM `rta`.`bronze`.`trades_raw` WHERE ingest_time < {HOT_CUTOFF})" in sql[merge]
     assert not any("current_timestamp" in s for s in sql)
     assert f"DELETE FROM `rta`.`bronze`.`trades_raw_cold` WHERE ingest_time < {cutoff(NOW, 730)}" in sql
+
+
+def test_the_published_metrics_are_kept_a_month_and_exist_before_the_first_delete() -> None:
+    sql = _sql()
+    metrics = "`rta`.`gold`.`pipeline_metrics`"
+    create = sql.index(create_metrics_table_sql("`rta`.`gold`"))
+    delete = sql.index(f"DELETE FROM {metrics} WHERE batch_timestamp < {cutoff(NOW, METRICS_RETENTION_DAYS)}")
+    assert create < delete < sql.index(f"VACUUM {metrics} RETAIN 240 HOURS")
+    assert f"OPTIMIZE {metrics}" in sql
 
 
 def test_the_archive_key_tells_apart_landing_rows_which_have_no_kafka_coordinates() -> None:
