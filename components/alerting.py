@@ -55,6 +55,8 @@ class MetricAlertSpec:
     frequency_minutes: int
     description: str
     dimensions: Sequence[tuple[str, Sequence[str]]] = ()
+    # Further conditions that must hold as well (criteria `allOf`): (metric, aggregation, operator, threshold).
+    also: Sequence[tuple[str, monitor.AggregationTypeEnum, monitor.Operator, float]] = ()
 
 
 # The `<type>/delete` operations of the resources a platform cannot lose unnoticed.
@@ -337,7 +339,19 @@ class Alerting(PlatformComponent):
                             for dim, values in spec.dimensions
                         ]
                         or None,
-                    )
+                    ),
+                    *(
+                        monitor.MetricCriteriaArgs(
+                            criterion_type=monitor.CriterionType.STATIC_THRESHOLD_CRITERION,
+                            name=metric,
+                            metric_name=metric,
+                            metric_namespace=spec.namespace,
+                            operator=operator,
+                            threshold=threshold,
+                            time_aggregation=aggregation,
+                        )
+                        for metric, aggregation, operator, threshold in spec.also
+                    ),
                 ],
             ),
             actions=[monitor.MetricAlertActionArgs(action_group_id=self.action_group.id)],

@@ -135,6 +135,16 @@ def _spec(alert: ResolvedAlert, scope: pulumi.Input[str]) -> MetricAlertSpec:
         frequency_minutes=alert.frequency_minutes,
         description=rule.description,
         dimensions=rule.dimensions,
+        also=[
+            (
+                rule.guard.metric,
+                monitor.AggregationTypeEnum(rule.guard.aggregation),
+                monitor.Operator(rule.guard.operator),
+                rule.guard.threshold,
+            )
+        ]
+        if rule.guard
+        else [],
     )
 
 

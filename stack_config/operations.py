@@ -50,6 +50,18 @@ class Target(StrEnum):
 
 
 @dataclass(frozen=True)
+class MetricGuard:
+    """A second static condition on the same resource that must hold too: the alert's criteria are an
+    `allOf` list (Microsoft.Insights/metricAlerts, SingleResourceMultipleMetricCriteria: "the list of metric
+    criteria for this 'all of' operation"), so the rule fires only while both conditions are true."""
+
+    metric: str
+    aggregation: Literal["Average", "Minimum", "Maximum", "Total", "Count"]
+    operator: Literal["GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual"]
+    threshold: float
+
+
+@dataclass(frozen=True)
 class MetricRule:
     """One catalogued metric alert: what it watches and its defaults."""
 
@@ -70,6 +82,8 @@ class MetricRule:
     # The SloConfig field whose value is this rule's default threshold (the catalogue's `threshold` is that
     # field's default); an override's threshold still wins.
     slo: str | None = None
+    # A condition that must hold as well (same window), e.g. "while messages still come in".
+    guard: MetricGuard | None = None
 
 
 _EH, _SQL, _ST, _KV, _AFW = (
@@ -90,11 +104,14 @@ METRIC_ALERTS: dict[str, MetricRule] = {
         Target.EVENT_HUBS, _EH, "ServerErrors", "Total", "GreaterThan", 5, 2, 5, 5,
         "Event Hubs server errors",
     ),
-    # Consumers stopped reading while producers still write: nothing outgoing in the window.
-    # (Lag as incoming minus outgoing is a log alert over AzureMetrics, components/alerting.py.)
+    # Consumers stopped reading while producers still write: nothing outgoing in the window while messages
+    # came in. Without the guard an idle namespace (no trades at night or at weekends, dev between runs)
+    # would page at severity 1 every window. (Lag as incoming minus outgoing is a log alert over
+    # AzureMetrics, components/alerting.py.)
     "eventHubsNoOutgoing": MetricRule(
         Target.EVENT_HUBS, _EH, "OutgoingMessages", "Total", "LessThan", 1, 1, 15, 5,
-        "No message left Event Hubs in the window: the bronze job is not consuming",
+        "Messages came into Event Hubs but none left in the window: the bronze job is not consuming",
+        guard=MetricGuard("IncomingMessages", "Total", "GreaterThan", 0),
     ),
     # AMBA watches CaptureBacklog over 6 h; the platform wants to know within the hour.
     "eventHubsCaptureBacklog": MetricRule(

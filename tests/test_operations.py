@@ -72,7 +72,12 @@ def test_every_alert_watches_its_metric_on_its_target_with_the_configured_thresh
         assert alert.inputs["severity"] == resolved.severity, key
         criteria = alert.inputs["criteria"]
         assert criteria["odataType"] == "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria"
-        (criterion,) = criteria["allOf"]
+        criterion, *guards = criteria["allOf"]
+        expected_guards = [rule.guard] if rule.guard else []
+        assert [(g["metricName"], g["timeAggregation"], g["operator"], g["threshold"]) for g in guards] == [
+            (g.metric, g.aggregation, g.operator, g.threshold) for g in expected_guards
+        ], key
+        assert all(g["metricNamespace"] == rule.namespace for g in guards), key
         assert criterion["metricName"] == rule.metric, key
         assert criterion["metricNamespace"] == rule.namespace, key
         assert criterion["timeAggregation"] == rule.aggregation, key
@@ -96,6 +101,18 @@ def test_stack_overrides_are_applied(stack: str) -> None:
     for key, field, value in changed:
         assert value != getattr(METRIC_ALERTS[key], field), (key, field)
         assert getattr(resolved[key], field) == value, (key, field)
+
+
+def test_the_stalled_consumer_alert_needs_incoming_messages(prod_plan: Plan) -> None:
+    """An idle namespace (no trades at night) is not a stalled consumer: both conditions must hold."""
+    (outgoing, incoming) = _alerts(prod_plan)["eventHubsNoOutgoing"].inputs["criteria"]["allOf"]
+    assert (outgoing["metricName"], outgoing["operator"], outgoing["threshold"]) == ("OutgoingMessages", "LessThan", 1)
+    assert (incoming["metricName"], incoming["operator"], incoming["threshold"]) == (
+        "IncomingMessages",
+        "GreaterThan",
+        0,
+    )
+    assert incoming["timeAggregation"] == outgoing["timeAggregation"] == "Total"
 
 
 def test_prod_has_every_catalogued_alert(prod_plan: Plan) -> None:
