@@ -4,7 +4,7 @@
 quantities per month, one line per meter and resource: Event Hubs units, SQL
 vCores (and the failover group's geo-secondary), the firewall, private
 endpoints, the continuous jobs' cluster nodes (their VMs and their DBUs), the
-SQL warehouse. `offline/prices.json` holds the prices as data, each with the
+SQL warehouse, the hot path's Kusto cluster. `offline/prices.json` holds the prices as data, each with the
 page it was read from and the date; a meter without a price is listed as
 unpriced, never guessed. With every line priced, the total over the stack's
 declared load (`capacity.sustainedEventsPerSecond`) gives the cost per million
@@ -18,8 +18,8 @@ and a serverless database with auto-pause the window plus its pause delay;
 the SQL warehouse counts the hours its alerts keep it up (read from the
 alerts' crons and its `autoStopMins`: see `_warehouse_hours`). Not inventoried:
 storage, Log Analytics ingestion, data processed (firewall, private link),
-batch jobs (the nightly maintenance run), the hot path's Kusto cluster and
-function app, Defender plans, Event Hubs Dedicated clusters and Confluent Cloud
+batch jobs (the nightly maintenance run), the hot path's function app
+(billed per execution), Defender plans, Event Hubs Dedicated clusters and Confluent Cloud
 (outside the stack).
 """
 
@@ -111,6 +111,7 @@ def _slug(value: str) -> str:
 
 
 JOB = "databricks:index/job:Job"
+KUSTO_CLUSTER = "azure-native:kusto:Cluster"
 ALERT = "databricks:index/alertV2:AlertV2"
 WAREHOUSE = "databricks:index/sqlEndpoint:SqlEndpoint"
 
@@ -263,6 +264,19 @@ def inventory(plan: Plan, hours: float) -> list[Line]:
             basis = f"({workers:g} workers{' minimum' if scale else ''} + driver) x {job_when}"
             lines.append(Line(f"vm.{node}.hour", job.name, nodes * job_hours, basis))
             lines.append(Line(f"databricks.jobs.{node}.node-hour", job.name, nodes * job_hours, basis))
+    for cluster in plan.of_type(KUSTO_CLUSTER):
+        sku = cluster.inputs.get("sku") or {}
+        instances = float(sku.get("capacity") or 1)
+        # Billed per instance hour while running; auto-stop (hotPath.autoStop) stops only an idle cluster,
+        # and the data connection ingests continuously, so the month is counted whole.
+        lines.append(
+            Line(
+                f"kusto.{_slug(str(sku.get('name', '')))}.instance-hour",
+                cluster.name,
+                instances * hours,
+                f"{instances:g} instance(s) x {hours:g} h",
+            )
+        )
     schedule = alert_schedule(plan)
     for wh in plan.of_type(WAREHOUSE):
         clusters = float(wh.inputs.get("minNumClusters") or 1)

@@ -46,6 +46,14 @@ def test_prod_inventory_is_read_from_the_plan(prod_plan: Plan) -> None:
     assert lines[("databricks.sql-pro.small.cluster-hour", warehouse.name)] == warehouse.inputs["minNumClusters"] * 730
 
 
+def test_the_hot_path_cluster_is_counted_per_instance_hour(dev_plan: Plan, prod_plan: Plan) -> None:
+    cluster = only(dev_plan, "azure-native:kusto:Cluster")
+    sku = cluster.inputs["sku"]
+    meter = f"kusto.{sku['name'].lower().replace(' ', '-')}.instance-hour"
+    assert _lines(dev_plan)[(meter, cluster.name)] == sku["capacity"] * 730
+    assert not any(m.startswith("kusto.") for m, _ in _lines(prod_plan)), "prod has no hot path"
+
+
 def _config(stack: str, section: str) -> dict[str, Any]:
     values, _ = stack_config_values(stack)
     data: dict[str, Any] = json.loads(values[f"{NS}:{section}"])
