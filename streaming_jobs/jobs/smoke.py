@@ -96,6 +96,7 @@ REQUIRED_APIS: tuple[Api, ...] = (
         "schema_of_variant",
         "sequence",
         "size",
+        "startswith",
         "substring",
         "substring_index",
         "sum",
@@ -106,6 +107,7 @@ REQUIRED_APIS: tuple[Api, ...] = (
         "upper",
         "when",
         "window",
+        "xxhash64",
     ),
     *_apis(
         "DataFrame",

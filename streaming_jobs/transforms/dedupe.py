@@ -26,7 +26,7 @@ rules streaming's IncrementalExecution applies).
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F  # noqa: N812 (PySpark convention)
 
 from streaming_jobs.config import Interval
@@ -35,7 +35,7 @@ from streaming_jobs.transforms.validate import ACCEPTED
 
 _KEY, _TIME = "_dedupe_key", "_dedupe_time"
 PROBE = "_dedupe_probe"
-_RANK, _NEW, _COPIES = "_dedupe_rank", "_dedupe_new", "_dedupe_copies"
+_RANK, _NEW, _COPIES, _HASH = "_dedupe_rank", "_dedupe_new", "_dedupe_copies", "_dedupe_hash"
 
 # "First" among the copies of one event id: the earliest bronze ingestion (ingest_time, the bronze
 # micro-batch that stored the copy), then the copy's place in its source: Kafka topic, partition, offset
@@ -83,6 +83,11 @@ def batch_records(batch: DataFrame) -> DataFrame:
     return batch.filter(~F.col(PROBE)).drop(_KEY, _TIME, PROBE)
 
 
+def id_hash(event_id: Column) -> Column:
+    """The 64-bit hash first_copies counts copies by (Spark's xxhash64; equal ids, equal hashes)."""
+    return F.xxhash64(event_id)
+
+
 def first_copies(batch: DataFrame) -> DataFrame:
     """Of a dedupe_stream micro-batch, one accepted record per new event id: its copy first by ARRIVAL_ORDER.
 
@@ -90,15 +95,25 @@ def first_copies(batch: DataFrame) -> DataFrame:
     several copies in the batch (a per-id count: one shuffle of ids) need a choice: their copies and
     probes, joined with those ids (broadcast, so the probes are not shuffled), go through one window by id,
     where the first row is the earliest copy (probes sort last) and the id is kept if a probe is among its rows.
+
+    The count and the joins go by a 64-bit hash of the id (`xxhash64`), not the id's text: the count's
+    shuffle and hash map then hold a long per copy instead of a string. Two ids with one hash are
+    counted together, so an id with a single copy can be taken for one with several; it then goes
+    through the window by its own id, where its one copy is first and its probe marks it new: the same
+    row, by the longer road. The hash only has to find every id with several copies, and the copies of
+    one id always share it (tests/streaming/test_first_copy.py runs the choice with every id colliding).
     """
     accepted, probe = F.col(ACCEPTED), F.col(PROBE)
+    hashed = id_hash(F.col(_KEY)).alias(_HASH)
     candidates = batch.filter(~probe & accepted)
     probes = batch.filter(probe & accepted)
-    copies = candidates.groupBy(_KEY).agg(F.count(F.lit(1)).alias(_COPIES))
-    repeated = F.broadcast(copies.filter(F.col(_COPIES) > 1).select(_KEY))
-    single = probes.join(repeated, _KEY, "left_anti")
-    several = candidates.join(repeated, _KEY, "left_semi").unionByName(
-        probes.select(_KEY, PROBE).join(repeated, _KEY, "left_semi"), allowMissingColumns=True
+    copies = candidates.select(hashed).groupBy(_HASH).agg(F.count(F.lit(1)).alias(_COPIES))
+    repeated = F.broadcast(copies.filter(F.col(_COPIES) > 1).select(_HASH))
+    single = probes.select("*", hashed).join(repeated, _HASH, "left_anti")
+    several = (
+        candidates.select("*", hashed)
+        .join(repeated, _HASH, "left_semi")
+        .unionByName(probes.select(_KEY, PROBE, hashed).join(repeated, _HASH, "left_semi"), allowMissingColumns=True)
     )
     by_id = Window.partitionBy(_KEY).orderBy(
         F.col(PROBE), *(F.col(c).asc_nulls_first() for c in (*ARRIVAL_ORDER, *_VALUE_ORDER))
@@ -106,7 +121,7 @@ def first_copies(batch: DataFrame) -> DataFrame:
     whole_id = by_id.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
     first = several.select("*", F.row_number().over(by_id).alias(_RANK), F.max(PROBE).over(whole_id).alias(_NEW))
     chosen = first.filter((F.col(_RANK) == 1) & F.col(_NEW)).drop(_RANK, _NEW)
-    return single.unionByName(chosen).drop(_KEY, _TIME, PROBE)
+    return single.unionByName(chosen).drop(_KEY, _TIME, PROBE, _HASH)
 
 
 def deduplicated(batch: DataFrame) -> DataFrame:

@@ -102,11 +102,26 @@ def classify_events(parsed: DataFrame, rules: ValidationRules) -> DataFrame:
     )
 
 
-def reasons_column(rules: ValidationRules) -> Column:
-    """Every failed check of a rejected record, over its typed fields and `raw` (parse.with_text_fields)."""
-    raw, payload = F.col("raw"), F.col("payload")
-    one_object, token_ok = strict_checks(payload)
-    malformed = _blank(payload) | raw.isNull() | raw[CORRUPT].isNotNull() | ~F.coalesce(one_object, F.lit(False))
+# Columns quarantine_rows adds in steps (dropped again by its last projection).
+_SHAPE, _SPECIFIC = "_one_object", "_specific_reasons"
+
+
+def _token_ok(name: str) -> str:
+    return f"_token_ok_{name}"
+
+
+def _strict_columns() -> list[Column]:
+    """The exact checks of a rejected record's payload as columns: one object, and per checked field
+    whether its token has the field's type (parse.strict_checks)."""
+    one_object, token_ok = strict_checks(F.col("payload"))
+    return [one_object.alias(_SHAPE), *[ok.alias(_token_ok(n)) for n, ok in token_ok.items()]]
+
+
+def _specific_reasons(rules: ValidationRules) -> Column:
+    """Every named failed check of a rejected record, over its typed fields, `raw` (parse.with_text_fields)
+    and the _strict_columns, unique, in check order (possibly empty)."""
+    raw = F.col("raw")
+    token_ok = {n: F.col(_token_ok(n)) for n in strict_checks(F.col("payload"))[1]}
     found = [F.when(raw[n].isNull(), F.lit(rc.missing(n))) for n in rc.REQUIRED_FIELDS]
     # Present as text but unreadable as its type (the typed parse left it null), or a token of another
     # JSON type than the field's (a number for a string field, a malformed quoted number).
@@ -119,7 +134,13 @@ def reasons_column(rules: ValidationRules) -> Column:
     ]
     found += [F.when(F.coalesce(failed, F.lit(False)), F.lit(code)) for code, failed in _checks(rules)]
     # Unique codes in check order (bad_type(event_id) can come from two checks).
-    specific = F.array_distinct(F.array_compact(F.array(*found)))
+    return F.array_distinct(F.array_compact(F.array(*found)))
+
+
+def _reasons() -> Column:
+    """A rejected record's reasons, never empty: INVALID_UTF8 or MALFORMED_JSON alone, else the specific ones."""
+    raw, payload, specific = F.col("raw"), F.col("payload"), F.col(_SPECIFIC)
+    malformed = _blank(payload) | raw.isNull() | raw[CORRUPT].isNotNull() | ~F.coalesce(F.col(_SHAPE), F.lit(False))
     return (
         F.when(~valid_utf8(payload), F.array(F.lit(rc.INVALID_UTF8)))
         .when(malformed, F.array(F.lit(rc.MALFORMED_JSON)))
@@ -128,28 +149,47 @@ def reasons_column(rules: ValidationRules) -> Column:
     )
 
 
-def trade_rows(classified: DataFrame) -> DataFrame:
-    """The silver table's rows (schemas.SILVER_SCHEMA) among classified records."""
-    return classified.filter(F.col(ACCEPTED)).select(*SILVER_SCHEMA.fieldNames())
-
-
 @cache
-def _quarantine_columns(rules: ValidationRules) -> tuple[Column, ...]:
-    """Built once per rules: silver builds these every micro-batch, and each PySpark column function is
-    a round trip to the JVM (a class lookup included)."""
-    reasons = reasons_column(rules)
-    return (
+def _quarantine_steps(rules: ValidationRules) -> tuple[tuple[Column, ...], ...]:
+    """quarantine_rows' projections, built once per rules: silver builds them every micro-batch,
+    and each PySpark column function is a round trip to the JVM (a class lookup included)."""
+    reasons = F.col("reasons")
+    final = (
         reasons[0].alias("reason"),
-        reasons.alias("reasons"),
+        reasons,
         F.col("payload"),
         F.coalesce(F.col("event_id"), F.col("raw.event_id")).alias("event_id"),
         *[F.col(n) for n in QUARANTINE_SCHEMA.fieldNames() if n not in ("reason", "reasons", "payload", "event_id")],
     )
+    return (
+        (F.col("*"), *_strict_columns()),
+        (F.col("*"), _specific_reasons(rules).alias(_SPECIFIC)),
+        (F.col("*"), _reasons().alias("reasons")),
+        final,
+    )
 
 
 def quarantine_rows(classified: DataFrame, rules: ValidationRules) -> DataFrame:
-    """The quarantine table's rows (schemas.QUARANTINE_SCHEMA) for the rejected records."""
-    return with_text_fields(classified.filter(~F.col(ACCEPTED))).select(*_quarantine_columns(rules))
+    """The quarantine table's rows (schemas.QUARANTINE_SCHEMA) for the rejected records.
+
+    In projections of their own, each evaluated once per row: the exact checks (parse.strict_checks), so
+    their variant parse runs once per record, and then the reasons. Written as one expression, the
+    checks sat in branches of CASEs, where Spark's subexpression elimination does not look
+    (EquivalentExpressions.childrenToRecurse: a CASE's first condition only), so every field's check
+    parsed the payload again, and the specific reasons were built twice (a branch's condition and its
+    value). Spark keeps the projections apart: CollapseProject does not merge a projection into one
+    that would evaluate its non-trivial expressions more than once (the reasons column is read twice by
+    the last one, the checks by several CASE branches).
+    """
+    rows = with_text_fields(classified.filter(~F.col(ACCEPTED)))
+    for step in _quarantine_steps(rules):
+        rows = rows.select(*step)
+    return rows
+
+
+def trade_rows(classified: DataFrame) -> DataFrame:
+    """The silver table's rows (schemas.SILVER_SCHEMA) among classified records."""
+    return classified.filter(F.col(ACCEPTED)).select(*SILVER_SCHEMA.fieldNames())
 
 
 def valid_events(parsed: DataFrame, rules: ValidationRules) -> DataFrame:

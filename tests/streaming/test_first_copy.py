@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F  # noqa: N812 (PySpark convention)
 
 from streaming_jobs.config import ValidationRules, parse_interval
 from streaming_jobs.generator.events import trade_payload
@@ -20,6 +21,10 @@ from streaming_jobs.io.streams import Trigger
 from streaming_jobs.jobs.silver import SilverBatchWriter, start_silver
 from streaming_jobs.local_pipeline import LocalPaths
 from streaming_jobs.schemas import BRONZE_SCHEMA
+from streaming_jobs.transforms import dedupe
+from streaming_jobs.transforms.dedupe import PROBE, first_copies
+from streaming_jobs.transforms.parse import parse_events
+from streaming_jobs.transforms.validate import ACCEPTED, classify_events
 from tests.streaming.bronze_files import BronzeRow, trade, write_bronze_files
 from tests.streaming.conftest import shuffle_partitions
 
@@ -105,3 +110,34 @@ def test_the_first_copy_by_arrival_is_kept_whatever_the_file_order_and_sizes(
     plan = capsys.readouterr().out
     shuffles = [line.lstrip(" :+-").split(" ", 1)[0] for line in plan.splitlines() if "Exchange " in line]
     assert shuffles == ["Exchange", "ReusedExchange"], plan
+
+
+def test_ids_sharing_a_hash_keep_the_same_first_copies(spark: SparkSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    """first_copies counts copies by a 64-bit hash of the id: ids whose hashes collide must still each keep
+    their own first copy, and an id seen in an earlier batch (no probe) none. Every id colliding (a
+    constant hash) gives the same rows as the real hash, on the copies of FILES in one batch."""
+    fillers = ('"event_id":"early-', '"event_id":"late-')
+    # The copies of EXPECTED's ids and ten single-copy fillers.
+    rows = [r for f in FILES for r in f if not any(t in r.payload for t in fillers) or '"late-000' in r.payload]
+    data = [
+        (r.payload, None, "trades", r.partition, i if r.offset is None else r.offset, None, None, r.ingest_time)
+        for i, r in enumerate(rows)
+    ]
+    classified = classify_events(parse_events(spark.createDataFrame(data, BRONZE_SCHEMA)), RULES)
+    # A dedupe_stream batch by hand (its operator is streaming-only): every record, and a probe per new id.
+    keyed = classified.select(
+        "*", F.when(F.col(ACCEPTED), F.col("event_id")).alias(dedupe._KEY), F.col("ingest_time").alias(dedupe._TIME)
+    )
+    old = {"b"}  # an id already in the de-duplication state: the batch holds its copies but no probe
+    probes = keyed.filter(F.col(ACCEPTED) & ~F.col("event_id").isin(*old)).dropDuplicates([dedupe._KEY])
+    batch = keyed.withColumn(PROBE, F.lit(False)).unionByName(probes.withColumn(PROBE, F.lit(True))).localCheckpoint()
+
+    def kept() -> list[tuple[str, str]]:
+        return sorted((r.event_id, str(r.price)) for r in first_copies(batch).collect())
+
+    real = kept()
+    monkeypatch.setattr(dedupe, "id_hash", lambda event_id: F.lit(0).cast("long"))
+    assert kept() == real
+    expected = {k: f"{v}00" for k, v in EXPECTED.items() if k not in old}
+    assert {k: v for k, v in real if k in EXPECTED} == expected
+    assert len(real) == len({k for k, _ in real}) == len(expected) + 10
