@@ -22,6 +22,7 @@ import importlib
 import json
 import re
 import sys
+import types
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -447,6 +448,57 @@ def _decode_once() -> Iterator[None]:
         sdk_policy.unknown_checking_proxy = _sdk_proxy
 
 
+class _ReadOnce:
+    """A protobuf message of the stack request with the fields the SDK reads taken once.
+
+    The SDK's AnalyzeStack rebuilds every resource for every stack policy (pulumi_policy/policy.py:
+    `for policy in ...: for r in request.resources: ...`), reading each message's fields again each
+    time; protobuf field access was most of the stack pass (0.43 s a pass on prod, 20 stack policies).
+    The values are the message's own objects (its Struct, its repeated containers, its sub-messages
+    wrapped the same way), taken before the first policy runs, so every policy reads what the engine's
+    request holds; `HasField` asks the message itself.
+    """
+
+    def __init__(self, message: Any, fields: Sequence[str], nested: Sequence[str] = ()) -> None:
+        self._message = message
+        for name in fields:
+            setattr(self, name, getattr(message, name))
+        for name in nested:
+            setattr(self, name, _read_options(getattr(message, name)) if name == "options" else getattr(message, name))
+
+    def HasField(self, name: str) -> bool:  # noqa: N802 (protobuf's name)
+        return bool(self._message.HasField(name))
+
+
+def _read_options(options: Any) -> _ReadOnce:
+    return _ReadOnce(
+        options,
+        (
+            "protect",
+            "ignoreChanges",
+            "deleteBeforeReplace",
+            "deleteBeforeReplaceDefined",
+            "aliases",
+            "customTimeouts",
+            "additionalSecretOutputs",
+            "parent",
+        ),
+    )
+
+
+def _stack_request(request: Any) -> Any:
+    """The AnalyzeStack request with each resource read once (`_ReadOnce`); the SDK reads only `resources`."""
+    resources = []
+    for message in request.resources:
+        r = _ReadOnce(message, ("type", "properties", "urn", "name", "provider", "parent"), ("options",))
+        r.dependencies = list(message.dependencies)  # type: ignore[attr-defined]
+        r.propertyDependencies = {  # type: ignore[attr-defined]
+            k: _ReadOnce(v, ("urns",)) for k, v in message.propertyDependencies.items()
+        }
+        resources.append(r)
+    return types.SimpleNamespace(resources=resources)
+
+
 def _split_message(message: str, description: str) -> str:
     """The SDK prefixes each violation with the policy description; keep only the specific part."""
     if message.startswith(description):
@@ -564,7 +616,8 @@ def evaluate(
         )
         for r in plan.resources
     ]
-    collect(servicer.AnalyzeStack(proto.AnalyzeStackRequest(resources=resources), None), None, stack_level=True)
+    request = proto.AnalyzeStackRequest(resources=resources)
+    collect(servicer.AnalyzeStack(_stack_request(request), None), None, stack_level=True)
     return report
 
 

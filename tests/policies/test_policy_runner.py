@@ -10,7 +10,7 @@ import pytest
 import zero_trust
 
 from offline import policy_runner
-from offline.plan import SECRET_SIG
+from offline.plan import SECRET_SIG, Plan
 from tests.policies.cases import ACCOUNT, SERVER_OK, patch, sa, secret
 from tests.policies.synthetic import plan, report, res
 
@@ -217,3 +217,17 @@ def test_a_validation_policy_that_writes_its_inputs_fails_loudly() -> None:
     ):
         with pytest.raises(TypeError, match="wrote resource property"):
             policy_runner.evaluate(plan(sa()), policies=[policy])
+
+
+def test_the_read_once_stack_request_gives_the_sdk_s_own_report(
+    dev_plan: Plan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stack pass reads each resource's fields once (policy_runner._ReadOnce); the report must be the one
+    the SDK gives on the protobuf request itself. Dev has stack-level violations to compare."""
+    fast = policy_runner.evaluate(dev_plan, policy_runner.CONFIG_DIR / "dev.json")
+    monkeypatch.setattr(policy_runner, "_stack_request", lambda request: request)
+    sdk = policy_runner.evaluate(dev_plan, policy_runner.CONFIG_DIR / "dev.json")
+    stack_level = [v for v in sdk.violations if v.stack_level]
+    assert stack_level, "dev has stack-level violations to compare"
+    assert fast.violations == sdk.violations and fast.unknowns == sdk.unknowns
+    assert fast.not_applicable == sdk.not_applicable
