@@ -326,35 +326,37 @@ class Alerting(PlatformComponent):
             criteria=monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
                 odata_type=SINGLE_RESOURCE_CRITERIA,
                 all_of=[
-                    monitor.MetricCriteriaArgs(
-                        criterion_type=monitor.CriterionType.STATIC_THRESHOLD_CRITERION,
-                        name=spec.metric,
-                        metric_name=spec.metric,
-                        metric_namespace=spec.namespace,
-                        operator=spec.operator,
-                        threshold=spec.threshold,
-                        time_aggregation=spec.aggregation,
-                        dimensions=[
-                            monitor.MetricDimensionArgs(name=dim, operator="Include", values=list(values))
-                            for dim, values in spec.dimensions
-                        ]
-                        or None,
+                    _criterion(
+                        spec.namespace, spec.metric, spec.aggregation, spec.operator, spec.threshold, spec.dimensions
                     ),
-                    *(
-                        monitor.MetricCriteriaArgs(
-                            criterion_type=monitor.CriterionType.STATIC_THRESHOLD_CRITERION,
-                            name=metric,
-                            metric_name=metric,
-                            metric_namespace=spec.namespace,
-                            operator=operator,
-                            threshold=threshold,
-                            time_aggregation=aggregation,
-                        )
-                        for metric, aggregation, operator, threshold in spec.also
-                    ),
+                    *(_criterion(spec.namespace, *condition) for condition in spec.also),
                 ],
             ),
             actions=[monitor.MetricAlertActionArgs(action_group_id=self.action_group.id)],
             tags=dict(self.tags),
             opts=self._opts(),
         )
+
+
+def _criterion(
+    namespace: str,
+    metric: str,
+    aggregation: monitor.AggregationTypeEnum,
+    operator: monitor.Operator,
+    threshold: float,
+    dimensions: Sequence[tuple[str, Sequence[str]]] = (),
+) -> monitor.MetricCriteriaArgs:
+    """One static-threshold condition of a metric alert's `allOf` list (Include-only dimension filters)."""
+    return monitor.MetricCriteriaArgs(
+        criterion_type=monitor.CriterionType.STATIC_THRESHOLD_CRITERION,
+        name=metric,
+        metric_name=metric,
+        metric_namespace=namespace,
+        operator=operator,
+        threshold=threshold,
+        time_aggregation=aggregation,
+        dimensions=[
+            monitor.MetricDimensionArgs(name=dim, operator="Include", values=list(values)) for dim, values in dimensions
+        ]
+        or None,
+    )

@@ -459,12 +459,10 @@ class _ReadOnce:
     request holds; `HasField` asks the message itself.
     """
 
-    def __init__(self, message: Any, fields: Sequence[str], nested: Sequence[str] = ()) -> None:
+    def __init__(self, message: Any, fields: Sequence[str]) -> None:
         self._message = message
         for name in fields:
             setattr(self, name, getattr(message, name))
-        for name in nested:
-            setattr(self, name, _read_options(getattr(message, name)) if name == "options" else getattr(message, name))
 
     def HasField(self, name: str) -> bool:  # noqa: N802 (protobuf's name)
         return bool(self._message.HasField(name))
@@ -490,7 +488,8 @@ def _stack_request(request: Any) -> Any:
     """The AnalyzeStack request with each resource read once (`_ReadOnce`); the SDK reads only `resources`."""
     resources = []
     for message in request.resources:
-        r = _ReadOnce(message, ("type", "properties", "urn", "name", "provider", "parent"), ("options",))
+        r = _ReadOnce(message, ("type", "properties", "urn", "name", "provider", "parent"))
+        r.options = _read_options(message.options)  # type: ignore[attr-defined]
         r.dependencies = list(message.dependencies)  # type: ignore[attr-defined]
         r.propertyDependencies = {  # type: ignore[attr-defined]
             k: _ReadOnce(v, ("urns",)) for k, v in message.propertyDependencies.items()
