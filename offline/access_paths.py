@@ -160,27 +160,45 @@ def platform_vnets(ix: PlanIndex) -> list[PlannedResource]:
     return ix.of_type(VNET)
 
 
+def endpoints_to(ix: PlanIndex, target: PlannedResource, group: str) -> list[PlannedResource]:
+    """The private endpoints to `target`'s sub-resource `group`."""
+    return [
+        pe
+        for pe in ix.of_type(PRIVATE_ENDPOINT)
+        if group in group_ids(pe) and target in ix.linked(pe, "privateLinkServiceConnections", target.type)
+    ]
+
+
 def private_path(ix: PlanIndex, target: PlannedResource, group: str, vnets: list[PlannedResource]) -> list[str]:
     """Each private endpoint to `target`'s `group` whose DNS zone is linked to one of `vnets`."""
     paths = []
     vnet_urns = {v.urn for v in vnets}
-    for pe in ix.of_type(PRIVATE_ENDPOINT):
-        if group not in group_ids(pe) or target not in ix.linked(pe, "privateLinkServiceConnections", target.type):
-            continue
-        for zone_group in zone_groups_of(ix, pe):
-            for zone in ix.linked(zone_group, "privateDnsZoneConfigs", DNS_ZONE):
-                linked = [
-                    link
-                    for link in ix.of_type(VNET_LINK)
-                    if zone in ix.linked(link, "privateZoneName", DNS_ZONE)
-                    and {v.urn for v in ix.linked(link, "virtualNetwork", VNET)} & vnet_urns
-                ]
-                if linked:
-                    paths.append(
-                        f"{pe.name} -> {zone.inputs.get('privateZoneName')} linked to "
-                        f"{', '.join(v.name for v in vnets)}"
-                    )
+    for pe in endpoints_to(ix, target, group):
+        for zone in endpoint_zones(ix, pe):
+            linked = [
+                link
+                for link in ix.of_type(VNET_LINK)
+                if zone in ix.linked(link, "privateZoneName", DNS_ZONE)
+                and {v.urn for v in ix.linked(link, "virtualNetwork", VNET)} & vnet_urns
+            ]
+            if linked:
+                paths.append(
+                    f"{pe.name} -> {zone.inputs.get('privateZoneName')} linked to {', '.join(v.name for v in vnets)}"
+                )
     return paths
+
+
+def endpoint_zones(ix: PlanIndex, pe: PlannedResource) -> list[PlannedResource]:
+    """The private DNS zones `pe` registers in: its zone groups' zones, and (an endpoint to a partner's
+    Private Link service, Confluent) the zones of the A records that carry its address."""
+    zones = [z for g in zone_groups_of(ix, pe) for z in ix.linked(g, "privateDnsZoneConfigs", DNS_ZONE)]
+    zones += [
+        z
+        for rs in ix.of_type(RECORD_SET)
+        if any(pe.urn in deps for deps in rs.property_dependencies.values())
+        for z in ix.linked(rs, "privateZoneName", DNS_ZONE)
+    ]
+    return list({z.urn: z for z in zones}.values())
 
 
 def trusted_service_path(vault: PlannedResource) -> list[str]:
@@ -585,15 +603,7 @@ def _ref_id(value: object) -> str | None:
 def _runner_network_path(ix: PlanIndex, pe: PlannedResource, runner_id: str) -> list[str]:
     """The runner VNet `runner_id` reaches `pe`: the endpoint's DNS zone is linked to the runner VNet, and
     the endpoint's VNet is peered with it (the reverse direction too, unless its owner makes it: peerBack)."""
-    zones = [z for g in zone_groups_of(ix, pe) for z in ix.linked(g, "privateDnsZoneConfigs", DNS_ZONE)]
-    # Endpoints to a partner's Private Link service (Confluent) register through A records, not zone groups.
-    zones += [
-        z
-        for rs in ix.of_type(RECORD_SET)
-        if any(pe.urn in deps for deps in rs.property_dependencies.values())
-        for z in ix.linked(rs, "privateZoneName", DNS_ZONE)
-    ]
-    zones = list({z.urn: z for z in zones}.values())
+    zones = endpoint_zones(ix, pe)
     links = [
         link
         for link in ix.of_type(VNET_LINK)
@@ -653,13 +663,6 @@ def deploy_runner_to_data_planes(ix: PlanIndex) -> Resolution:
                 f"{target} is not reachable from the runner VNet {runner}",
             )
 
-    def private_endpoints(target: PlannedResource, group: str) -> list[PlannedResource]:
-        return [
-            pe
-            for pe in ix.of_type(PRIVATE_ENDPOINT)
-            if group in group_ids(pe) and target in ix.linked(pe, "privateLinkServiceConnections", target.type)
-        ]
-
     for ws in ix.of_type(WORKSPACE):
         admins = [a for a in ix.of_type(DBX_ADMIN_ASSIGNMENT) if "ADMIN" in (a.inputs.get("permissions") or [])]
         res.need(
@@ -671,7 +674,7 @@ def deploy_runner_to_data_planes(ix: PlanIndex) -> Resolution:
         if ws.inputs.get("publicNetworkAccess") == "Enabled":
             res.network.append(f"{ws.name}: public front end (databricks.publicFrontEndAllowedIps)")
         else:
-            reach(f"{ws.name}'s front end", private_endpoints(ws, "databricks_ui_api"))
+            reach(f"{ws.name}'s front end", endpoints_to(ix, ws, "databricks_ui_api"))
 
     for app in ix.of_type(FUNCTION_APP):
         deploys = [c for c in ix.of_type(DEPLOY_COMMAND) if app.urn in c.property_dependencies.get("triggers", [])]
@@ -679,7 +682,7 @@ def deploy_runner_to_data_planes(ix: PlanIndex) -> Resolution:
             continue  # no code deployment from the runner
         res.principal.append(f"{deploys[0].name}: the runner's Azure CLI sign-in (the deploy identity)")
         res.grant.append("deploy identity's role on the resource group (docs/delivery.md, One-time setup)")
-        reach(f"{app.name}'s SCM site", private_endpoints(app, "sites"))
+        reach(f"{app.name}'s SCM site", endpoints_to(ix, app, "sites"))
 
     topics = ix.of_type(CC_TOPIC)
     if topics:
