@@ -41,10 +41,12 @@ class BenchError(Exception):
 
 def set_medians(report: Mapping[str, Any]) -> dict[str, float]:
     """{"throughput silver": median, "latency p99": median, ...} of one bench_streaming --json report."""
+    # A measure is {"runs": [...], "median": x}; a mode also holds settings (latency's "rate": a number).
     found = {
         f"{mode} {measure}": float(values["median"])
         for mode in ("throughput", "latency")
         for measure, values in report.get(mode, {}).items()
+        if isinstance(values, Mapping) and "median" in values
     }
     if not found:
         raise BenchError("the report holds neither throughput nor latency figures")
@@ -118,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--before", required=True, help="the baseline revision (any git revision)")
     p.add_argument("--after", default="HEAD", help="the revision measured against it (default HEAD)")
     p.add_argument("--sets", type=int, default=3, help="benchmark processes per revision, alternating")
-    p.add_argument("--json", help="also write the summary here")
+    p.add_argument("--json", help="also write the summary and every set's report here (the reports as they come)")
     args = p.parse_args(args_in[:split])
     bench_args = args_in[split + 1 :] or list(DEFAULT_BENCH_ARGS)
     if args.sets < 1:
@@ -139,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     for rev in commits:
                         print(f"[set {n + 1}/{args.sets}] {rev} ({commits[rev][:10]})", flush=True)
                         reports[rev].append(run_set(trees[rev], bench_args, Path(tmp) / f"{rev}-{n}.json"))
+                        if args.json:  # every set's report as it comes: a later failure loses no measurement
+                            write_json(args.json, {**header(args, commits, bench_args), "reports": reports})
             finally:
                 for tree in trees.values():
                     subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
@@ -148,9 +152,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print_summary(summary, f"{args.before} ({commits['before'][:10]})", f"{args.after} ({commits['after'][:10]})")
     if args.json:
-        data = {"before": args.before, "after": args.after, "commits": commits, "bench_args": bench_args}
-        Path(args.json).write_text(json.dumps({**data, "measures": summary}, indent=2) + "\n")
+        write_json(args.json, {**header(args, commits, bench_args), "measures": summary, "reports": reports})
     return 0
+
+
+def header(args: argparse.Namespace, commits: Mapping[str, str], bench_args: Sequence[str]) -> dict[str, Any]:
+    return {"before": args.before, "after": args.after, "commits": dict(commits), "bench_args": list(bench_args)}
+
+
+def write_json(path: str, data: Mapping[str, Any]) -> None:
+    Path(path).write_text(json.dumps(data, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -332,6 +332,21 @@ def record(path: Path, medians: dict[str, float], cores: int, command: str, mach
     path.write_text(json.dumps(data, indent=2) + "\n")
 
 
+def measures(runs: dict[str, list[float]]) -> dict[str, dict[str, Any]]:
+    """{measure: {"runs": [...], "median": x}}: how the --json report holds each measure."""
+    return {k: {"runs": v, "median": statistics.median(v)} for k, v in runs.items()}
+
+
+def throughput_section(runs: dict[str, list[float]]) -> dict[str, Any]:
+    """The report's "throughput": its measures (events/s per run)."""
+    return measures(runs)
+
+
+def latency_section(rate: float, runs: dict[str, list[float]]) -> dict[str, Any]:
+    """The report's "latency": the input rate asked for, and its measures (seconds per run; achieved_rate)."""
+    return {"rate": rate, **measures(runs)}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--mode", choices=("both", "throughput", "latency"), default="both")
@@ -385,14 +400,9 @@ def main(argv: list[str] | None = None) -> int:
     if conf:
         report["conf"] = conf
     if args.mode in ("both", "throughput"):
-        t = throughput(args, spark)
-        report["throughput"] = {k: {"runs": v, "median": statistics.median(v)} for k, v in t.items()}
+        report["throughput"] = throughput_section(throughput(args, spark))
     if args.mode in ("both", "latency"):
-        lat = latency(args, spark)
-        report["latency"] = {
-            "rate": args.rate,
-            **{k: {"runs": v, "median": statistics.median(v)} for k, v in lat.items()},
-        }
+        report["latency"] = latency_section(args.rate, latency(args, spark))
     print("\n=== medians ===")
     if "throughput" in report:
         for k, v in report["throughput"].items():

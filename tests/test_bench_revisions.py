@@ -10,19 +10,19 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from bench_revisions import BenchError, main, resolve, summarise
+from bench_streaming import latency_section, throughput_section
 
 
 def report(silver: float, gold: float, p99: float | None = None) -> dict[str, object]:
-    """A bench_streaming --json report with these set medians (runs as the benchmark writes them)."""
+    """A bench_streaming --json report with these set medians, built by bench_streaming's own sections."""
     out: dict[str, object] = {
         "cores": 2,
-        "throughput": {
-            "silver": {"runs": [silver * 0.9, silver, silver * 1.1], "median": silver},
-            "gold": {"runs": [gold], "median": gold},
-        },
+        "throughput": throughput_section({"silver": [silver * 0.9, silver, silver * 1.1], "gold": [gold]}),
     }
     if p99 is not None:
-        out["latency"] = {"p99": {"runs": [p99], "median": p99}}
+        # The latency section also holds the rate asked for, a number beside the measures.
+        runs = {"p50": [p99 / 2], "p99": [p99], "max": [p99 * 2], "achieved_rate": [9_000.0]}
+        out["latency"] = latency_section(10_000, runs)
     return out
 
 
@@ -42,6 +42,13 @@ def test_latency_is_a_measure_where_smaller_is_better() -> None:
     s = summarise([report(1, 1, p99=4.0)], [report(1, 1, p99=6.0)])
     assert s["latency p99"]["ratio"] == pytest.approx(1.5)
     assert s["latency p99"]["higher_is_better"] is False
+    # The latency section's settings are not measures; its measures all are.
+    assert {m for m in s if m.startswith("latency")} == {
+        "latency p50",
+        "latency p99",
+        "latency max",
+        "latency achieved_rate",
+    }
 
 
 def test_a_measure_only_one_revision_reports_is_left_out() -> None:
