@@ -13,7 +13,7 @@ runs there with this interpreter and the arguments after `--` (default: the thro
 500,000 events, 3 runs after 1 warm-up): the script puts its own worktree first on the import path, so it
 measures that revision's jobs. Sets alternate before/after, each a fresh process, so a drifting machine
 touches both alike. Reported per measure: each revision's median of its sets' medians, and after/before
-(above 1 is faster for throughput, slower for latency).
+(above 1 is better for rates, events/s; worse for latency seconds).
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARK = Path("benchmarks/bench_streaming.py")
 DEFAULT_BENCH_ARGS = ("--mode", "throughput", "--events", "500000", "--runs", "3", "--warmup-runs", "1")
-# Measures whose larger value is better; every other one (latency seconds) is better smaller.
-HIGHER_IS_BETTER = ("throughput",)
+# Rates (events/s), whose larger value is better: every throughput measure, and the input rate the latency
+# run's producer achieved. Every other measure is latency seconds, better smaller.
+RATES = ("throughput ", "latency achieved_rate")
 
 
 class BenchError(Exception):
@@ -68,7 +69,7 @@ def summarise(before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, 
             "before": medians["before"],
             "after": medians["after"],
             "ratio": medians["after"] / medians["before"] if medians["before"] else float("nan"),
-            "higher_is_better": measure.split(" ", 1)[0] in HIGHER_IS_BETTER,
+            "higher_is_better": measure.startswith(RATES),
             "sets": runs,
         }
     return summary
@@ -105,7 +106,7 @@ def print_summary(summary: Mapping[str, Mapping[str, Any]], before: str, after: 
     print(f"\n=== {after} against {before}: medians of the set medians ===")
     for measure, s in summary.items():
         unit = "events/s" if s["higher_is_better"] else "s"
-        better = "faster" if (s["ratio"] > 1) == s["higher_is_better"] else "slower"
+        better = "better" if (s["ratio"] > 1) == s["higher_is_better"] else "worse"
         sets = {rev: [round(x, 2) for x in v] for rev, v in s["sets"].items()}
         print(
             f"{measure:<24} before {s['before']:>12,.2f}  after {s['after']:>12,.2f} {unit:<8}"

@@ -43,6 +43,8 @@ def test_latency_is_a_measure_where_smaller_is_better() -> None:
     assert s["latency p99"]["ratio"] == pytest.approx(1.5)
     assert s["latency p99"]["higher_is_better"] is False
     # The latency section's settings are not measures; its measures all are.
+    # The rate the producer achieved is events/s: larger is better there.
+    assert s["latency achieved_rate"]["higher_is_better"] is True
     assert {m for m in s if m.startswith("latency")} == {
         "latency p50",
         "latency p99",
