@@ -13,7 +13,9 @@ warm-up round, so a drifting JIT or machine affects them alike.
 
 Per cut it also reports the JVM's CPU seconds over wall seconds (2.0 = both
 cores busy: running streams concurrently cannot add throughput) and the
-collector's pause seconds.
+collector's pause seconds. For the silver job it splits the wall time into the
+two appends (each timed around its table write, its JVM cores beside it) and
+the rest (the stream up to foreachBatch, and the batch's materialisation).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,15 +71,45 @@ class JvmMeter:
         return cpu, sum(gc.getCollectionTime() for gc in self._gcs) / 1000.0
 
 
-def run_cut(spark: SparkSession, name: str, paths: LocalPaths, st: PipelineSettings, out: Path) -> float:
+@dataclass
+class TimedTable:
+    """A BatchDirTable whose appends add their wall and JVM CPU seconds to `wall` and `cpu`."""
+
+    table: BatchDirTable
+    meter: JvmMeter
+    wall: float = 0.0
+    cpu: float = 0.0
+
+    def append(self, rows: DataFrame, batch_id: int, writer_id: str) -> bool:
+        cpu0, _ = self.meter.read()
+        t0 = time.perf_counter()
+        try:
+            return self.table.append(rows, batch_id, writer_id)
+        finally:
+            self.wall += time.perf_counter() - t0
+            self.cpu += self.meter.read()[0] - cpu0
+
+
+@dataclass
+class Phases:
+    """The silver job's appends, timed (TimedTable), for one run."""
+
+    trades: TimedTable
+    quarantine: TimedTable
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def run_cut(
+    spark: SparkSession, name: str, paths: LocalPaths, st: PipelineSettings, out: Path, phases: Phases | None = None
+) -> float:
     shutil.rmtree(out, ignore_errors=True)
     bronze = ParquetSource(str(paths.bronze), BRONZE_SCHEMA, st.max_bronze_files_per_trigger).read(spark)
     if name == SILVER_JOB:
-        writer = SilverBatchWriter(
-            BatchDirTable(str(out / "trades"), SILVER_SCHEMA),
-            BatchDirTable(str(out / "quarantine"), QUARANTINE_SCHEMA),
-            st.rules,
-        )
+        if phases is None:
+            raise ValueError(f"{SILVER_JOB}: needs a Phases to time its appends")
+        phases.trades.table = BatchDirTable(str(out / "trades"), SILVER_SCHEMA)
+        phases.quarantine.table = BatchDirTable(str(out / "quarantine"), QUARANTINE_SCHEMA)
+        writer = SilverBatchWriter(phases.trades, phases.quarantine, st.rules)
         stream = silver_records(bronze, st.rules).writeStream.foreachBatch(writer)
     else:
         stream = CUTS[name](bronze, st).writeStream.format("noop")
@@ -105,17 +138,24 @@ def main(argv: list[str] | None = None) -> int:
     wall: dict[str, list[float]] = {n: [] for n in names}
     cpu: dict[str, list[float]] = {n: [] for n in names}
     gc: dict[str, list[float]] = {n: [] for n in names}
+    split: list[dict[str, tuple[float, float]]] = []
     for round_ in range(args.runs + 1):
         for name in names:
             release_state(spark)
+            phases = Phases(
+                TimedTable(BatchDirTable("", SILVER_SCHEMA), meter),
+                TimedTable(BatchDirTable("", QUARANTINE_SCHEMA), meter),
+            )
             cpu0, gc0 = meter.read()
-            seconds = run_cut(spark, name, paths, st, paths.root / "cut")
+            seconds = run_cut(spark, name, paths, st, paths.root / "cut", phases)
             cpu1, gc1 = meter.read()
             print(f"[round {round_}{' warm-up' if round_ == 0 else ''}] {name:<28} {seconds:6.2f} s", flush=True)
             if round_:
                 wall[name].append(seconds)
                 cpu[name].append((cpu1 - cpu0) / seconds)
                 gc[name].append(gc1 - gc0)
+                if name == SILVER_JOB:
+                    split.append(phase_split(phases, seconds, cpu1 - cpu0))
     print(f"\n{args.events:,} events, medians of {args.runs} runs")
     print(f"{'cut':<28} {'seconds':>8} {'step':>7} {'share':>6} {'events/s':>10} {'cores':>6} {'gc s':>6}")
     previous = 0.0
@@ -128,8 +168,24 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:<28} {median:8.2f} {step:7.2f} {step / total:6.0%} {args.events / median:10,.0f}"
             f" {statistics.median(cpu[name]):6.2f} {statistics.median(gc[name]):6.2f}"
         )
+    print(f"\n{SILVER_JOB.removeprefix('+ ')}: where its wall time goes (medians of {args.runs} runs)")
+    print(f"{'phase':<28} {'seconds':>8} {'share':>6} {'cores':>6}")
+    for phase in split[0]:
+        seconds = statistics.median(s[phase][0] for s in split)
+        print(f"{phase:<28} {seconds:8.2f} {seconds / total:6.0%} {statistics.median(s[phase][1] for s in split):6.2f}")
     spark.stop()
     return 0
+
+
+def phase_split(phases: Phases, seconds: float, cpu: float) -> dict[str, tuple[float, float]]:
+    """{phase: (wall seconds, JVM cores)}: the two appends, and the rest of the run (stream and materialisation)."""
+    rest_wall = seconds - phases.trades.wall - phases.quarantine.wall
+    rest_cpu = cpu - phases.trades.cpu - phases.quarantine.cpu
+    return {
+        "stream, materialise": (rest_wall, rest_cpu / rest_wall),
+        "trades append": (phases.trades.wall, phases.trades.cpu / phases.trades.wall),
+        "quarantine append": (phases.quarantine.wall, phases.quarantine.cpu / phases.quarantine.wall),
+    }
 
 
 if __name__ == "__main__":
