@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
 
     spark = local_session("rta-bench-listing", state_store="hdfs")
     local_threshold = spark.conf.get("spark.sql.sources.parallelPartitionDiscovery.threshold")
+    if local_threshold is None:
+        raise SystemExit("bench_batch_listing: local_session sets no parallelPartitionDiscovery.threshold")
     work = Path(tempfile.mkdtemp(prefix="rta-listing-"))
     try:
         table = BatchDirTable(str(work / "trades"), SILVER_SCHEMA)

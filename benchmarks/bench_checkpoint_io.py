@@ -28,12 +28,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from pyspark.sql.streaming import StreamingQuery  # noqa: E402
+
 from streaming_jobs.local_pipeline import LOCAL_FILESYSTEM_CONF, local_session  # noqa: E402
 
+_MANAGER_KEY = "spark.sql.streaming.checkpointFileManagerClass"
+# Spark's default manager, FileContext-based, lives beside the FileSystem-based one local_session uses, in the
+# package of the running Spark line (streaming_jobs.runtime.local_only_conf: it moved in 4.1).
 SPARK_DEFAULTS = {
-    "spark.sql.streaming.checkpointFileManagerClass": (
-        "org.apache.spark.sql.execution.streaming.checkpointing.FileContextBasedCheckpointFileManager"
-    ),
+    _MANAGER_KEY: LOCAL_FILESYSTEM_CONF[_MANAGER_KEY].replace(".FileSystemBased", ".FileContextBased"),
     "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.LocalFileSystem",
     "spark.hadoop.fs.AbstractFileSystem.file.impl": "org.apache.hadoop.fs.local.LocalFs",
 }
@@ -47,9 +50,15 @@ def processes_started() -> int:
         return next(int(line.split()[1]) for line in stat if line.startswith("processes"))
 
 
+def last_batch(query: StreamingQuery) -> int:
+    """The id of the query's last completed micro-batch, -1 before the first."""
+    progress = query.lastProgress
+    return -1 if progress is None else int(progress.batchId)
+
+
 def child(variant: str, batches: int, warmup: int) -> dict[str, float]:
     assert set(VARIANTS[variant]) == set(LOCAL_FILESYSTEM_CONF)
-    spark = local_session("rta-bench-checkpoint", state_store="hdfs", conf=VARIANTS[variant])
+    spark = local_session("rta-bench-checkpoint", state_store="hdfs", conf=dict(VARIANTS[variant]))
     work = Path(tempfile.mkdtemp(prefix="rta-checkpoint-"))
     try:
         stream = spark.readStream.format("rate-micro-batch").option("rowsPerBatch", 200).load()
@@ -59,13 +68,13 @@ def child(variant: str, batches: int, warmup: int) -> dict[str, float]:
             .option("checkpointLocation", str(work / "checkpoint"))
             .start()
         )
-        while (query.lastProgress or {}).get("batchId", -1) < warmup:
+        while last_batch(query) < warmup:
             time.sleep(0.05)
-        first, forks_before = query.lastProgress["batchId"], processes_started()
-        while query.lastProgress["batchId"] < first + batches:
+        first, forks_before = last_batch(query), processes_started()
+        while last_batch(query) < first + batches:
             time.sleep(0.05)
         forks = processes_started() - forks_before
-        done = query.lastProgress["batchId"] - first
+        done = last_batch(query) - first
         query.stop()
         progress = [p for p in query.recentProgress if p["batchId"] > first]
         result = {m: statistics.median(p["durationMs"].get(m, 0) for p in progress) for m in MEASURES}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         matched = ids.filter(F.col("id").rlike(pattern)).count()
         assert matched == args.ids, f"{name}: {matched} of {args.ids} ids matched"
 
-    seconds = interleaved({name: (lambda n=name, p=pat: check(n, p)) for name, pat in variants.items()}, args.runs)
+    seconds = interleaved({name: partial(check, name, pat) for name, pat in variants.items()}, args.runs)
     print(f"{args.ids:,} ids (scan of the cached column included), medians of {args.runs} runs")
     report(seconds, "ranges", "listed")
     spark.stop()

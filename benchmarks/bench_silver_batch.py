@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,10 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     outputs = {name: paths.root / name.replace(" ", "_") for name in writers}
     seconds = interleaved(
-        {
-            name: lambda w=w, o=outputs[name]: run_silver(spark, w, st, str(paths.bronze), o)
-            for name, w in writers.items()
-        },
+        {name: partial(run_silver, spark, w, st, str(paths.bronze), outputs[name]) for name, w in writers.items()},
         args.runs,
     )
     for table in ("trades", "quarantine"):

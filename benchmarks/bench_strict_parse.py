@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         # parse inlined into it once per field it reads (transforms/parse.parse_events); silver filters
         # nothing before its stateful operator.
         classified = validate.classify_events(parse.parse_events(bronze), rules)
-        return int(classified.agg(F.sum(F.col("accepted").cast("int"))).first()[0])
+        (total,) = classified.agg(F.sum(F.col("accepted").cast("int"))).collect()[0]
+        return int(total)
 
     def lenient() -> int:
         with (

@@ -155,3 +155,20 @@ def test_local_only_settings_follow_the_pyspark_line_and_stay_local(spark: Spark
     assert jvm is not None
     assert jvm.java.lang.Class.forName(manager).getName() == manager
     assert not set(LOCAL_FILESYSTEM_CONF) & (set(JOB_CONF) | set(SPARK_SEMANTICS))
+
+
+def test_the_checkpoint_benchmark_names_classes_the_running_spark_has(spark: SparkSession) -> None:
+    # benchmarks/bench_checkpoint_io.py compares Spark's default managers with local_session's; a class
+    # name from another Spark line (the 4.1 package on 4.0) failed its first run with ClassNotFoundException.
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from bench_checkpoint_io import VARIANTS
+
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    # Every setting of every variant names a class: the checkpoint manager and the two file-system classes.
+    names = [(variant, key, name) for variant, conf in VARIANTS.items() for key, name in conf.items()]
+    assert len(names) == 6
+    for variant, key, name in names:
+        assert jvm.java.lang.Class.forName(name).getName() == name, f"{variant}: {key}"
