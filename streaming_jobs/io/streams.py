@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
-from pyspark.util import inheritable_thread_target
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -73,24 +69,3 @@ def materialised(batch: DataFrame) -> Iterator[DataFrame]:
     finally:
         # The checkpointed plan is a LogicalRDD over the checkpoint's RDD; its blocks are that RDD's.
         rows._jdf.queryExecution().analyzed().rdd().unpersist(False)
-
-
-def concurrently(spark: SparkSession, first: Callable[[], T], *others: Callable[[], T]) -> list[T]:
-    """Each call's result, in order, the calls run at once: `first` in this thread, each other one in a thread
-    of its own. Returns or raises only when every call has ended; a failure raises (the first one in call
-    order), after the others have finished, so nothing of the micro-batch is still writing when it fails.
-
-    foreachBatch runs its writes one after another ("writing to multiple sinks with foreachBatch serializes
-    the execution of streaming writes, which can increase latency for each micro-batch": Databricks,
-    "Use foreachBatch to write to arbitrary data sinks", Write to multiple locations). Spark runs jobs
-    submitted from several threads side by side. Each other thread starts with a copy of this thread's
-    Spark local properties, taken by PySpark's inheritable_thread_target (given the session, it also
-    carries Spark Connect's thread state and the session's tags): the stream's job group, which stopping
-    the query cancels (`spark.jobGroup.id`, interruptOnCancel), and the micro-batch's root SQL execution,
-    under which its writes nest as they would in this thread.
-    """
-    # Leaving the pool's block waits for every submitted call, also when `first` raised.
-    with ThreadPoolExecutor(max_workers=max(len(others), 1), thread_name_prefix="foreach-batch") as pool:
-        futures = [pool.submit(inheritable_thread_target(spark)(call)) for call in others]
-        result = first()
-    return [result, *(f.result() for f in futures)]

@@ -23,7 +23,7 @@ from streaming_jobs.config import (
     parse_sides,
     parse_symbols,
 )
-from streaming_jobs.io.streams import BatchAppender, Trigger, checkpoint_for, concurrently, materialised
+from streaming_jobs.io.streams import BatchAppender, Trigger, checkpoint_for, materialised
 from streaming_jobs.jobs.common import (
     JobArgumentParser,
     add_trigger_args,
@@ -125,43 +125,25 @@ def one_file(trades: DataFrame) -> DataFrame:
 class SilverBatchWriter:
     """The foreachBatch function: the first copy of each new accepted event id to the trades table (one
     file: one_file; dedupe.first_copies), the rejected records to quarantine, from one computation of the
-    batch (io.streams.materialised).
-
-    The two appends run at once (io.streams.concurrently): the trades append writes its one file in one
-    task, which leaves a core to the quarantine append. Each is idempotent per (query, batch), so a batch
-    that fails with one table appended and not the other is completed by its replay, in either order."""
+    batch (io.streams.materialised)."""
 
     trades: BatchAppender
     quarantine: BatchAppender
     rules: ValidationRules
-    # Test hook: the batch fails with its trades appended and its quarantine rows not (a crash between the
-    # two commits).
+    # Test hook: raise after the trades append, before quarantine (a crash between the two commits).
     fail_after_trades: Callable[[int], bool] | None = None
     skipped: int = field(default=0)
 
     def __call__(self, records: DataFrame, batch_id: int) -> None:
-        spark = records.sparkSession
         # The streaming query's id: stable across restarts from the same checkpoint.
-        writer_id = spark.sparkContext.getLocalProperty("sql.streaming.queryId") or QUERY
+        writer_id = records.sparkSession.sparkContext.getLocalProperty("sql.streaming.queryId") or QUERY
         with materialised(records) as batch:
-            trades = one_file(trade_rows(first_copies(batch)))
-            rejected = quarantine_rows(batch_records(batch), self.rules)
-
-            def append_quarantine() -> bool:
-                if self.fail_after_trades is not None and self.fail_after_trades(batch_id):
-                    raise InjectedFailureError(batch_id)
-                return self.quarantine.append(rejected, batch_id, writer_id)
-
-            appended = concurrently(spark, lambda: self.trades.append(trades, batch_id, writer_id), append_quarantine)
-            self.skipped += appended.count(False)
-
-
-class InjectedFailureError(RuntimeError):
-    """SilverBatchWriter.fail_after_trades: raised once the batch's trades are appended, before its quarantine
-    rows are (concurrently waits for the trades append before raising it)."""
-
-    def __init__(self, batch_id: int) -> None:
-        super().__init__(f"injected failure after appending silver batch {batch_id} to trades")
+            if not self.trades.append(one_file(trade_rows(first_copies(batch))), batch_id, writer_id):
+                self.skipped += 1
+            if self.fail_after_trades is not None and self.fail_after_trades(batch_id):
+                raise RuntimeError(f"injected failure after appending silver batch {batch_id} to trades")
+            if not self.quarantine.append(quarantine_rows(batch_records(batch), self.rules), batch_id, writer_id):
+                self.skipped += 1
 
 
 def start_silver(
