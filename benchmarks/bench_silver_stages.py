@@ -27,7 +27,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,26 +90,22 @@ class TimedTable:
             self.cpu += self.meter.read()[0] - cpu0
 
 
-@dataclass
-class Phases:
-    """The silver job's appends, timed (TimedTable), for one run."""
-
-    trades: TimedTable
-    quarantine: TimedTable
-    seconds: dict[str, float] = field(default_factory=dict)
+Appends = tuple[TimedTable, TimedTable]  # the silver job's (trades, quarantine), timed, for one run
 
 
 def run_cut(
-    spark: SparkSession, name: str, paths: LocalPaths, st: PipelineSettings, out: Path, phases: Phases | None = None
-) -> float:
+    spark: SparkSession, name: str, paths: LocalPaths, st: PipelineSettings, out: Path, meter: JvmMeter
+) -> tuple[float, Appends | None]:
+    """The cut's wall seconds, and for the silver job its two appends, timed."""
+    appends: Appends | None = None
     shutil.rmtree(out, ignore_errors=True)
     bronze = ParquetSource(str(paths.bronze), BRONZE_SCHEMA, st.max_bronze_files_per_trigger).read(spark)
     if name == SILVER_JOB:
-        if phases is None:
-            raise ValueError(f"{SILVER_JOB}: needs a Phases to time its appends")
-        phases.trades.table = BatchDirTable(str(out / "trades"), SILVER_SCHEMA)
-        phases.quarantine.table = BatchDirTable(str(out / "quarantine"), QUARANTINE_SCHEMA)
-        writer = SilverBatchWriter(phases.trades, phases.quarantine, st.rules)
+        appends = (
+            TimedTable(BatchDirTable(str(out / "trades"), SILVER_SCHEMA), meter),
+            TimedTable(BatchDirTable(str(out / "quarantine"), QUARANTINE_SCHEMA), meter),
+        )
+        writer = SilverBatchWriter(*appends, st.rules)
         stream = silver_records(bronze, st.rules).writeStream.foreachBatch(writer)
     else:
         stream = CUTS[name](bronze, st).writeStream.format("noop")
@@ -118,7 +114,7 @@ def run_cut(
     q.awaitTermination()
     if q.exception() is not None:
         raise RuntimeError(f"{name}: {q.exception()}")
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, appends
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,20 +138,16 @@ def main(argv: list[str] | None = None) -> int:
     for round_ in range(args.runs + 1):
         for name in names:
             release_state(spark)
-            phases = Phases(
-                TimedTable(BatchDirTable("", SILVER_SCHEMA), meter),
-                TimedTable(BatchDirTable("", QUARANTINE_SCHEMA), meter),
-            )
             cpu0, gc0 = meter.read()
-            seconds = run_cut(spark, name, paths, st, paths.root / "cut", phases)
+            seconds, appends = run_cut(spark, name, paths, st, paths.root / "cut", meter)
             cpu1, gc1 = meter.read()
             print(f"[round {round_}{' warm-up' if round_ == 0 else ''}] {name:<28} {seconds:6.2f} s", flush=True)
             if round_:
                 wall[name].append(seconds)
                 cpu[name].append((cpu1 - cpu0) / seconds)
                 gc[name].append(gc1 - gc0)
-                if name == SILVER_JOB:
-                    split.append(phase_split(phases, seconds, cpu1 - cpu0))
+                if appends is not None:
+                    split.append(phase_split(appends, seconds, cpu1 - cpu0))
     print(f"\n{args.events:,} events, medians of {args.runs} runs")
     print(f"{'cut':<28} {'seconds':>8} {'step':>7} {'share':>6} {'events/s':>10} {'cores':>6} {'gc s':>6}")
     previous = 0.0
@@ -177,14 +169,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def phase_split(phases: Phases, seconds: float, cpu: float) -> dict[str, tuple[float, float]]:
-    """{phase: (wall seconds, JVM cores)}: the two appends, and the rest of the run (stream and materialisation)."""
-    rest_wall = seconds - phases.trades.wall - phases.quarantine.wall
-    rest_cpu = cpu - phases.trades.cpu - phases.quarantine.cpu
+def phase_split(appends: Appends, seconds: float, cpu: float) -> dict[str, tuple[float, float]]:
+    """{phase: (wall seconds, JVM cores)}: the rest of the run (stream and materialisation), and each append."""
+    rest_wall = seconds - sum(a.wall for a in appends)
+    rest_cpu = cpu - sum(a.cpu for a in appends)
+    trades, quarantine = appends
     return {
         "stream, materialise": (rest_wall, rest_cpu / rest_wall),
-        "trades append": (phases.trades.wall, phases.trades.cpu / phases.trades.wall),
-        "quarantine append": (phases.quarantine.wall, phases.quarantine.cpu / phases.quarantine.wall),
+        "trades append": (trades.wall, trades.cpu / trades.wall),
+        "quarantine append": (quarantine.wall, quarantine.cpu / quarantine.wall),
     }
 
 

@@ -337,11 +337,6 @@ def measures(runs: dict[str, list[float]]) -> dict[str, dict[str, Any]]:
     return {k: {"runs": v, "median": statistics.median(v)} for k, v in runs.items()}
 
 
-def throughput_section(runs: dict[str, list[float]]) -> dict[str, Any]:
-    """The report's "throughput": its measures (events/s per run)."""
-    return measures(runs)
-
-
 def latency_section(rate: float, runs: dict[str, list[float]]) -> dict[str, Any]:
     """The report's "latency": the input rate asked for, and its measures (seconds per run; achieved_rate)."""
     return {"rate": rate, **measures(runs)}
@@ -400,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     if conf:
         report["conf"] = conf
     if args.mode in ("both", "throughput"):
-        report["throughput"] = throughput_section(throughput(args, spark))
+        report["throughput"] = measures(throughput(args, spark))
     if args.mode in ("both", "latency"):
         report["latency"] = latency_section(args.rate, latency(args, spark))
     print("\n=== medians ===")

@@ -10,14 +10,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from bench_revisions import BenchError, main, resolve, summarise
-from bench_streaming import latency_section, throughput_section
+from bench_streaming import latency_section, measures
 
 
 def report(silver: float, gold: float, p99: float | None = None) -> dict[str, object]:
     """A bench_streaming --json report with these set medians, built by bench_streaming's own sections."""
     out: dict[str, object] = {
         "cores": 2,
-        "throughput": throughput_section({"silver": [silver * 0.9, silver, silver * 1.1], "gold": [gold]}),
+        "throughput": measures({"silver": [silver * 0.9, silver, silver * 1.1], "gold": [gold]}),
     }
     if p99 is not None:
         # The latency section also holds the rate asked for, a number beside the measures.
